@@ -1,0 +1,592 @@
+"""A NumPy LSTM that records every gate, exact against `torch.nn.LSTM`.
+
+For each layer and direction, at each timestep t (PyTorch's `nn.LSTM` docs; d2l, "Long Short-Term
+Memory"), with σ the logistic sigmoid and ⊙ the elementwise product:
+
+    i_t = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)        input gate
+    f_t = σ(W_if x_t + b_if + W_hf h_{t-1} + b_hf)        forget gate
+    g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)     candidate (PyTorch's g)
+    o_t = σ(W_io x_t + b_io + W_ho h_{t-1} + b_ho)        output gate
+    c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t                       cell state
+    h_t = o_t ⊙ tanh(c_t)                                 hidden state
+
+Weights keep PyTorch's names and layout (`weight_ih_l{k}`, rows in blocks i, f, g, o, `_reverse` for
+the backward direction), so import and export are plain copies. The backward direction of a
+bidirectional layer runs from the last token to the first; its trace is still indexed by token
+position, as torch's `output` is. Layer k > 0 reads the hidden states of layer k - 1, both directions
+concatenated.
+
+    >>> lstm = LSTM.random(input_size=3, hidden_size=5, seed=0)
+    >>> trace = lstm.run(np.ones((7, 3)))
+    >>> trace.gates["forget"].shape          # (num_layers, num_directions, T, hidden_size)
+    (1, 1, 7, 5)
+    >>> trace.output.shape                   # (T, num_directions * hidden_size)
+    (7, 5)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
+
+import numpy as np
+
+from ._weights import (
+    Shape,
+    as_float_dtype,
+    check_sequence,
+    check_state,
+    param_name,
+    read_state_dict,
+    to_numpy,
+)
+
+__all__ = ["GATE_NAMES", "LSTM", "Trace", "BatchTrace", "StepDetail", "Gradients"]
+
+GATE_NAMES = ("input", "forget", "candidate", "output")  # PyTorch's block order i, f, g, o
+
+# Inside the fast forward the gate blocks are reordered to i, f, o, g so that the three sigmoid gates
+# are one contiguous slice, and their rows are halved: σ(a) = (1 + tanh(a / 2)) / 2, so a single tanh
+# over all 4H pre-activations followed by one multiply-add gives every gate (halving is exact in
+# floating point). The recorded gate values are the real gates; only the weights are rearranged.
+_TORCH_BLOCK_OF_INTERNAL = (0, 1, 3, 2)  # internal block k holds torch block _TORCH_BLOCK_OF_INTERNAL[k]
+_INTERNAL_BLOCK = {"input": 0, "forget": 1, "output": 2, "candidate": 3}
+
+
+def sigmoid(a: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
+@dataclass(frozen=True)
+class _FastWeights:
+    """One layer and direction's weights, rearranged for the forward loop (see the note above)."""
+
+    w_ih_t: np.ndarray  # (layer_input, 4H), internal block order, sigmoid rows halved
+    w_hh_t: np.ndarray  # (H, 4H)
+    bias: np.ndarray  # (4H,) b_ih + b_hh, zeros without bias
+
+
+class LSTM:
+    """A stacked, optionally bidirectional LSTM with PyTorch's parameters, run in NumPy.
+
+    Build one with `LSTM.from_state_dict(sd)`, `LSTM.from_torch(module)` or `LSTM.random(...)`.
+    `run(x)` returns a `Trace` of every gate, cell and hidden value; `run_batch(xs)` runs many
+    sequences of different lengths at once; `backward(trace, ...)` backpropagates through time.
+    """
+
+    gate_count = 4
+
+    def __init__(self, params: Mapping[str, np.ndarray], dtype=np.float32, prefix: str = ""):
+        dtype = as_float_dtype(dtype)
+        shape, checked = read_state_dict(params, self.gate_count, dtype, prefix=prefix)
+        self.input_size = shape.input_size
+        self.hidden_size = shape.hidden_size
+        self.num_layers = shape.num_layers
+        self.num_directions = shape.num_directions
+        self.bias = shape.bias
+        self.dtype = dtype
+        self._params = checked
+        for array in checked.values():
+            array.flags.writeable = False  # traces keep a reference to this model: keep it fixed
+        self._fast = [[self._fast_weights(layer, d) for d in range(shape.num_directions)] for layer in range(shape.num_layers)]
+
+    # ----------------------------------------------------------------- construction and export
+    @classmethod
+    def from_state_dict(cls, state_dict: Mapping, dtype=np.float32, prefix: str = "") -> LSTM:
+        """From a `torch.nn.LSTM` state dict (arrays or tensors); layers, directions and sizes are
+        inferred from the keys and every name and shape is checked. Keys outside `prefix` are ignored."""
+        return cls(state_dict, dtype=dtype, prefix=prefix)
+
+    @classmethod
+    def from_torch(cls, module, dtype=np.float32) -> LSTM:
+        """From a `torch.nn.LSTM` (either `batch_first`; dropout is a training-time setting only)."""
+        mode = getattr(module, "mode", None)
+        if mode != "LSTM":
+            raise ValueError(f"expected a torch.nn.LSTM, got {type(module).__name__}")
+        if getattr(module, "proj_size", 0):
+            raise ValueError(f"LSTMs with a projection are not supported (proj_size={module.proj_size}); use proj_size=0")
+        return cls.from_state_dict(module.state_dict(), dtype=dtype)
+
+    @classmethod
+    def random(
+        cls,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        bias: bool = True,
+        scale: float | None = None,
+        seed: int | None = None,
+        dtype=np.float32,
+    ) -> LSTM:
+        """Uniform(-scale, scale) weights; `scale` defaults to torch's 1 / sqrt(hidden_size)."""
+        for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+            if not isinstance(value, int | np.integer) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        rng = np.random.default_rng(seed)
+        scale = 1.0 / np.sqrt(hidden_size) if scale is None else scale
+        directions = 2 if bidirectional else 1
+        params = {}
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else directions * hidden_size
+            for d in range(directions):
+                sizes = {"weight_ih": (4 * hidden_size, layer_input), "weight_hh": (4 * hidden_size, hidden_size)}
+                if bias:
+                    sizes |= {"bias_ih": (4 * hidden_size,), "bias_hh": (4 * hidden_size,)}
+                for kind, size in sizes.items():
+                    params[param_name(kind, layer, d)] = rng.uniform(-scale, scale, size)
+        return cls(params, dtype=dtype)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """PyTorch's names and layout; `torch_lstm.load_state_dict({k: torch.from_numpy(v) ...})` takes it."""
+        return {name: array.copy() for name, array in self._params.items()}
+
+    def astype(self, dtype) -> LSTM:
+        return type(self)(self._params, dtype=dtype)
+
+    @property
+    def shape(self) -> Shape:
+        return Shape(self.input_size, self.hidden_size, self.num_layers, self.num_directions, self.bias)
+
+    def __repr__(self) -> str:
+        return (
+            f"LSTM(input_size={self.input_size}, hidden_size={self.hidden_size}, num_layers={self.num_layers}, "
+            f"bidirectional={self.num_directions == 2}, bias={self.bias}, dtype={self.dtype.name})"
+        )
+
+    def weight(self, kind: str, layer: int = 0, direction: int = 0) -> np.ndarray:
+        """One parameter in PyTorch's layout, e.g. `weight("weight_hh", 0, 0)` is (4H, H), read-only."""
+        name = param_name(kind, layer, direction)
+        if name not in self._params:
+            raise ValueError(f"this LSTM has no parameter {name!r}")
+        return self._params[name]
+
+    def _fast_weights(self, layer: int, direction: int) -> _FastWeights:
+        H = self.hidden_size
+        rows = np.concatenate([np.arange(b * H, (b + 1) * H) for b in _TORCH_BLOCK_OF_INTERNAL])
+        halve = np.ones(4 * H, dtype=self.dtype)
+        halve[: 3 * H] = 0.5
+        w_ih = self.weight("weight_ih", layer, direction)[rows] * halve[:, None]
+        w_hh = self.weight("weight_hh", layer, direction)[rows] * halve[:, None]
+        if self.bias:
+            bias = (self.weight("bias_ih", layer, direction) + self.weight("bias_hh", layer, direction))[rows] * halve
+        else:
+            bias = np.zeros(4 * H, dtype=self.dtype)
+        return _FastWeights(np.ascontiguousarray(w_ih.T), np.ascontiguousarray(w_hh.T), bias)
+
+    # ----------------------------------------------------------------------------- forward
+    def run(self, x, h0=None, c0=None) -> Trace:
+        """Run one sequence and record everything.
+
+        x: (T, input_size); h0, c0: (num_layers * num_directions, hidden_size), zeros by default.
+        """
+        x = check_sequence(x, self.input_size, self.dtype)
+        states = (self.num_layers * self.num_directions, self.hidden_size)
+        h0 = check_state(h0, states, self.dtype, "h0")
+        c0 = check_state(c0, states, self.dtype, "c0")
+        T, L, D, H = len(x), self.num_layers, self.num_directions, self.hidden_size
+        gate_buffer = np.empty((L, T, D, 4 * H), dtype=self.dtype)
+        cell_buffer = np.empty((L, T, D, H), dtype=self.dtype)
+        hidden_buffer = np.empty((L, T, D, H), dtype=self.dtype)
+        layer_input = x
+        for layer in range(L):
+            for d in range(D):
+                fast = self._fast[layer][d]
+                projected = layer_input @ fast.w_ih_t  # (T, 4H)
+                projected += fast.bias
+                _recurrence(
+                    projected, fast.w_hh_t, h0[layer * D + d], c0[layer * D + d],
+                    gate_buffer[layer, :, d], cell_buffer[layer, :, d], hidden_buffer[layer, :, d], reverse=d == 1,
+                )  # fmt: skip
+            layer_input = hidden_buffer[layer].reshape(T, D * H)  # both directions side by side, a view
+        return Trace(self, x, h0, c0, gate_buffer, cell_buffer, hidden_buffer)
+
+    def run_batch(self, sequences: Sequence) -> BatchTrace:
+        """Run many sequences of different lengths at once (zero initial states).
+
+        Equal to `[self.run(x) for x in sequences]`, but each timestep is one matrix product over the
+        whole batch. Returns a `BatchTrace` whose arrays are zero-padded to the longest sequence.
+        """
+        if isinstance(sequences, np.ndarray) and sequences.ndim == 3:
+            sequences = list(sequences)
+        if not isinstance(sequences, Sequence) or len(sequences) == 0:
+            raise ValueError("run_batch needs a non-empty list of (T_i, input_size) sequences")
+        xs = [check_sequence(x, self.input_size, self.dtype, name=f"sequences[{i}]") for i, x in enumerate(sequences)]
+        lengths = np.array([len(x) for x in xs])
+        B, T, L, D, H = len(xs), int(lengths.max()), self.num_layers, self.num_directions, self.hidden_size
+        padded = np.zeros((T, B, self.input_size), dtype=self.dtype)
+        for b, x in enumerate(xs):
+            padded[: len(x), b] = x
+        # time_reversed[s, b] is the token position the backward direction reads at its step s: each
+        # sequence starts from its own last token. Padding positions map onto themselves.
+        steps = np.arange(T)[:, None]
+        time_reversed = np.where(steps < lengths, lengths - 1 - steps, steps)
+        batch_index = np.arange(B)
+        gate_buffer = np.empty((L, T, D, B, 4 * H), dtype=self.dtype)
+        cell_buffer = np.empty((L, T, D, B, H), dtype=self.dtype)
+        hidden_buffer = np.empty((L, T, D, B, H), dtype=self.dtype)
+        zeros = np.zeros((B, H), dtype=self.dtype)
+        layer_input = padded
+        for layer in range(L):
+            for d in range(D):
+                fast = self._fast[layer][d]
+                projected = layer_input @ fast.w_ih_t  # (T, B, 4H)
+                projected += fast.bias
+                if d == 0:
+                    _recurrence(projected, fast.w_hh_t, zeros, zeros, gate_buffer[layer, :, d],
+                                cell_buffer[layer, :, d], hidden_buffer[layer, :, d], reverse=False)  # fmt: skip
+                else:
+                    gates, cells, hiddens = (np.empty_like(a[layer, :, d]) for a in (gate_buffer, cell_buffer, hidden_buffer))
+                    _recurrence(projected[time_reversed, batch_index], fast.w_hh_t, zeros, zeros, gates, cells, hiddens,
+                                reverse=False)  # fmt: skip
+                    gate_buffer[layer, time_reversed, d, batch_index] = gates
+                    cell_buffer[layer, time_reversed, d, batch_index] = cells
+                    hidden_buffer[layer, time_reversed, d, batch_index] = hiddens
+            layer_input = hidden_buffer[layer].transpose(0, 2, 1, 3).reshape(T, B, D * H)
+        padding = steps >= lengths  # (T, B)
+        for buffer in (gate_buffer, cell_buffer, hidden_buffer):
+            buffer.transpose(1, 3, 0, 2, 4)[padding] = 0
+        return BatchTrace(self, xs, lengths, gate_buffer, cell_buffer, hidden_buffer)
+
+    # ---------------------------------------------------------------- backpropagation in time
+    def backward(self, trace: Trace, grad_output=None, grad_h_n=None, grad_c_n=None) -> Gradients:
+        """Gradients of a scalar loss, given its gradient with respect to the trace's outputs.
+
+        grad_output: (T, num_directions * hidden_size), dL/d output; grad_h_n, grad_c_n:
+        (num_layers * num_directions, hidden_size). Missing ones are zero. Returns dL/dx, the total
+        dL/dh_t and dL/dc_t at every timestep of every layer and direction, dL/dh0, dL/dc0 and dL/dW
+        for every parameter under PyTorch's names.
+        """
+        if not isinstance(trace, Trace) or trace.model is not self:
+            raise ValueError("backward needs a Trace produced by this LSTM's run()")
+        T, L, D, H = trace.length, self.num_layers, self.num_directions, self.hidden_size
+        grad_output = _grad_or_zeros(grad_output, (T, D * H), self.dtype, "grad_output")
+        grad_h_n = _grad_or_zeros(grad_h_n, (L * D, H), self.dtype, "grad_h_n")
+        grad_c_n = _grad_or_zeros(grad_c_n, (L * D, H), self.dtype, "grad_c_n")
+        gates = {name: trace.gates[name] for name in GATE_NAMES}
+        grad_hidden = np.zeros((L, D, T, H), dtype=self.dtype)
+        grad_cell = np.zeros((L, D, T, H), dtype=self.dtype)
+        grad_h0 = np.zeros((L * D, H), dtype=self.dtype)
+        grad_c0 = np.zeros((L * D, H), dtype=self.dtype)
+        grad_weights: dict[str, np.ndarray] = {}
+        from_above = grad_output.reshape(T, D, H).transpose(1, 0, 2)  # (D, T, H)
+        for layer in reversed(range(L)):
+            layer_input = trace.inputs if layer == 0 else trace.hidden[layer - 1].transpose(1, 0, 2).reshape(T, D * H)
+            grad_input = np.zeros_like(layer_input)
+            for d in range(D):
+                k = layer * D + d
+                order = range(T - 1, -1, -1) if d == 1 else range(T)
+                i, f, g, o = (gates[name][layer, d] for name in GATE_NAMES)
+                c = trace.cell[layer, d]
+                c_prev = _previous(c, trace.c0[k], reverse=d == 1)
+                h_prev = _previous(trace.hidden[layer, d], trace.h0[k], reverse=d == 1)
+                tanh_c = np.tanh(c)
+                # dL/dz_t = coefficient_t ⊙ (dc_t, dc_t, dc_t, dh_t) for the blocks i, f, g, o
+                coefficient = np.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g), tanh_c * o * (1 - o)], axis=1)
+                through_tanh = o * (1 - tanh_c * tanh_c)  # dh_t -> dc_t
+                w_hh = self.weight("weight_hh", layer, d)
+                grad_z = np.empty((T, 4, H), dtype=self.dtype)
+                dh_next, dc_next = grad_h_n[k].copy(), grad_c_n[k].copy()
+                for t in reversed(order):
+                    dh = from_above[d, t] + dh_next
+                    dc = dc_next + dh * through_tanh[t]
+                    grad_hidden[layer, d, t], grad_cell[layer, d, t] = dh, dc
+                    np.multiply(coefficient[t, :3], dc, out=grad_z[t, :3])
+                    np.multiply(coefficient[t, 3], dh, out=grad_z[t, 3])
+                    dc_next = dc * f[t]
+                    dh_next = grad_z[t].reshape(4 * H) @ w_hh
+                grad_h0[k], grad_c0[k] = dh_next, dc_next
+                grad_z = grad_z.reshape(T, 4 * H)
+                grad_weights[param_name("weight_ih", layer, d)] = grad_z.T @ layer_input
+                grad_weights[param_name("weight_hh", layer, d)] = grad_z.T @ h_prev
+                if self.bias:
+                    grad_weights[param_name("bias_ih", layer, d)] = grad_z.sum(axis=0)
+                    grad_weights[param_name("bias_hh", layer, d)] = grad_z.sum(axis=0)
+                grad_input += grad_z @ self.weight("weight_ih", layer, d)
+            from_above = grad_input.reshape(T, D, H).transpose(1, 0, 2) if layer > 0 else None
+        return Gradients(grad_input, grad_hidden, grad_cell, grad_h0, grad_c0, grad_weights)
+
+
+def _recurrence(projected, w_hh_t, h, c, gates, cells, hiddens, reverse: bool) -> None:
+    """The time loop of one layer and direction, writing into the trace's buffers.
+
+    projected: (T, [B,] 4H) = x_t W_ih^T + b, internal block order (i, f, o, g), sigmoid rows halved;
+    gates: (T, [B,] 4H), cells and hiddens: (T, [B,] H), written in place.
+    """
+    H = cells.shape[-1]
+    scratch = np.empty(cells.shape[1:], dtype=cells.dtype)
+    rows = (projected, gates, gates[..., : 3 * H], gates[..., :H], gates[..., H : 2 * H],
+            gates[..., 2 * H : 3 * H], gates[..., 3 * H :], cells, hiddens)  # fmt: skip
+    if reverse:
+        rows = tuple(array[::-1] for array in rows)
+    # Iterating rows with zip costs less per step than indexing: this loop is the forward's hot path.
+    for projected_t, z, sigmoid_gates, input_gate, forget_gate, output_gate, candidate, c_t, h_t in zip(*rows):
+        np.dot(h, w_hh_t, out=z)
+        z += projected_t
+        np.tanh(z, out=z)  # candidate = tanh(z_g); the other blocks hold tanh(z / 2)
+        sigmoid_gates *= 0.5
+        sigmoid_gates += 0.5  # σ(z) = (1 + tanh(z / 2)) / 2
+        np.multiply(forget_gate, c, out=c_t)
+        np.multiply(input_gate, candidate, out=scratch)
+        c_t += scratch  # c_t = f ⊙ c_{t-1} + i ⊙ g
+        np.tanh(c_t, out=scratch)
+        np.multiply(output_gate, scratch, out=h_t)  # h_t = o ⊙ tanh(c_t)
+        h, c = h_t, c_t
+
+
+def _previous(states: np.ndarray, initial: np.ndarray, reverse: bool) -> np.ndarray:
+    """(T, H) states -> the state each timestep started from, in that direction's reading order."""
+    if reverse:
+        return np.concatenate([states[1:], initial[None]])
+    return np.concatenate([initial[None], states[:-1]])
+
+
+def _grad_or_zeros(grad, shape, dtype, name):
+    if grad is None:
+        return np.zeros(shape, dtype=dtype)
+    array = to_numpy(grad, name)
+    if array.shape != shape:
+        raise ValueError(f"{name} has shape {array.shape}, expected {shape}")
+    return array.astype(dtype, copy=False)
+
+
+def _gate_views(gate_buffer: np.ndarray, hidden_size: int, time_axis: int) -> Mapping[str, np.ndarray]:
+    """Name -> (L, D, [B,] T, H) views into a (L, T, D, [B,] 4H) buffer in internal block order."""
+    axes = list(range(gate_buffer.ndim))
+    axes.insert(time_axis, axes.pop(1))  # move T after D (and after B when batched)
+    views = {}
+    for name in GATE_NAMES:
+        block = _INTERNAL_BLOCK[name]
+        view = gate_buffer[..., block * hidden_size : (block + 1) * hidden_size].transpose(axes)
+        view.flags.writeable = False
+        views[name] = view
+    return MappingProxyType(views)
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+@dataclass(frozen=True, eq=False)
+class Trace:
+    """Everything one sequence did inside the LSTM, indexed by token position.
+
+    gates[name], cell, hidden: (num_layers, num_directions, T, hidden_size), read-only views of one
+    buffer each. output: (T, num_directions * hidden_size); h_n, c_n: (num_layers * num_directions,
+    hidden_size), as torch returns them. `step(t, layer, direction)` gives every quantity of one step.
+    """
+
+    model: LSTM = field(repr=False)
+    inputs: np.ndarray = field(repr=False)  # (T, input_size), x
+    h0: np.ndarray = field(repr=False)
+    c0: np.ndarray = field(repr=False)
+    gate_buffer: np.ndarray = field(repr=False)  # (L, T, D, 4H), internal block order
+    cell_buffer: np.ndarray = field(repr=False)  # (L, T, D, H)
+    hidden_buffer: np.ndarray = field(repr=False)  # (L, T, D, H)
+    tokens: tuple[str, ...] | None = None
+
+    def __post_init__(self):
+        if self.tokens is not None:
+            tokens = tuple(str(token) for token in self.tokens)
+            if len(tokens) != self.length:
+                raise ValueError(f"tokens has {len(tokens)} entries but the trace has {self.length} timesteps")
+            object.__setattr__(self, "tokens", tokens)
+
+    @property
+    def length(self) -> int:
+        return self.gate_buffer.shape[1]
+
+    @cached_property
+    def gates(self) -> Mapping[str, np.ndarray]:
+        return _gate_views(self.gate_buffer, self.model.hidden_size, time_axis=2)
+
+    @cached_property
+    def cell(self) -> np.ndarray:
+        return _read_only(self.cell_buffer.transpose(0, 2, 1, 3))
+
+    @cached_property
+    def hidden(self) -> np.ndarray:
+        return _read_only(self.hidden_buffer.transpose(0, 2, 1, 3))
+
+    @property
+    def output(self) -> np.ndarray:
+        """(T, num_directions * hidden_size): the last layer's hidden states, both directions side by side."""
+        return _read_only(self.hidden_buffer[-1].reshape(self.length, -1))
+
+    @cached_property
+    def h_n(self) -> np.ndarray:
+        return _final_states(self.hidden)
+
+    @cached_property
+    def c_n(self) -> np.ndarray:
+        return _final_states(self.cell)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays this trace holds (the model's weights are shared, not counted)."""
+        return sum(a.nbytes for a in (self.inputs, self.h0, self.c0, self.gate_buffer, self.cell_buffer, self.hidden_buffer))
+
+    def step(self, t: int, layer: int = 0, direction: int = 0) -> StepDetail:
+        """Every intermediate quantity of timestep `t` for one layer and direction.
+
+        For the backward direction the previous state is the one at t + 1, the step it came from.
+        """
+        model = self.model
+        for name, value, count in (("t", t, self.length), ("layer", layer, model.num_layers),
+                                   ("direction", direction, model.num_directions)):  # fmt: skip
+            if not isinstance(value, int | np.integer) or not 0 <= value < count:
+                raise ValueError(f"{name} must be an integer in 0..{count - 1}, got {value!r}")
+        k = layer * model.num_directions + direction
+        before = t + 1 if direction == 1 else t - 1
+        first = before < 0 or before >= self.length
+        h_prev = self.h0[k] if first else self.hidden[layer, direction, before]
+        c_prev = self.c0[k] if first else self.cell[layer, direction, before]
+        x_t = self.inputs[t] if layer == 0 else self.hidden_buffer[layer - 1, t].reshape(-1)
+        from_input = model.weight("weight_ih", layer, direction) @ x_t
+        from_hidden = model.weight("weight_hh", layer, direction) @ h_prev
+        if model.bias:
+            from_input = from_input + model.weight("bias_ih", layer, direction)
+            from_hidden = from_hidden + model.weight("bias_hh", layer, direction)
+        H = model.hidden_size
+        block = {name: slice(b * H, (b + 1) * H) for b, name in enumerate(GATE_NAMES)}
+        return StepDetail(
+            t=int(t), layer=int(layer), direction=int(direction), token=None if self.tokens is None else self.tokens[t],
+            x=x_t.copy(), h_prev=h_prev.copy(), c_prev=c_prev.copy(),
+            input_part={name: from_input[s] for name, s in block.items()},
+            recurrent_part={name: from_hidden[s] for name, s in block.items()},
+            gates={name: self.gates[name][layer, direction, t].copy() for name in GATE_NAMES},
+            cell=self.cell[layer, direction, t].copy(),
+            hidden=self.hidden[layer, direction, t].copy(),
+        )  # fmt: skip
+
+
+def _final_states(states: np.ndarray) -> np.ndarray:
+    """(L, D, T, H) -> (L * D, H): the state each direction ended on (t = T-1 forward, t = 0 backward)."""
+    L, D, T, H = states.shape
+    last = [states[layer, d, 0 if d == 1 else T - 1] for layer in range(L) for d in range(D)]
+    return np.stack(last)
+
+
+@dataclass(frozen=True, eq=False)
+class StepDetail:
+    """One timestep of one layer and direction, every quantity as a (size,) array.
+
+    input_part[name] = W_i· x_t + b_i·, recurrent_part[name] = W_h· h_{t-1} + b_h·; their sum is the
+    pre-activation, σ (tanh for the candidate) of which is gates[name]. cell = f c_prev + i g,
+    hidden = o tanh(cell).
+    """
+
+    t: int
+    layer: int
+    direction: int
+    token: str | None
+    x: np.ndarray
+    h_prev: np.ndarray
+    c_prev: np.ndarray
+    input_part: dict[str, np.ndarray]
+    recurrent_part: dict[str, np.ndarray]
+    gates: dict[str, np.ndarray]
+    cell: np.ndarray
+    hidden: np.ndarray
+
+    @property
+    def preactivation(self) -> dict[str, np.ndarray]:
+        return {name: self.input_part[name] + self.recurrent_part[name] for name in GATE_NAMES}
+
+    @property
+    def cell_tanh(self) -> np.ndarray:
+        return np.tanh(self.cell)
+
+    @property
+    def forgotten(self) -> np.ndarray:
+        """f ⊙ c_{t-1}: what is kept of the old cell state."""
+        return self.gates["forget"] * self.c_prev
+
+    @property
+    def written(self) -> np.ndarray:
+        """i ⊙ g: what is written into the cell state."""
+        return self.gates["input"] * self.gates["candidate"]
+
+
+@dataclass(frozen=True, eq=False)
+class BatchTrace:
+    """Traces of several sequences run together, zero-padded to the longest.
+
+    gates[name], cell, hidden: (num_layers, num_directions, B, T_max, hidden_size); mask: (B, T_max),
+    True on real timesteps; lengths: (B,). `batch[i]` is the `Trace` of sequence i (views, no copy).
+    """
+
+    model: LSTM = field(repr=False)
+    inputs: list[np.ndarray] = field(repr=False)
+    lengths: np.ndarray
+    gate_buffer: np.ndarray = field(repr=False)  # (L, T, D, B, 4H)
+    cell_buffer: np.ndarray = field(repr=False)  # (L, T, D, B, H)
+    hidden_buffer: np.ndarray = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    @cached_property
+    def gates(self) -> Mapping[str, np.ndarray]:
+        return _gate_views(self.gate_buffer, self.model.hidden_size, time_axis=3)
+
+    @cached_property
+    def cell(self) -> np.ndarray:
+        return _read_only(self.cell_buffer.transpose(0, 2, 3, 1, 4))
+
+    @cached_property
+    def hidden(self) -> np.ndarray:
+        return _read_only(self.hidden_buffer.transpose(0, 2, 3, 1, 4))
+
+    @property
+    def mask(self) -> np.ndarray:
+        return np.arange(self.gate_buffer.shape[1])[None, :] < self.lengths[:, None]
+
+    @property
+    def output(self) -> np.ndarray:
+        """(B, T_max, num_directions * hidden_size)."""
+        L, T, D, B, H = self.hidden_buffer.shape
+        return self.hidden_buffer[-1].transpose(2, 0, 1, 3).reshape(B, T, D * H)
+
+    @property
+    def h_n(self) -> np.ndarray:
+        """(num_layers * num_directions, B, hidden_size), as torch returns for packed sequences."""
+        return np.stack([trace.h_n for trace in self], axis=1)
+
+    @property
+    def c_n(self) -> np.ndarray:
+        return np.stack([trace.c_n for trace in self], axis=1)
+
+    def __getitem__(self, index: int) -> Trace:
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"batch index {index} out of range for {len(self)} sequences")
+        index = index % len(self)
+        T = int(self.lengths[index])
+        states = np.zeros((self.model.num_layers * self.model.num_directions, self.model.hidden_size), self.model.dtype)
+        return Trace(self.model, self.inputs[index], states, states,
+                     self.gate_buffer[:, :T, :, index], self.cell_buffer[:, :T, :, index],
+                     self.hidden_buffer[:, :T, :, index])  # fmt: skip
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
+@dataclass(frozen=True, eq=False)
+class Gradients:
+    """dL/d(everything) for one sequence, from `LSTM.backward` or `RNN.backward`.
+
+    inputs: (T, input_size); hidden: (L, D, T, H), the total derivative with respect to h_t (through
+    the outputs, the layer above and later timesteps); cell: the same for c_t (None for a plain RNN);
+    h0, c0: (L * D, H); weights: PyTorch's names.
+    """
+
+    inputs: np.ndarray
+    hidden: np.ndarray
+    cell: np.ndarray | None
+    h0: np.ndarray
+    c0: np.ndarray | None
+    weights: dict[str, np.ndarray]
