@@ -322,7 +322,7 @@ def _recurrence(projected, w_hh_t, h, c, gates, cells, hiddens, reverse: bool) -
     if reverse:
         rows = tuple(array[::-1] for array in rows)
     # Iterating rows with zip costs less per step than indexing: this loop is the forward's hot path.
-    for projected_t, z, sigmoid_gates, input_gate, forget_gate, output_gate, candidate, c_t, h_t in zip(*rows):
+    for projected_t, z, sigmoid_gates, input_gate, forget_gate, output_gate, candidate, c_t, h_t in zip(*rows, strict=True):
         np.dot(h, w_hh_t, out=z)
         z += projected_t
         np.tanh(z, out=z)  # candidate = tanh(z_g); the other blocks hold tanh(z / 2)
