@@ -1,0 +1,94 @@
+"""A recurrent cell with a linear readout of its last hidden state, for the long-lag tasks. NumPy only.
+
+Trained by `lstm_core.train_tasks` (torch); shipped weights live in `assets/longlag/`.
+
+    >>> from lstm_core import LSTM
+    >>> model = TaskModel(LSTM.random(8, 16, seed=0), np.zeros((4, 16)), np.zeros(4), "remember_first", lag=10)
+    >>> model.predict(np.zeros((11, 8))).shape    # class scores
+    (4,)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .gradients import GradientProfile, gradient_profile
+from .lstm import LSTM
+from .rnn import RNN
+from .tasks import TASKS
+
+__all__ = ["TaskModel", "CELL_KINDS", "load_task_model", "LONGLAG_DIR"]
+
+CELL_KINDS = {"lstm": LSTM, "rnn": RNN}
+LONGLAG_DIR = Path(__file__).resolve().parent.parent / "assets" / "longlag"
+
+
+@dataclass(frozen=True, eq=False)
+class TaskModel:
+    """cell: an LSTM or RNN; readout: (outputs, hidden_size) and (outputs,) applied to h_T."""
+
+    cell: LSTM | RNN
+    readout_weight: np.ndarray
+    readout_bias: np.ndarray
+    task: str
+    lag: int
+    metrics: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.task not in TASKS:
+            raise ValueError(f"unknown task {self.task!r}; expected one of {sorted(TASKS)}")
+        expected = (len(self.readout_bias), self.cell.num_directions * self.cell.hidden_size)
+        if np.shape(self.readout_weight) != expected:
+            raise ValueError(f"readout_weight has shape {np.shape(self.readout_weight)}, expected {expected}")
+
+    @property
+    def kind(self) -> str:
+        return "lstm" if isinstance(self.cell, LSTM) else "rnn"
+
+    def predict(self, inputs) -> np.ndarray:
+        """(T, features) -> (outputs,): class scores, or the predicted value for regression."""
+        return self.readout_weight @ self.cell.run(inputs).output[-1] + self.readout_bias
+
+    def loss_gradient(self, inputs, target) -> GradientProfile:
+        """Gradient norms at every step of the task's own loss at the last step (cross-entropy for
+        classification, squared error for regression)."""
+        scores = self.predict(inputs)
+        if len(self.readout_bias) > 1:
+            probabilities = np.exp(scores - scores.max())
+            probabilities /= probabilities.sum()
+            probabilities[int(target)] -= 1.0  # d cross-entropy / d scores
+            score_gradient = probabilities
+        else:
+            score_gradient = 2.0 * (scores - float(target))
+        hidden_gradient = score_gradient @ self.readout_weight
+        return gradient_profile(self.cell, inputs, hidden_gradient[: self.cell.hidden_size])
+
+    def save(self, path: str | Path) -> None:
+        tensors = {f"cell.{name}": value for name, value in self.cell.state_dict().items()}
+        tensors |= {"readout.weight": self.readout_weight, "readout.bias": self.readout_bias}
+        config = {"cell": self.kind, "task": self.task, "lag": int(self.lag), "metrics": self.metrics}
+        save_checkpoint(path, tensors, config)
+
+    @classmethod
+    def load(cls, source) -> TaskModel:
+        tensors, config = load_checkpoint(source)
+        kind = config.get("cell")
+        if kind not in CELL_KINDS:
+            raise ValueError(f"the checkpoint's config names cell {kind!r}; expected 'lstm' or 'rnn'")
+        for key in ("readout.weight", "readout.bias"):
+            if key not in tensors:
+                raise ValueError(f"the checkpoint has no {key!r}")
+        cell = CELL_KINDS[kind].from_state_dict(tensors, prefix="cell.")
+        return cls(cell, tensors["readout.weight"].astype(cell.dtype), tensors["readout.bias"].astype(cell.dtype),
+                   str(config.get("task")), int(config.get("lag", 0)), dict(config.get("metrics", {})))  # fmt: skip
+
+
+def load_task_model(kind: str, directory: Path = LONGLAG_DIR) -> TaskModel:
+    """The shipped long-lag model of one cell kind ("lstm" or "rnn")."""
+    if kind not in CELL_KINDS:
+        raise ValueError(f"unknown cell kind {kind!r}; expected 'lstm' or 'rnn'")
+    return TaskModel.load(Path(directory) / f"{kind}.safetensors")
