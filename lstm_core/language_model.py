@@ -1,0 +1,247 @@
+"""The pretrained language models the app explains: embedding -> LSTM -> linear decoder, in NumPy.
+
+A `LanguageModel` reads text token by token (words or characters) and, after each token, gives a
+probability for every possible next token:
+
+    x_t = E[token_t]                  # (E,)  embedding row
+    h_t = LSTM(x_1 .. x_t)            # (H,)  the core `LSTM`, last layer
+    p_t = softmax(W h_t + b)          # (V,)  next-token distribution
+
+The weights were trained with torch (`python -m lstm_core.train`) and are shipped in `assets/<name>/`
+with their vocabulary and model card; loading needs NumPy only.
+
+>>> model = load_pretrained("words")
+>>> model.predict_next("Mary is a nice person. Dan, on the other hand, is evil.", k=1)[0][0]
+'he'
+>>> model.next_token_probs(model.trace("Bob knows swimming.")).shape     # (T, V)
+(4, 341)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .lstm import LSTM, BatchTrace, Trace
+from .tokenize import CharTokenizer, WordTokenizer
+
+__all__ = ["PRETRAINED", "ASSETS_DIR", "UnitInfo", "LanguageModel", "load_pretrained"]
+
+PRETRAINED: tuple[str, ...] = ("words", "chars")
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+
+_CHECKPOINT_FILE = "model.safetensors"
+_VOCAB_FILE = "vocab.json"
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    """A named interpretable unit, found by `analysis` at training time and stored with the model.
+
+    The unit's `signal` value (``"cell"``: the cell state) at ``[layer, direction, :, unit]`` of a
+    trace reads as `above` when it is greater than `threshold` and as `below` otherwise.
+
+    Attributes:
+        accuracy: fraction of labelled tokens read correctly on names the unit was not chosen on.
+        chosen_accuracy: the same on the names it was chosen on.
+    """
+
+    name: str
+    layer: int
+    direction: int
+    unit: int
+    threshold: float
+    above: str
+    below: str
+    accuracy: float
+    chosen_accuracy: float
+    signal: str = "cell"
+    description: str = ""
+
+    def read(self, values: np.ndarray) -> np.ndarray:
+        """The label (`above` or `below`) of each value; `values` of any shape."""
+        return np.where(np.asarray(values) > self.threshold, self.above, self.below)
+
+    def values(self, trace: Trace) -> np.ndarray:
+        """(T,) this unit's `signal` along a trace."""
+        states = trace.cell if self.signal == "cell" else trace.hidden
+        return np.asarray(states[self.layer, self.direction, :, self.unit])
+
+
+class LanguageModel:
+    """Embedding, the core `LSTM` and a linear decoder over a fixed vocabulary; NumPy only.
+
+    Args:
+        name: ``"words"`` or ``"chars"`` for the shipped models, any string otherwise.
+        tokenizer: a `WordTokenizer` or `CharTokenizer`; its vocab is the model's.
+        embedding: (V, E) one row per token id.
+        lstm: the core `LSTM` with input_size E.
+        decoder_weight: (V, num_directions * H); decoder_bias: (V,).
+        units: named interpretable units (see `UnitInfo`).
+        metrics: held-out evaluation results recorded at training time.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        tokenizer: WordTokenizer | CharTokenizer,
+        embedding: np.ndarray,
+        lstm: LSTM,
+        decoder_weight: np.ndarray,
+        decoder_bias: np.ndarray,
+        units: dict[str, UnitInfo] | None = None,
+        metrics: dict | None = None,
+    ) -> None:
+        vocab_size = len(tokenizer.vocab)
+        output_size = lstm.num_directions * lstm.hidden_size
+        expected = {
+            "embedding": (embedding, (vocab_size, lstm.input_size)),
+            "decoder_weight": (decoder_weight, (vocab_size, output_size)),
+            "decoder_bias": (decoder_bias, (vocab_size,)),
+        }
+        for argument, (array, shape) in expected.items():
+            if np.shape(array) != shape:
+                raise ValueError(f"{argument} must have shape {shape}, got {np.shape(array)}")
+        self.name = name
+        self.tokenizer = tokenizer
+        self.lstm = lstm
+        self.embedding = np.asarray(embedding, dtype=lstm.dtype)
+        self.decoder_weight = np.asarray(decoder_weight, dtype=lstm.dtype)
+        self.decoder_bias = np.asarray(decoder_bias, dtype=lstm.dtype)
+        self.units: dict[str, UnitInfo] = dict(units or {})
+        self.metrics: dict = dict(metrics or {})
+
+    def __repr__(self) -> str:
+        return f"LanguageModel(name={self.name!r}, vocab_size={len(self.vocab)}, lstm={self.lstm!r})"
+
+    # ------------------------------------------------------------------------------- text
+    @property
+    def vocab(self) -> list[str]:
+        return self.tokenizer.vocab
+
+    @property
+    def kind(self) -> str:
+        """``"words"`` or ``"chars"``: what one token is."""
+        return self.tokenizer.kind
+
+    def tokens(self, text: str) -> list[str]:
+        """The tokens the model reads for `text` (unknown words/characters as ``<unk>``)."""
+        return self.tokenizer.tokens(_checked_text(text))
+
+    def encode(self, text: str) -> np.ndarray:
+        """(T,) token ids of `text`."""
+        return np.asarray(self.tokenizer.encode(_checked_text(text)), dtype=np.int64)
+
+    def unknown_words(self, text: str) -> list[str]:
+        """The words (characters, for the char model) of `text` the model does not know, as typed."""
+        return self.tokenizer.unknown(_checked_text(text))
+
+    # --------------------------------------------------------------------------- forward
+    def trace(self, text: str) -> Trace:
+        """Run the LSTM over `text` from a zero state; the trace's `tokens` are `tokens(text)`."""
+        text = _checked_text(text)
+        trace = self.lstm.run(self.embedding[self.encode(text)])
+        return dataclasses.replace(trace, tokens=tuple(self.tokens(text)))
+
+    def trace_ids(self, token_ids: Sequence[Sequence[int]]) -> BatchTrace:
+        """Run many token-id sequences at once with the core's batched forward."""
+        return self.lstm.run_batch([self.embedding[np.asarray(ids, dtype=np.int64)] for ids in token_ids])
+
+    def logits(self, output: np.ndarray) -> np.ndarray:
+        """(..., V) decoder scores for LSTM outputs of shape (..., num_directions * H)."""
+        return output @ self.decoder_weight.T + self.decoder_bias
+
+    def next_token_probs(self, trace: Trace) -> np.ndarray:
+        """(T, V): row t is the distribution of the token after token t, from `trace.output`."""
+        return _softmax(self.logits(trace.output))
+
+    def predict_next(self, text: str, k: int | None = None) -> list[tuple[str, float]]:
+        """The next-token distribution after the whole of `text`, most probable first.
+
+        Returns the `k` most probable ``(token, probability)`` pairs, or the whole vocabulary when
+        `k` is None.
+        """
+        if k is not None and (not isinstance(k, int) or k < 1):
+            raise ValueError(f"k must be a positive integer or None, got {k!r}")
+        probabilities = self.next_token_probs(self.trace(text))[-1]
+        order = np.argsort(-probabilities, kind="stable")[:k]
+        return [(self.vocab[index], float(probabilities[index])) for index in order]
+
+    # ------------------------------------------------------------------------ save / load
+    def tensors(self) -> dict[str, np.ndarray]:
+        """The weights under the torch module's own names (``embedding.weight``, ``lstm.*``, ...)."""
+        tensors = {"embedding.weight": self.embedding}
+        tensors |= {f"lstm.{key}": value for key, value in self.lstm.state_dict().items()}
+        tensors |= {"decoder.weight": self.decoder_weight, "decoder.bias": self.decoder_bias}
+        return tensors
+
+    def save(self, directory: str | Path, extra_config: dict | None = None) -> None:
+        """Write ``model.safetensors`` (weights and config) and ``vocab.json`` to `directory`."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        config = {
+            "name": self.name,
+            "tokenizer": self.kind,
+            "vocab_size": len(self.vocab),
+            "embedding_size": self.lstm.input_size,
+            "hidden_size": self.lstm.hidden_size,
+            "num_layers": self.lstm.num_layers,
+            "units": {name: dataclasses.asdict(unit) for name, unit in self.units.items()},
+            "metrics": self.metrics,
+            **(extra_config or {}),
+        }
+        save_checkpoint(directory / _CHECKPOINT_FILE, self.tensors(), config)
+        (directory / _VOCAB_FILE).write_text(json.dumps(self.vocab, ensure_ascii=False, indent=0) + "\n")
+
+    @classmethod
+    def load(cls, directory: str | Path) -> LanguageModel:
+        """Rebuild a model written by `save`; reads data only, never executes code."""
+        directory = Path(directory)
+        tensors, config = load_checkpoint(directory / _CHECKPOINT_FILE)
+        vocab = json.loads((directory / _VOCAB_FILE).read_text())
+        tokenizers = {"words": WordTokenizer, "chars": CharTokenizer}
+        if config.get("tokenizer") not in tokenizers:
+            raise ValueError(f"{directory}: unknown tokenizer {config.get('tokenizer')!r}")
+        lstm = LSTM.from_state_dict(tensors, prefix="lstm.")
+        return cls(
+            name=config["name"],
+            tokenizer=tokenizers[config["tokenizer"]](vocab),
+            embedding=tensors["embedding.weight"],
+            lstm=lstm,
+            decoder_weight=tensors["decoder.weight"],
+            decoder_bias=tensors["decoder.bias"],
+            units={name: UnitInfo(**fields) for name, fields in config.get("units", {}).items()},
+            metrics=config.get("metrics", {}),
+        )
+
+
+@functools.cache
+def load_pretrained(name: str) -> LanguageModel:
+    """The shipped model called `name` (one of `PRETRAINED`), loaded once and then shared."""
+    if name not in PRETRAINED:
+        raise ValueError(f"name must be one of {PRETRAINED}, got {name!r}")
+    directory = ASSETS_DIR / name
+    if not (directory / _CHECKPOINT_FILE).exists():
+        raise FileNotFoundError(f"{directory / _CHECKPOINT_FILE} is missing; run `python -m lstm_core.train {name}`")
+    return LanguageModel.load(directory)
+
+
+def _checked_text(text: str) -> str:
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    if not text.strip():
+        raise ValueError("text is empty: type at least one word for the model to read")
+    return text
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)  # avoids overflow in exp
+    exponentials = np.exp(shifted)
+    return exponentials / exponentials.sum(axis=-1, keepdims=True)

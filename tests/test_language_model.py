@@ -1,0 +1,174 @@
+"""The shipped language models: NumPy equals torch, and the word model shows what the issue asks.
+
+Every behavioural check uses prompts and stories drawn fresh here with seeds that training and the
+model card never used (training draws with seeds 7 and 1234, the model card with 2_000_001..2_000_005).
+"""
+
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from lstm_core import analysis, corpus
+from lstm_core.language_model import ASSETS_DIR, PRETRAINED, LanguageModel, load_pretrained
+from lstm_core.train import TorchLanguageModel
+
+TEST_SEED = 31_337
+
+
+@pytest.fixture(scope="module")
+def words() -> LanguageModel:
+    return load_pretrained("words")
+
+
+def _torch_twin(model: LanguageModel) -> TorchLanguageModel:
+    twin = TorchLanguageModel(len(model.vocab), model.lstm.input_size, model.lstm.hidden_size, model.lstm.num_layers)
+    tensors = {name: torch.from_numpy(np.array(array)) for name, array in model.tensors().items()}
+    twin.load_state_dict(tensors, strict=True)
+    return twin.eval()
+
+
+@pytest.mark.parametrize("name", PRETRAINED)
+def test_numpy_inference_equals_torch_on_shipped_weights(name):
+    model = load_pretrained(name)
+    twin = _torch_twin(model)
+    text = 'Mary is a nice person. Dan, on the other hand, is evil. He said: "I will be back." Brave Dan.'
+    trace = model.trace(text)
+    ids = torch.from_numpy(model.encode(text))[None]
+    with torch.no_grad():
+        torch_output, _ = twin.lstm(twin.embedding(ids))
+        torch_probs = torch.softmax(twin(ids), dim=-1)[0].numpy()
+    np.testing.assert_allclose(trace.output, torch_output[0].numpy(), atol=2e-5)
+    np.testing.assert_allclose(model.next_token_probs(trace), torch_probs, atol=2e-5)
+
+
+@pytest.mark.parametrize("name", PRETRAINED)
+def test_pretrained_interface(name):
+    model = load_pretrained(name)
+    assert load_pretrained(name) is model  # cached: the app shares one copy
+    assert model.name == name and model.vocab[0] == "<unk>"
+    text = "Bob knows swimming."
+    trace = model.trace(text)
+    assert list(trace.tokens) == model.tokens(text)
+    probabilities = model.next_token_probs(trace)
+    assert probabilities.shape == (len(trace.tokens), len(model.vocab))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    everything = model.predict_next(text)
+    assert len(everything) == len(model.vocab)
+    assert [p for _, p in everything] == sorted((p for _, p in everything), reverse=True)
+    assert everything[0][1] == pytest.approx(probabilities[-1].max())
+    assert model.predict_next(text, k=5) == everything[:5]
+    assert (ASSETS_DIR / name / "model_card.md").read_text().count("perplexity") >= 1
+    assert model.metrics["heldout_perplexity"] < (3.0 if name == "words" else 2.0)
+
+
+def test_bad_text_is_rejected_clearly(words):
+    for empty in ("", "   \n\t"):
+        with pytest.raises(ValueError, match="empty"):
+            words.trace(empty)
+        with pytest.raises(ValueError, match="empty"):
+            words.predict_next(empty)
+    with pytest.raises(TypeError, match="str"):
+        words.trace(None)
+    with pytest.raises(ValueError, match="k"):
+        words.predict_next("Bob", k=0)
+    with pytest.raises(ValueError, match="name"):
+        load_pretrained("pixels")
+
+
+def test_unknown_words_and_characters_are_reported(words):
+    assert words.unknown_words("Bob adores Zorro's xylophone.") == ["adores", "Zorro's", "xylophone"]
+    assert words.tokens("Bob adores it.") == ["bob", "<unk>", "it", "."]
+    chars = load_pretrained("chars")
+    assert chars.unknown_words("Café ☕") == ["é", "☕"]
+    assert chars.tokens("é")[0] == "<unk>"
+
+
+def test_long_text_runs_in_linear_time(words):
+    sentence = "Bob is a nice person. He told me over the phone that he had served the navy for four long years. "
+    started = time.perf_counter()
+    trace = words.trace(sentence * 300)  # about 7,000 tokens
+    assert time.perf_counter() - started < 10
+    assert trace.length == 300 * len(words.tokens(sentence))
+
+
+def test_pronoun_agreement_after_a_change_of_subject(words):
+    prompts = corpus.pronoun_prompts(600, seed=TEST_SEED)
+    assert analysis.pronoun_agreement(words, prompts) >= 0.95
+    # The issue's own example, both ways round, with every pair of names of different gender.
+    wrong = []
+    for female in corpus.FEMALE_NAMES:
+        for male in corpus.MALE_NAMES:
+            for first, second, pronoun, other in ((female, male, "he", "she"), (male, female, "she", "he")):
+                text = f"{first.title()} is a nice person. {second.title()}, on the other hand, is evil."
+                probabilities = dict(words.predict_next(text))
+                if probabilities[pronoun] <= probabilities[other]:
+                    wrong.append(text)
+    assert len(wrong) <= 0.02 * 2 * len(corpus.FEMALE_NAMES) * len(corpus.MALE_NAMES), wrong[:5]
+
+
+def test_brave_puts_the_subject_above_every_other_name(words):
+    for name in corpus.NAMES:
+        possessive = "his" if corpus.gender_of(name) == "male" else "her"
+        text = (
+            f"{name.title()} single-handedly fought the enemy and died for {possessive} country. "
+            f"For {possessive} contributions, brave"
+        )
+        probabilities = dict(words.predict_next(text))
+        best_other = max(probabilities[other] for other in corpus.NAMES if other != name)
+        assert probabilities[name] > best_other, (text, words.predict_next(text, k=3))
+    prompts = corpus.recall_prompts(300, seed=TEST_SEED)
+    assert analysis.recall_accuracy(words, prompts) >= 0.95
+
+
+def test_subject_gender_unit_reads_held_out_names_and_flips(words):
+    unit = words.units["subject gender"]
+    assert unit.accuracy >= 0.9 and {unit.above, unit.below} == {"male", "female"}
+    # Re-measure on fresh stories whose people all come from the names the unit was not chosen on.
+    stories = corpus.generate_stories(200, seed=TEST_SEED, names=corpus.split_names(1), heldout=True)
+    table = analysis.token_table(words, stories)
+    gender = table.labels["subject_gender"]
+    known = gender != None  # noqa: E711 - elementwise on an object array
+    values = table.states["cell"][unit.layer, unit.direction, known, unit.unit]
+    assert np.mean(unit.read(values) == gender[known].astype(str)) >= 0.9
+    # Short stories with a change of subject: the unit must read each new subject at once.
+    table = analysis.token_table(words, corpus.switch_stories(300, seed=TEST_SEED, names=corpus.split_names(1)))
+    values = table.states["cell"][unit.layer, unit.direction, :, unit.unit]
+    assert np.mean(unit.read(values) == table.labels["subject_gender"].astype(str)) >= 0.9
+    # It changes sides when the subject changes gender.
+    prompts = corpus.pronoun_prompts(200, seed=TEST_SEED + 1)
+    assert analysis.switch_flip_rate(words, unit, prompts) >= 0.9
+    trace = words.trace("Mary is a nice person. Dan, on the other hand, is evil.")
+    values = unit.values(trace)
+    assert unit.read(values[trace.tokens.index(".")]) == "female" and unit.read(values[-1]) == "male"
+
+
+def test_the_gender_unit_is_found_from_data(words):
+    found = analysis.find_subject_gender_unit(words, story_count=120, choose_seed=TEST_SEED, score_seed=TEST_SEED + 1)
+    assert found.accuracy >= 0.9
+    # The other way round: chosen on the other half of the names.
+    reverse = analysis.find_subject_gender_unit(
+        words, choose_names=corpus.split_names(1), score_names=corpus.split_names(0), story_count=120,
+        choose_seed=TEST_SEED + 2, score_seed=TEST_SEED + 3,
+    )  # fmt: skip
+    assert reverse.accuracy >= 0.9
+
+
+@pytest.mark.parametrize("name", PRETRAINED)
+def test_quotation_unit_is_stored(name):
+    unit = load_pretrained(name).units["inside quotation"]
+    assert {unit.above, unit.below} == {"inside", "outside"}
+    # Scored on balanced tokens (chance 50%). The char model's quotations are short, and it has no
+    # clean quote cell; the word model has one.
+    assert unit.accuracy >= (0.9 if name == "words" else 0.65)
+
+
+def test_word_quotation_unit_reads_a_quotation(words):
+    unit = words.units["inside quotation"]
+    trace = words.trace('Bob said: "We will win, the war is over." He went home.')
+    read = unit.read(unit.values(trace))
+    opening = trace.tokens.index('"')
+    closing = trace.tokens.index('"', opening + 1)
+    assert list(read[opening + 1 : closing - 1]) == ["inside"] * (closing - 2 - opening)
+    assert list(read[closing + 2 :]) == ["outside"] * (len(read) - closing - 2)
