@@ -1,7 +1,28 @@
-"""LSTM Gate Explorer: routing and shared layout. Each page lives in pages/."""
+"""LSTM Gate Explorer: routing and shared layout. Each page lives in views/.
+
+URL paths are stable, so teachers can share links: / (home), /gates, /step, /tutorial. The page
+files live in `views/`, not `pages/`: Streamlit 1.67 runs the first visit after start through its
+legacy page discovery whenever a `pages/` folder sits beside the entry point, and a deep link then
+opens with a "Page not found" dialog.
+"""
 
 import streamlit as st
 
+# (file, title, icon, url path)
+PAGES = [
+    ("views/home.py", "Home", ":material/home:", ""),
+    ("views/gates.py", "Gates over a sentence", ":material/grid_on:", "gates"),
+    ("views/step.py", "One step inside the cell", ":material/step:", "step"),
+    ("views/tutorial.py", "Tutorial: three classic examples", ":material/school:", "tutorial"),
+]
+
 st.set_page_config(page_title="LSTM Gate Explorer", page_icon="🧠", layout="wide")
-st.title("LSTM Gate Explorer")
-st.write("Watch an LSTM remember and forget, gate by gate.")
+current = st.navigation(
+    [
+        st.Page(file, title=title, icon=icon, url_path=url_path, default=url_path == "")
+        for file, title, icon, url_path in PAGES
+    ]
+)
+with st.sidebar:
+    st.caption("LSTM Gate Explorer: watch an LSTM remember and forget, gate by gate.")
+current.run()

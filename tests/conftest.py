@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,8 +30,9 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url():
+@contextmanager
+def running_app():
+    """Start `streamlit run app.py` on a free loopback port; yield its URL once /_stcore/health says ok."""
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -58,6 +60,12 @@ def app_url():
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    with running_app() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -108,5 +116,8 @@ def screenshot(tab, name: str) -> Path:
 
 
 def assert_no_exception(tab) -> None:
+    """No exception box and no error dialog (such as Streamlit's "Page not found") on the page."""
     errors = tab.locator("[data-testid='stException']")
     assert errors.count() == 0, errors.first.inner_text()[:500]
+    dialogs = tab.locator("[role='dialog']")
+    assert dialogs.count() == 0, dialogs.first.inner_text()[:500]

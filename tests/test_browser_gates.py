@@ -1,0 +1,134 @@
+"""/gates and / in headless Chromium: deep links, the navigation sidebar, clicking a heatmap cell, the
+way on to /step, hostile text; screenshots go to tests/screenshots/ for a person to look at.
+
+AppTest cannot click a Plotly chart or see what the browser renders; these tests can.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+
+from tests.conftest import assert_no_exception, screenshot, wait_until_idle
+from tests.fake_models import real_assets_exist
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not real_assets_exist(("words",)), reason="the browser tests run the shipped word model"),
+]
+
+TEXT = "Mary is a nice person. Dan, on the other hand, is evil."
+TALL = {"width": 1400, "height": 3400}  # Streamlit scrolls inside the page: a tall window shows it all
+
+
+def charts(tab):
+    return tab.locator("[data-testid='stPlotlyChart'] .js-plotly-plot")
+
+
+def number_input(tab, key: str):
+    return tab.locator(f".st-key-{key} input")
+
+
+def query_of(tab) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(urlsplit(tab.url).query).items()}
+
+
+def test_deep_link_opens_the_gates_with_the_navigation_sidebar(page):
+    tab = page.open(f"/gates?text={quote(TEXT)}&t=7&unit=3")
+    assert_no_exception(tab)
+    assert charts(tab).count() >= 8  # coloured text, predictions, six heatmaps
+    navigation = tab.locator("[data-testid='stSidebarNav']").inner_text()
+    for title in ("Home", "Gates over a sentence", "One step inside the cell"):
+        assert title in navigation
+    assert "gates view" not in navigation.lower()  # not the legacy list of page files
+    assert number_input(tab, "t").input_value() == "7" and number_input(tab, "unit").input_value() == "3"
+    assert "Token 7 “,”, unit 3" in tab.locator("[data-testid='stSidebar']").inner_text()
+    tab.set_viewport_size(TALL)
+    tab.wait_for_timeout(500)
+    screenshot(tab, "gates_deep_link")
+
+
+def test_clicking_a_heatmap_cell_selects_it_and_leads_to_step(page):
+    tab = page.open(f"/gates?text={quote(TEXT)}&top_k=16")
+    heatmap = tab.locator(".st-key-gates_heatmap_forget .js-plotly-plot")
+    heatmap.scroll_into_view_if_needed()
+    # where is the cell of token 4 in the third row? Ask Plotly's own axes.
+    token, row = 4, 2
+    x, y, unit_label = heatmap.evaluate(
+        """(plot, [token, row]) => {
+            const layout = plot._fullLayout, box = plot.getBoundingClientRect();
+            return [box.left + layout.xaxis._offset + layout.xaxis.l2p(token),
+                    box.top + layout.yaxis._offset + layout.yaxis.l2p(row),
+                    layout.yaxis.ticktext[layout.yaxis.tickvals.indexOf(row)]];
+        }""",
+        [token, row],
+    )
+    unit = int(re.sub(r"<[^>]+>", "", str(unit_label)).split("·")[-1])  # "12", or "<b>subject gender · 64</b>"
+    tab.mouse.move(x, y)
+    tab.mouse.click(x, y)
+    wait_until_idle(tab)
+    expected = f"new URLSearchParams(location.search).get('t') === '{token}'"
+    # a value equal to the widget's default (unit 0) is left out of the URL
+    expected += f" && (new URLSearchParams(location.search).get('unit') ?? '0') === '{unit}'"
+    try:
+        tab.wait_for_function(f"() => {expected}", timeout=20_000)
+    except Exception:
+        raise AssertionError(f"after clicking token {token}, unit {unit} ({unit_label!r}): {tab.url}") from None
+    assert_no_exception(tab)
+    assert number_input(tab, "t").input_value() == str(token)
+    assert number_input(tab, "unit").input_value() == str(unit)
+    assert query_of(tab).get("unit", "0") == str(unit)
+    tab.set_viewport_size(TALL)
+    screenshot(tab, "gates_after_click")
+
+    tab.locator("[data-testid='stSidebar']").get_by_text("Step through this token in the cell").click()
+    tab.wait_for_url(re.compile(r".*/step\?.*"), timeout=30_000)
+    wait_until_idle(tab)
+    assert_no_exception(tab)
+    query = query_of(tab)
+    assert query["t"] == str(token) and query.get("unit", "0") == str(unit) and query["text"] == TEXT
+
+
+def test_clicking_a_token_of_the_coloured_text_selects_it(page):
+    tab = page.open(f"/gates?text={quote(TEXT)}")
+    text_chart = tab.locator(".st-key-gates_text_chart .js-plotly-plot")
+    x, y = text_chart.evaluate(
+        """(plot) => {
+            const layout = plot._fullLayout, bars = plot.data[0], box = plot.getBoundingClientRect();
+            const i = 4;  // "person"
+            return [box.left + layout.xaxis._offset + layout.xaxis.l2p(bars.base[i] + bars.x[i] / 2),
+                    box.top + layout.yaxis._offset + layout.yaxis.l2p(bars.y[i])];
+        }"""
+    )
+    tab.mouse.click(x, y)
+    wait_until_idle(tab)
+    tab.wait_for_function("() => new URLSearchParams(location.search).get('t') === '4'", timeout=20_000)
+    assert number_input(tab, "t").input_value() == "4"
+
+
+def test_hostile_links_give_messages_and_run_no_script(page):
+    hostile = "<img src=x onerror='window.hacked=1'> <script>window.hacked=2</script> Bob 😀"
+    tab = page.open(f"/gates?text={quote(hostile)}&t=abc&unit=99999&model=evil&layer=7")
+    assert_no_exception(tab)
+    assert tab.evaluate("() => window.hacked") is None
+    alerts = tab.locator("[data-testid='stAlert']").all_inner_texts()
+    joined = " ".join(alerts)
+    for words in ("no model called", "not a whole number", "out of range", "vocabulary"):
+        assert words in joined, joined
+    tab.set_viewport_size(TALL)
+    screenshot(tab, "gates_hostile_link")
+
+
+def test_home_page_shows_the_cell_and_the_ways_in(page):
+    tab = page.open("/")
+    assert_no_exception(tab)
+    assert charts(tab).count() == 1
+    diagram = charts(tab).first.inner_text()
+    for part in ("forget gate", "input gate", "candidate", "output gate", "cell state"):
+        assert part in diagram
+    for label in ("Open the gates", "Step through the cell", "Start the tutorial"):
+        assert tab.get_by_text(label).count() == 1
+    tab.set_viewport_size({"width": 1400, "height": 1300})
+    screenshot(tab, "home")

@@ -1,0 +1,158 @@
+"""Figure builders of the /gates page: pure functions, checked without Streamlit."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from lstm_core import LSTM
+from ui import figures
+
+
+@pytest.fixture(scope="module")
+def trace():
+    lstm = LSTM.random(input_size=5, hidden_size=12, seed=1)
+    run = lstm.run(np.random.default_rng(0).normal(size=(9, 5)))
+    tokens = ("bob", "is", "<b>nice</b>", ".", "dan", ",", "<script>x</script>", "is", "evil")
+    return dataclasses.replace(run, tokens=tokens)
+
+
+def serialised(figure) -> str:
+    return figure.to_json()
+
+
+def test_signals_are_float32_views_of_the_trace(trace):
+    signals = figures.signals_of(trace)
+    assert list(signals) == list(figures.SIGNAL_NAMES)
+    for name, values in signals.items():
+        assert values.dtype == np.float32 and values.shape == (9, 12), name
+    np.testing.assert_array_equal(signals["forget"], trace.gates["forget"][0, 0])
+    np.testing.assert_array_equal(signals["cell"], trace.cell[0, 0])
+
+
+def test_unit_orders():
+    cell = np.array([[0.0, 1.0, 0.0], [0.0, -1.0, 0.5], [0.0, 1.0, 3.0]])  # (T=3, H=3)
+    np.testing.assert_array_equal(figures.unit_order(cell, "index"), [0, 1, 2])
+    np.testing.assert_array_equal(figures.unit_order(cell, "variance"), [2, 1, 0])
+    np.testing.assert_array_equal(figures.unit_order(cell, "change", token_index=1), [1, 2, 0])  # |-2|, 0.5, 0
+    np.testing.assert_array_equal(figures.unit_order(cell, "change", token_index=0), [1, 0, 2])  # from zero state
+    with pytest.raises(ValueError, match="order"):
+        figures.unit_order(cell, "random")
+
+
+def test_shown_units_keeps_pinned_ones_in_order():
+    order = np.array([5, 3, 1, 0, 2, 4])
+    np.testing.assert_array_equal(figures.shown_units(order, 2), [5, 3])
+    np.testing.assert_array_equal(figures.shown_units(order, 2, pinned=[4, 99]), [5, 3, 4])
+    np.testing.assert_array_equal(figures.shown_units(order, 100), order)
+    np.testing.assert_array_equal(figures.shown_units(order, 0), [5])
+
+
+@pytest.mark.parametrize(
+    ("length", "token_index", "expected"),
+    [(10, 3, (0, 10)), (1000, 0, (0, 80)), (1000, 500, (460, 540)), (1000, 999, (920, 1000))],
+)
+def test_token_window(length, token_index, expected):
+    assert figures.token_window(length, token_index, 80) == expected
+
+
+def test_top_predictions_are_sorted():
+    probabilities = np.array([[0.1, 0.5, 0.05, 0.35], [0.7, 0.1, 0.15, 0.05]], dtype=np.float32)
+    ids, top = figures.top_predictions(probabilities, k=3)
+    np.testing.assert_array_equal(ids, [[1, 3, 0], [0, 2, 1]])
+    np.testing.assert_allclose(top, [[0.5, 0.35, 0.1], [0.7, 0.15, 0.1]])
+
+
+def test_gate_heatmap_layout_and_click_layer(trace):
+    signals = figures.signals_of(trace)
+    units = np.array([7, 2, 5])
+    figure = figures.gate_heatmap(signals["forget"][2:8], list(trace.tokens[2:8]), units, "forget", start=2,
+                                  selected=(4, 5), unit_names={2: "subject gender"})  # fmt: skip
+    heatmap, click_layer = figure.data
+    np.testing.assert_allclose(heatmap.z, signals["forget"][2:8][:, units].T)
+    assert list(heatmap.x) == [2, 3, 4, 5, 6, 7]
+    # one click target per cell, carrying (unit, value), at the absolute token index
+    assert len(click_layer.x) == 3 * 6
+    row, column = 2, 2  # unit 5 at token 4
+    index = row * 6 + column
+    assert click_layer.x[index] == 4 and click_layer.customdata[index][0] == 5 and click_layer.customdata[index][2] == 4
+    assert click_layer.customdata[index][1] == pytest.approx(float(signals["forget"][4, 5]))
+    assert "%{text}" in click_layer.hovertemplate and "unit %{customdata[0]}" in click_layer.hovertemplate
+    # the named unit is marked on the y axis, the selection is outlined
+    assert any("subject gender · 2" in text for text in figure.layout.yaxis.ticktext)
+    colors = [shape.line.color for shape in figure.layout.shapes]
+    assert figures.NAMED_UNIT_COLOR in colors and figures.SELECTION_COLOR in colors
+
+
+def test_gate_heatmap_scales(trace):
+    signals = figures.signals_of(trace)
+    units = np.arange(12)
+    forget = figures.gate_heatmap(signals["forget"], list(trace.tokens), units, "forget")
+    cell = figures.gate_heatmap(signals["cell"], list(trace.tokens), units, "cell", signed_limit=2.5)
+    assert (forget.data[0].zmin, forget.data[0].zmax) == (0, 1)
+    assert (cell.data[0].zmin, cell.data[0].zmid, cell.data[0].zmax) == (-2.5, 0, 2.5)
+    assert forget.data[0].colorscale != cell.data[0].colorscale
+
+
+def test_gate_heatmap_sends_float32_and_refuses_huge_figures(trace):
+    signals = figures.signals_of(trace)
+    spec = json.loads(serialised(figures.gate_heatmap(signals["hidden"], list(trace.tokens), np.arange(12), "hidden")))
+    assert spec["data"][0]["z"]["dtype"] == "f4"
+    with pytest.raises(ValueError, match="window"):
+        figures.gate_heatmap(np.zeros((2001, 128)), ["a"] * 2001, np.arange(128), "forget")
+
+
+def test_user_tokens_are_escaped_everywhere(trace):
+    signals = figures.signals_of(trace)
+    tokens = list(trace.tokens)
+    built = [
+        figures.gate_heatmap(signals["input"], tokens, np.arange(12), "input"),
+        figures.predictions_figure(tokens, [["<i>x</i>", "he"]] * 9, np.full((9, 2), 0.5)),
+        figures.colored_text_figure(tokens, signals["cell"][:, 0], signed=True),
+    ]
+    for figure in built:
+        text = serialised(figure)
+        assert "<script>" not in text and "<b>nice" not in text and "<i>x" not in text
+        assert "&lt;script&gt;" in text or "&lt;i&gt;" in text
+
+
+def test_predictions_figure(trace):
+    predicted = [["he", "she", "single-handedly"]] * 9
+    probabilities = np.tile([0.6, 0.3, 0.1], (9, 1))
+    figure = figures.predictions_figure(list(trace.tokens), predicted, probabilities, start=0, selected=3)
+    heatmap = figure.data[0]
+    assert np.asarray(heatmap.z).shape == (3, 9)
+    assert heatmap.text[0][0] == "he"
+    assert heatmap.customdata[2][0] == "single-handedly"  # whole in the hover, cut in the cell if long
+    assert len(figure.layout.shapes) == 1
+
+
+def test_colored_text_wraps_and_colours(trace):
+    values = np.linspace(-1, 1, 9)
+    figure = figures.colored_text_figure(list(trace.tokens), values, signed=True, selected=4, chars_per_line=12)
+    bars = figure.data[0]
+    assert bars.type == "bar" and len(bars.x) == 9
+    assert max(bars.y) >= 2  # wrapped onto several lines
+    assert all(base + width <= 12 or width > 12 for base, width in zip(bars.base, bars.x, strict=True))
+    assert bars.marker.color[0] != bars.marker.color[-1]  # red end and blue end
+    assert [point[0] for point in bars.customdata] == list(range(9))  # what a click selects
+    assert len(figure.layout.shapes) == 1  # the selected token's outline
+
+
+def test_colors():
+    assert figures.color_for_value("Cividis", 0.0) == figures.color_for_value("Cividis", -5.0)
+    assert figures.color_for_value("RdBu", 0.0, signed=True).startswith("rgb(24")  # near white in the middle
+    assert figures.text_color_on("rgb(0, 34, 78)") == "#ffffff"
+    assert figures.text_color_on("#fee838") == "#111111"
+    assert figures.signed_limit(np.array([0.1, -0.2])) == 1.0
+    assert figures.signed_limit(np.array([5.0] * 100)) == pytest.approx(5.0)
+
+
+def test_customdata_of_a_clicked_point():
+    # Streamlit reports a point's customdata as the browser gives it: an object keyed "0", "1", ...
+    clicked = {"x": 4, "y": 2, "customdata": {"0": 119, "1": 0.93, "2": 4}}
+    assert figures.customdata_item(clicked, 0) == 119 and figures.customdata_item(clicked, 2) == 4
+    assert figures.customdata_item({"customdata": [7, 0.5]}, 1) == 0.5

@@ -1,0 +1,170 @@
+"""/gates with AppTest: the default run, deep links, widgets set by key, bad input, and speed.
+
+Runs on the shipped models; while `assets/` is still being trained, on random-weight stand-ins with
+the same tokenizers (`tests/fake_models.py`).
+"""
+
+import statistics
+import time
+
+import pytest
+from streamlit.navigation.page import StreamlitPage
+from streamlit.testing.v1 import AppTest
+
+import lstm_core.language_model
+from tests.fake_models import real_assets_exist, shipped_or_fake
+from ui import state
+
+GATES = "views/gates.py"
+HEATMAPS = 6
+CHARTS = HEATMAPS + 2  # the coloured text and the predictions
+
+
+@pytest.fixture
+def models(monkeypatch):
+    """name -> the LanguageModel the app will load (the shipped one, or a stand-in)."""
+    loaded = {name: shipped_or_fake(name) for name in state.MODEL_NAMES}
+    if not real_assets_exist():
+        monkeypatch.setattr(lstm_core.language_model, "load_pretrained", loaded.__getitem__)
+    state.language_model.clear()
+    state.text_trace.clear()
+    yield loaded
+    state.language_model.clear()
+    state.text_trace.clear()
+
+
+def open_gates(query: dict[str, str] | None = None) -> AppTest:
+    app = AppTest.from_file("../app.py", default_timeout=60)
+    app.switch_page(GATES)
+    app.query_params.update(query or {})
+    return app.run()
+
+
+def messages(app: AppTest) -> str:
+    return "\n".join(element.value for kind in ("warning", "info", "error") for element in getattr(app, kind))
+
+
+def sidebar_text(app: AppTest) -> str:
+    return "\n".join(element.value for element in app.sidebar.markdown)
+
+
+def step_links(app: AppTest) -> list:
+    return [link for link in app.get("page_link") if "step" in link.proto.page]
+
+
+def test_default_run_draws_every_chart(models):
+    app = open_gates()
+    assert not app.exception
+    assert app.text_area(key="text").value == state.DEFAULT_TEXT
+    assert app.radio(key="model").value == "words"
+    assert app.number_input(key="t").value == 0 and app.number_input(key="unit").value == 0
+    tokens = models["words"].tokens(state.DEFAULT_TEXT)
+    assert app.number_input(key="t").max == len(tokens) - 1
+    assert app.selectbox(key="order").value == "variance"
+    assert len(app.get("plotly_chart")) == CHARTS
+    assert "Token 0 “bob”, unit 0" in sidebar_text(app)
+    assert not messages(app)
+
+
+def test_deep_link_opens_that_view_and_links_to_step(models):
+    gender = models["words"].units["subject gender"]
+    app = open_gates({"text": "Mary is nice. Dan is evil.", "t": "4", "unit": str(gender.unit), "top_k": "8"})
+    assert not app.exception, app.exception
+    assert app.number_input(key="t").value == 4
+    assert app.number_input(key="unit").value == gender.unit
+    assert app.slider(key="top_k").value == 8
+    assert "Token 4 “dan”" in sidebar_text(app) and "subject gender" in sidebar_text(app)
+    links = step_links(app)
+    assert links, "no link to /step"
+    query = links[0].proto.query_string
+    assert "t=4" in query and f"unit={gender.unit}" in query and "text=Mary" in query
+
+
+def test_widgets_set_by_key(models):
+    app = open_gates()
+    app.number_input(key="t").set_value(3).run()
+    app.number_input(key="unit").set_value(7).run()
+    assert not app.exception
+    assert "Token 3 “nice”, unit 7" in sidebar_text(app)
+    app.selectbox(key="order").set_value("change").run()
+    app.slider(key="top_k").set_value(4).run()
+    assert not app.exception
+    app.button(key="gates_example_1").click().run()
+    assert app.text_area(key="text").value == list(state.EXAMPLES.values())[1]
+    app.text_area(key="text").set_value("Bob is nice.").run()
+    assert not app.exception
+    assert app.number_input(key="t").value <= 3  # moved into the shorter text
+
+
+def test_follow_the_named_unit(models):
+    gender = models["words"].units["subject gender"]
+    app = open_gates()
+    app.button(key="gates_follow_subject gender").click().run()
+    assert not app.exception
+    assert app.number_input(key="unit").value == gender.unit
+
+
+def test_character_model(models):
+    app = open_gates({"model": "chars", "text": "Bob is nice.", "t": "4"})
+    assert not app.exception
+    assert app.radio(key="model").value == "chars"
+    assert app.number_input(key="t").max == len("Bob is nice.") - 1
+    assert len(app.get("plotly_chart")) == CHARTS
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"text": ""}, "empty"),
+        ({"text": "     "}, "empty"),
+        ({"text": "Bob is nice. " * 1600}, "only the first 5,000"),
+        ({"text": "Bob 😀 is nice 🎉."}, "😀"),
+        ({"text": "Bob\x00 is\x07 nice\x1b."}, "control character"),
+        ({"text": "<script>alert(1)</script> <b>Bob</b>"}, "script"),
+        ({"text": "zorglub blarf quux"}, "knows none"),
+        ({"t": "abc"}, "not a whole number"),
+        ({"t": "999"}, "out of range"),
+        ({"t": "-3"}, "out of range"),
+        ({"unit": "99999"}, "out of range"),
+        ({"layer": "5"}, "out of range"),
+        ({"model": "evil"}, "no model called"),
+    ],
+)
+def test_bad_input_gives_a_message_never_an_exception(models, query, expected):
+    app = open_gates(query)
+    assert not app.exception, app.exception
+    assert expected in messages(app), messages(app)
+    # typed text never reaches the page as HTML: markdown escapes it or shows it in a code span
+    for element in app.markdown:
+        assert "<script>" not in element.value
+
+
+def test_long_text_is_drawn_in_a_window(models):
+    app = open_gates({"text": "Bob is a nice person. " * 60, "t": "200"})
+    assert not app.exception
+    assert "the charts below show tokens" in messages(app)
+    heatmap = app.get("plotly_chart")[-1]
+    assert len(heatmap.proto.spec) < 2_000_000
+
+
+def test_rerun_of_a_50_token_sentence_is_fast(models, monkeypatch):
+    """The page's own server time (the script run, charts marshalled) on a rerun, after the first load."""
+    run_times = []
+    original_run = StreamlitPage.run
+
+    def timed_run(page):
+        started = time.thread_time()  # CPU time of the script thread: other processes on the machine do not count
+        try:
+            original_run(page)
+        finally:
+            run_times.append(time.thread_time() - started)
+
+    monkeypatch.setattr(StreamlitPage, "run", timed_run)
+    text = "Bob is a nice person. Dan, on the other hand, is evil. " * 3 + "Mary knows swimming."
+    assert 48 <= len(models["words"].tokens(text)) <= 56
+    app = open_gates({"text": text})
+    assert not app.exception
+    run_times.clear()
+    for _ in range(5):
+        app.run()
+    assert statistics.median(run_times) < 0.100, [round(1000 * seconds) for seconds in run_times]

@@ -1,0 +1,92 @@
+"""The /step figures draw the trace's own numbers, mark the selected unit and token, and escape tokens."""
+
+import dataclasses
+import itertools
+import time
+
+import numpy as np
+import pytest
+
+from lstm_core import GATE_NAMES, LSTM
+from ui import step_figures
+
+
+@pytest.fixture(scope="module")
+def trace():
+    lstm = LSTM.random(input_size=5, hidden_size=16, seed=3, scale=0.9)
+    inputs = np.random.default_rng(0).normal(size=(9, 5))
+    tokens = ("bob", "is", "<b>nice</b>", ".", "dan", ",", "is", "evil", ".")
+    return dataclasses.replace(lstm.run(inputs), tokens=tokens)
+
+
+def test_gate_strips_show_every_units_values_at_the_token(trace):
+    step = trace.step(4)
+    figure = step_figures.gate_strips(step, unit=7)
+    names = [row[0] for row in step_figures.STRIP_ROWS]
+    assert names == [*GATE_NAMES, "cell", "hidden"]
+    assert len(figure.data) == 6
+    for heatmap, name in zip(figure.data, names, strict=True):
+        expected = step.gates[name] if name in GATE_NAMES else getattr(step, name)
+        np.testing.assert_allclose(np.asarray(heatmap.z)[0], expected, rtol=1e-6)
+        assert list(heatmap.x) == list(range(16))
+    # gates on the shared 0..1 scale; candidate and hidden on -1..1; the cell at least ±1
+    forget = figure.data[1]
+    assert (forget.zmin, forget.zmax) == (0.0, 1.0) and forget.colorscale == figure.data[0].colorscale
+    assert (figure.data[2].zmin, figure.data[2].zmax) == (-1.0, 1.0)
+    cell_limit = max(1.0, float(np.abs(step.cell).max()))
+    assert figure.data[4].zmax == pytest.approx(cell_limit) and figure.data[4].zmin == pytest.approx(-cell_limit)
+    # the chosen unit is outlined across all strips and named under them
+    (outline,) = figure.layout.shapes
+    assert (outline.x0, outline.x1, outline.y0, outline.y1) == (6.5, 7.5, 0, 1)
+    assert figure.layout.annotations[0].text == "unit 7"
+    # each strip gets its own band of the height, top to bottom in order, without overlap
+    domains = [figure.layout[f"yaxis{'' if row == 0 else row + 1}"].domain for row in range(6)]
+    assert all(upper[0] > lower[1] for upper, lower in itertools.pairwise(domains))
+
+
+def test_gate_strips_without_a_unit_and_with_a_bad_one(trace):
+    assert step_figures.gate_strips(trace.step(0)).layout.shapes == ()
+    with pytest.raises(ValueError, match="unit"):
+        step_figures.gate_strips(trace.step(0), unit=16)
+
+
+def test_unit_history_follows_one_unit_along_the_text(trace):
+    figure = step_figures.unit_history(trace, unit=3, t=4)
+    forget, input_gate, output_gate, cell = figure.data
+    np.testing.assert_allclose(forget.y, trace.gates["forget"][0, 0, :, 3])
+    np.testing.assert_allclose(input_gate.y, trace.gates["input"][0, 0, :, 3])
+    np.testing.assert_allclose(output_gate.y, trace.gates["output"][0, 0, :, 3])
+    np.testing.assert_allclose(cell.y, trace.cell[0, 0, :, 3])
+    assert cell.yaxis == "y2"
+    assert list(forget.x)[:3] == ["0 bob", "1 is", "2 &lt;b&gt;nice&lt;/b&gt;"]  # Plotly would render <b>
+    (marker,) = figure.layout.shapes
+    assert marker.x0 == marker.x1 == 4
+
+
+def test_unit_history_windows_long_texts():
+    lstm = LSTM.random(input_size=2, hidden_size=4, seed=0)
+    long_trace = lstm.run(np.zeros((1000, 2)))
+    figure = step_figures.unit_history(long_trace, unit=1, t=700, window=60)
+    assert len(figure.data[0].x) == 60 and figure.data[0].x[0] == "670 670"
+    assert figure.layout.shapes[0].x0 == 30  # token 700 is the 31st shown
+    with pytest.raises(ValueError, match="t must be"):
+        step_figures.unit_history(long_trace, unit=1, t=1000)
+    with pytest.raises(ValueError, match="unit"):
+        step_figures.unit_history(long_trace, unit=4, t=0)
+    assert step_figures.token_window(5, 2) == (0, 5)
+    assert step_figures.token_window(100, 0, 10) == (0, 10) and step_figures.token_window(100, 99, 10) == (90, 100)
+
+
+def test_building_both_figures_is_fast_enough_for_a_rerun():
+    # /step redraws both on every step; with 128 units they must stay a small part of the 100 ms budget.
+    lstm = LSTM.random(input_size=8, hidden_size=128, seed=0)
+    trace = lstm.run(np.zeros((50, 8)))
+    step_figures.gate_strips(trace.step(0), 0)  # warm up Plotly's validators
+    step_figures.unit_history(trace, 0, 0)
+    timings = []
+    for t in range(5):
+        started = time.perf_counter()
+        step_figures.gate_strips(trace.step(t), 17).to_json()
+        step_figures.unit_history(trace, 17, t).to_json()
+        timings.append(time.perf_counter() - started)
+    assert np.median(timings) < 0.05, timings

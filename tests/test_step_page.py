@@ -1,0 +1,194 @@
+"""/step with AppTest: the default run, deep links, widgets set by key, and every kind of bad input.
+
+Runs on the shipped models; while `assets/` is still being trained, on random-weight stand-ins with
+the same tokenizers (`tests/fake_models.py`).
+"""
+
+import time
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import lstm_core.language_model
+from tests.fake_models import real_assets_exist, shipped_or_fake
+from ui import state
+
+STEP = "views/step.py"
+
+
+@pytest.fixture
+def models(monkeypatch):
+    """name -> the LanguageModel the app will load (the shipped one, or a stand-in)."""
+    loaded = {name: shipped_or_fake(name) for name in state.MODEL_NAMES}
+    if not real_assets_exist():
+        monkeypatch.setattr(lstm_core.language_model, "load_pretrained", loaded.__getitem__)
+    state.language_model.clear()
+    state.text_trace.clear()
+    yield loaded
+    state.language_model.clear()
+    state.text_trace.clear()
+
+
+def open_step(query: dict[str, str] | None = None) -> AppTest:
+    app = AppTest.from_file("../app.py", default_timeout=60)
+    app.switch_page(STEP)
+    app.query_params.update(query or {})
+    return app.run()
+
+
+def shown_markdown(app: AppTest) -> str:
+    return "\n".join(element.value for element in app.markdown)
+
+
+def warnings_text(app: AppTest) -> str:
+    """The warning box as a student reads it (Markdown escapes removed)."""
+    return "\n".join(warning.value for warning in app.warning).replace("\\", "")
+
+
+def test_default_run_shows_every_part(models):
+    app = open_step()
+    assert not app.exception
+    tokens = models["words"].tokens(state.DEFAULT_TEXT)
+    assert app.slider(key="t").value == 0 and app.slider(key="t").max == len(tokens) - 1
+    assert app.number_input(key="unit").value == 0
+    assert app.radio(key="model").value == "words"
+    assert len(app.get("plotly_chart")) == 3  # the cell diagram, the strips, the unit along the text
+    assert len(app.latex) == 12  # six equations with symbols, six with numbers
+    assert r"\sigma" in app.latex[1].value and r"\underbrace" in app.latex[7].value
+    text = shown_markdown(app)
+    assert "Unit 0 reads" in text and "first token" in text
+    assert any("forget = $f$" in caption.value for caption in app.caption)  # the PyTorch name mapping
+
+
+def test_deep_link_opens_that_token_and_unit(models):
+    tokens = models["words"].tokens(state.DEFAULT_TEXT)
+    dan = tokens.index("dan")
+    app = open_step({"text": state.DEFAULT_TEXT, "model": "words", "layer": "0", "t": str(dan), "unit": "7"})
+    assert not app.exception and not app.warning
+    assert app.slider(key="t").value == dan and app.number_input(key="unit").value == 7
+    text = shown_markdown(app)
+    assert ":orange-background[**dan**]" in text
+    assert "Unit 7 reads Dan" in text
+    assert "f_{t}" in app.latex[7].value
+    assert f"t={dan}" in app.code[0].value and "unit=7" in app.code[0].value  # the shareable link
+
+
+def test_previous_next_and_widgets_by_key_move_the_view(models):
+    app = open_step({"t": "3"})
+    app.button(key="step_next").click().run()
+    assert app.slider(key="t").value == 4 and app.query_params["t"] == "4"
+    app.button(key="step_previous").click().run()
+    app.button(key="step_previous").click().run()
+    assert app.slider(key="t").value == 2
+    app.slider(key="t").set_value(0).run()
+    app.button(key="step_previous").click().run()  # stays at the first token
+    assert app.slider(key="t").value == 0
+    last = app.slider(key="t").max
+    app.slider(key="t").set_value(last).run()
+    app.button(key="step_next").click().run()  # stays at the last token
+    assert app.slider(key="t").value == last
+    app.number_input(key="unit").set_value(5).run()
+    # (the URL following a typed unit is the browser's job: see test_browser_step)
+    assert "Unit 5 reads" in shown_markdown(app)
+    app.radio(key="model").set_value("chars").run()
+    assert not app.exception
+    assert app.slider(key="t").max == len(state.DEFAULT_TEXT) - 1
+    app.text_area(key="text").input("Dan is evil.").run()
+    assert not app.exception and app.slider(key="t").max == len(models["chars"].tokens("Dan is evil.")) - 1
+
+
+def test_follow_the_subject_gender_unit(models):
+    gender = models["words"].units.get("subject gender")
+    if gender is None:
+        pytest.skip("this model has no subject-gender unit")
+    app = open_step()
+    app.button(key="step_gender_unit").click().run()
+    assert app.number_input(key="unit").value == gender.unit
+    assert "“subject gender” unit" in shown_markdown(app)
+    assert app.button(key="step_gender_unit").disabled
+
+
+@pytest.mark.parametrize(
+    ("query", "expected_t", "expected_unit", "message"),
+    [
+        ({"t": "abc"}, 0, 0, "not a whole number"),
+        ({"t": "999"}, "last", 0, "out of range"),
+        ({"t": "-4"}, 0, 0, "out of range"),
+        ({"unit": "-3"}, 0, 0, "unit “-3”"),
+        ({"unit": "100000"}, 0, "last", "unit “100000”"),
+        ({"model": "evil"}, 0, 0, "no model called “evil”"),
+        ({"layer": "7"}, 0, 0, "layer “7”"),
+        ({"direction": "1"}, 0, 0, "direction “1”"),
+    ],
+)
+def test_bad_url_values_get_a_clear_message(models, query, expected_t, expected_unit, message):
+    app = open_step(query)
+    assert not app.exception
+    assert len(app.warning) == 1 and message in warnings_text(app), warnings_text(app)
+    last_token = app.slider(key="t").max
+    assert app.slider(key="t").value == (last_token if expected_t == "last" else expected_t)
+    last_unit = models["words"].lstm.hidden_size - 1
+    assert app.number_input(key="unit").value == (last_unit if expected_unit == "last" else expected_unit)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "The text is empty"),
+        ("   \t ", "The text is empty"),
+        ("\x00\x07\x1b", "The text is empty"),
+    ],
+)
+def test_empty_text_asks_for_a_sentence(models, text, expected):
+    app = open_step({"text": text})
+    assert not app.exception
+    assert any(expected in info.value for info in app.info)
+    assert not app.get("plotly_chart")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<script>alert('x')</script> <b>Bob</b> is <img src=x onerror=alert(1)>",
+        "Bob 😀 is 🧠 nice 👍🏽.",
+        "Bob\x07 is\x1b nice\u200b.",
+        "zzz qqq xyzzy",
+        "Bob is nice. " * 1600,  # 20,800 characters
+        "$\\frac{1}{0}$ **Bob** [x](javascript:alert(1))",
+    ],
+    ids=["html", "emoji", "control", "unknown", "long", "markdown-latex"],
+)
+@pytest.mark.parametrize("model_name", ["words", "chars"])
+def test_hostile_text_is_shown_as_typed_never_as_html(models, text, model_name):
+    app = open_step({"text": text, "model": model_name, "t": "3"})
+    assert not app.exception
+    assert len(app.get("plotly_chart")) == 3
+    shown = shown_markdown(app)
+    assert "<script" not in shown and "<img" not in shown and "<b>" not in shown  # escaped as \<script\> ...
+    for latex in app.latex:
+        assert "alert" not in latex.value and "frac" not in latex.value
+    if len(text) > state.MAX_TEXT_CHARS:
+        assert "only the first" in warnings_text(app)
+
+
+def test_one_token_text_has_no_slider_but_works(models):
+    app = open_step({"text": "Bob", "t": "3"})
+    assert not app.exception
+    assert not app.slider and app.button(key="step_next").disabled
+    assert "token “3”" in warnings_text(app)
+    assert "Unit 0 reads Bob" in shown_markdown(app)
+
+
+def test_a_rerun_on_a_50_token_sentence_is_fast(models):
+    text = " ".join(["Bob is a nice person. Dan, on the other hand, is evil."] * 4)
+    assert len(models["words"].tokens(text)) >= 50
+    app = open_step({"text": text, "t": "10"})
+    timings = []
+    for _ in range(6):
+        started = time.perf_counter()
+        app.button(key="step_next").click().run()
+        timings.append(time.perf_counter() - started)
+    assert not app.exception and app.slider(key="t").value == 16
+    # The budget is 100 ms of server time per rerun; AppTest's own overhead is inside this measure too.
+    assert np.median(timings) < 0.1, timings

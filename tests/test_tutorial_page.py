@@ -1,0 +1,62 @@
+"""/tutorial with AppTest: every lesson opens the real trace at its word, links to /step with that view."""
+
+from urllib.parse import parse_qs
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.test_step_page import models  # noqa: F401 - the same shipped-or-stand-in models fixture
+from ui import lessons, state
+
+
+def open_tutorial() -> AppTest:
+    app = AppTest.from_file("../app.py", default_timeout=60)
+    app.switch_page("views/tutorial.py")
+    return app.run()
+
+
+def test_tutorial_runs_and_opens_each_lesson_at_its_word(models):  # noqa: F811
+    app = open_tutorial()
+    assert not app.exception
+    shown = "\n".join(element.value for element in app.markdown)
+    assert ":orange-background[**mary**]" in shown
+    assert ":orange-background[**swimming**]" in shown
+    assert ":orange-background[**brave**] bob" in shown  # the last "brave", right before the name
+    for lesson in lessons.LESSONS:
+        assert lesson.title in [header.value for header in app.subheader]
+    assert len(app.get("plotly_chart")) == 2 * len(lessons.LESSONS)  # a cell diagram and a unit line each
+    assert "vanishing gradient" in shown and "Bidirectional" in shown
+    gender = models["words"].units.get("subject gender")
+    if gender is not None:
+        assert f"**Following unit {gender.unit}**: unit {gender.unit} is the model's subject-gender unit" in shown
+
+
+def test_lesson_links_carry_the_view_to_step_and_gates(models):  # noqa: F811
+    app = open_tutorial()
+    links = app.get("page_link")
+    assert len(links) == 2 * len(lessons.LESSONS)
+    model = models["words"]
+    for lesson, step_link, gates_link in zip(lessons.LESSONS, links[::2], links[1::2], strict=True):
+        trace = model.trace(lesson.text)
+        view = lessons.lesson_view(lesson, model, trace)
+        for link, page in ((step_link, "step"), (gates_link, "gates")):
+            proto = link.proto
+            assert proto.page.startswith(page)  # "step_view", the page the link switches to
+            query = {key: values[0] for key, values in parse_qs(proto.query_string).items()}
+            assert query["text"] == lesson.text and query["model"] == "words"
+            assert int(query["t"]) == view.t and int(query["unit"]) == view.unit
+            assert trace.tokens[view.t] == lesson.word
+
+
+@pytest.mark.parametrize("lesson", lessons.LESSONS, ids=lambda lesson: lesson.word)
+def test_following_a_lesson_link_lands_on_that_token_in_step(models, lesson):  # noqa: F811
+    model = models["words"]
+    view = lessons.lesson_view(lesson, model, model.trace(lesson.text))
+    app = AppTest.from_file("../app.py", default_timeout=60)
+    app.switch_page("views/step.py")
+    app.query_params.update({"text": lesson.text, "model": "words", "t": str(view.t), "unit": str(view.unit)})
+    app.run()
+    assert not app.exception and not app.warning
+    assert app.slider(key="t").value == view.t and app.number_input(key="unit").value == view.unit
+    assert f":orange-background[**{lesson.word}**]" in "\n".join(element.value for element in app.markdown)
+    assert state.text_trace("words", lesson.text).trace.tokens[view.t] == lesson.word

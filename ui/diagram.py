@@ -1,0 +1,309 @@
+"""The LSTM cell drawn with Plotly shapes, optionally annotated with one unit's live numbers.
+
+The drawing follows the usual picture of the cell (Olah, "Understanding LSTM Networks"): the cell
+state runs along the top, through the forget gate's × and the + where the input gate's share of the
+candidate is added; below it the four layers read [h_{t-1}, x_t]; on the right tanh(c_t) is scaled
+by the output gate to give h_t.
+
+    >>> figure = cell_diagram_figure()                       # the bare cell, for the home page
+    >>> step = trace.step(t=5, layer=0, direction=0)          # doctest: +SKIP
+    >>> figure = cell_diagram_figure(step, unit=17)           # doctest: +SKIP
+    >>> st.plotly_chart(figure, key="cell_diagram")           # doctest: +SKIP
+
+Everything here is a pure function of its arguments (no Streamlit), so it is tested without a server.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from lstm_core import StepDetail
+from ui.figures import GATE_COLORSCALE, SIGNED_COLORSCALE, color_for_value, plotly_figure, text_color_on
+
+__all__ = ["DIAGRAM_PARTS", "cell_diagram_values", "cell_diagram_figure"]
+
+# What each labelled part of the drawing is, in a student's words; also the hover text.
+DIAGRAM_PARTS: dict[str, str] = {
+    "c_prev": "previous cell state c<sub>t-1</sub>: the long-term memory coming in",
+    "h_prev": "previous hidden state h<sub>t-1</sub>: what the cell output at the last token",
+    "x": "input x<sub>t</sub>: the embedding of the current token",
+    "forget": "forget gate f = σ(…): 1 keeps the old memory, 0 erases it",
+    "input": "input gate i = σ(…): how much of the candidate is written",
+    "candidate": "candidate g = tanh(…): the new value proposed for the memory (PyTorch's g)",
+    "output": "output gate o = σ(…): how much of the memory is shown as h<sub>t</sub>",
+    "forgotten": "f × c<sub>t-1</sub>: what is kept of the old memory",
+    "written": "i × g: what is written into the memory",
+    "cell": "new cell state c<sub>t</sub> = f × c<sub>t-1</sub> + i × g",
+    "cell_tanh": "tanh(c<sub>t</sub>): the memory squashed into (-1, 1)",
+    "hidden": "new hidden state h<sub>t</sub> = o × tanh(c<sub>t</sub>)",
+}
+
+# Layout in data coordinates: x 0..13, y 0..7.5. The cell state line is at y=6, the shared input
+# bus [h_{t-1}, x_t] at y=0.8, the four gate boxes at y=2.4.
+_CELL_Y, _BUS_Y, _BOX_Y = 6.0, 0.5, 2.5
+_BOX_HALF_WIDTH, _BOX_HALF_HEIGHT = 0.62, 0.42
+_NODE_RADIUS = 0.32
+_BOX_X = {"forget": 2.5, "input": 4.4, "candidate": 6.2, "output": 8.1}
+_FUNCTION = {"forget": "σ", "input": "σ", "candidate": "tanh", "output": "σ"}
+_GATE_SYMBOL = {"forget": "f", "input": "i", "candidate": "g", "output": "o"}
+_FORGET_TIMES = (2.5, _CELL_Y)
+_WRITE_TIMES = (6.2, 4.3)
+_PLUS = (6.2, _CELL_Y)
+_TANH = (9.8, 4.5)
+_OUTPUT_TIMES = (9.8, _BOX_Y)
+_LEFT = -1.4  # where c_{t-1} and h_{t-1} come in; room on the left for their labels
+_X_INPUT = 0.8
+_LINE_COLOR = "#4a4a4a"
+_CELL_LINE_COLOR = "#1f1f1f"
+
+
+@dataclass(frozen=True)
+class _Label:
+    text: str
+    x: float
+    y: float
+    anchor: str = "center"
+
+
+def cell_diagram_values(step: StepDetail, unit: int) -> dict[str, float]:
+    """One unit's numbers at one timestep, keyed like `DIAGRAM_PARTS`.
+
+    Keys: c_prev, h_prev, forget, input, candidate, output, forgotten (f·c_prev), written (i·g),
+    cell (c_t), cell_tanh (tanh c_t), hidden (h_t). x_t has no per-unit value (every gate reads the
+    whole embedding), so it is not among them.
+    """
+    size = len(step.cell)
+    if not isinstance(unit, int | np.integer) or not 0 <= unit < size:
+        raise ValueError(f"unit must be an integer in 0..{size - 1}, got {unit!r}")
+    values = {
+        "c_prev": step.c_prev[unit],
+        "h_prev": step.h_prev[unit],
+        **{name: step.gates[name][unit] for name in ("forget", "input", "candidate", "output")},
+        "forgotten": step.forgotten[unit],
+        "written": step.written[unit],
+        "cell": step.cell[unit],
+        "cell_tanh": step.cell_tanh[unit],
+        "hidden": step.hidden[unit],
+    }
+    return {name: float(value) for name, value in values.items()}
+
+
+def cell_diagram_figure(
+    step: StepDetail | None = None,
+    unit: int | None = None,
+    *,
+    height: int = 430,
+    title: str | None = None,
+) -> go.Figure:
+    """The LSTM cell as a Plotly figure; with `step` and `unit`, annotated with that unit's numbers.
+
+    Args:
+        step: `trace.step(t, layer, direction)` from `lstm_core`; None draws the bare cell.
+        unit: which hidden unit's numbers to show (0..hidden_size-1); required with `step`.
+        height: pixel height; the width follows the container (the drawing keeps its aspect ratio).
+        title: optional title; a default naming the token and unit is used when `step` is given.
+            It may contain Plotly's <b>/<sub> tags, so escape any user text in it (`html.escape`).
+
+    Without numbers the gate boxes are light grey. With numbers each sigmoid gate box is coloured by
+    its value on the same 0..1 Cividis scale as the gate heatmaps, the candidate box on the same
+    diverging RdBu scale centred on 0, and every wire carries its value (3 decimals). Hovering a
+    part explains it. The token is escaped, so any text a user typed is safe in the figure.
+
+    Raises:
+        ValueError: `step` without a valid `unit`.
+    """
+    values = None
+    if step is not None:
+        if unit is None:
+            raise ValueError("cell_diagram_figure needs `unit` together with `step`")
+        values = cell_diagram_values(step, unit)
+        if title is None:
+            token = "" if step.token is None else f" ‘{html.escape(step.token, quote=False)}’"
+            title = f"Unit {int(unit)} at token {step.t}{token}"
+
+    shapes: list[dict] = []
+    annotations: list[dict] = []
+
+    # --- wires: the cell state line on top, the input bus at the bottom, and what connects them
+    cell_line = {"color": _CELL_LINE_COLOR, "width": 5}
+    wire = {"color": _LINE_COLOR, "width": 2}
+    shapes += [
+        _line(_LEFT, _CELL_Y, _FORGET_TIMES[0] - _NODE_RADIUS, _CELL_Y, cell_line),
+        _line(_FORGET_TIMES[0] + _NODE_RADIUS, _CELL_Y, _PLUS[0] - _NODE_RADIUS, _CELL_Y, cell_line),
+        _line(_PLUS[0] + _NODE_RADIUS, _CELL_Y, 12.4, _CELL_Y, cell_line),
+        # the shared input: h_{t-1} from the left, x_t from below, joined into one bus
+        _line(_LEFT, _BUS_Y, _BOX_X["output"], _BUS_Y, wire),
+        _line(_X_INPUT, -0.3, _X_INPUT, _BUS_Y, wire),
+    ]
+    for box_x in _BOX_X.values():
+        shapes.append(_line(box_x, _BUS_Y, box_x, _BOX_Y - _BOX_HALF_HEIGHT, wire))
+    # forget σ up into the × on the cell line
+    shapes.append(
+        _line(_BOX_X["forget"], _BOX_Y + _BOX_HALF_HEIGHT, _FORGET_TIMES[0], _FORGET_TIMES[1] - _NODE_RADIUS, wire)
+    )
+    # input σ up and across into the write ×, candidate tanh straight up into it
+    shapes += [
+        _line(_BOX_X["input"], _BOX_Y + _BOX_HALF_HEIGHT, _BOX_X["input"], _WRITE_TIMES[1], wire),
+        _line(_BOX_X["input"], _WRITE_TIMES[1], _WRITE_TIMES[0] - _NODE_RADIUS, _WRITE_TIMES[1], wire),
+        _line(_BOX_X["candidate"], _BOX_Y + _BOX_HALF_HEIGHT, _WRITE_TIMES[0], _WRITE_TIMES[1] - _NODE_RADIUS, wire),
+        _line(_WRITE_TIMES[0], _WRITE_TIMES[1] + _NODE_RADIUS, _PLUS[0], _PLUS[1] - _NODE_RADIUS, wire),
+    ]
+    # the cell state branches down through tanh into the output ×; the output σ comes in from the left
+    shapes += [
+        _line(_TANH[0], _CELL_Y, _TANH[0], _TANH[1] + 0.36, wire),
+        _line(_TANH[0], _TANH[1] - 0.36, _OUTPUT_TIMES[0], _OUTPUT_TIMES[1] + _NODE_RADIUS, wire),
+        _line(_BOX_X["output"] + _BOX_HALF_WIDTH, _BOX_Y, _OUTPUT_TIMES[0] - _NODE_RADIUS, _OUTPUT_TIMES[1], wire),
+        _line(_OUTPUT_TIMES[0] + _NODE_RADIUS, _OUTPUT_TIMES[1], 12.4, _OUTPUT_TIMES[1], wire),
+    ]
+    # arrowheads where the signals leave the cell
+    annotations += [
+        _arrow(12.2, _CELL_Y, 12.9, _CELL_Y, _CELL_LINE_COLOR, 2),
+        _arrow(12.2, _BOX_Y, 12.9, _BOX_Y, _LINE_COLOR, 1.5),
+    ]
+
+    # --- the cell's outline, drawn first so everything sits on it
+    shapes.insert(
+        0,
+        {
+            "type": "rect", "x0": 1.5, "y0": 0.05, "x1": 11.1, "y1": 7.05, "layer": "below",
+            "line": {"color": "#9aa5b1", "width": 1.5, "dash": "dot"}, "fillcolor": "rgba(230, 236, 243, 0.45)",
+        }
+    )  # fmt: skip
+
+    # --- the four gate boxes
+    for gate, box_x in _BOX_X.items():
+        value = None if values is None else values[gate]
+        scale = SIGNED_COLORSCALE if gate == "candidate" else GATE_COLORSCALE
+        fill = "#eceff3" if value is None else color_for_value(scale, value, signed=gate == "candidate")
+        shapes.append(
+            {
+                "type": "rect", "x0": box_x - _BOX_HALF_WIDTH, "x1": box_x + _BOX_HALF_WIDTH,
+                "y0": _BOX_Y - _BOX_HALF_HEIGHT, "y1": _BOX_Y + _BOX_HALF_HEIGHT,
+                "line": {"color": "#33373d", "width": 1.5}, "fillcolor": fill, "layer": "above",
+            }
+        )  # fmt: skip
+        text = _FUNCTION[gate] if value is None else f"{_FUNCTION[gate]}<br><b>{value:.3f}</b>"
+        annotations.append(_text(text, box_x, _BOX_Y, color=text_color_on(fill), size=14 if value is None else 12))
+        name = {"forget": "forget gate", "input": "input gate", "candidate": "candidate", "output": "output gate"}[gate]
+        # a white backing keeps the name readable where the wire from the bus passes behind it
+        annotations.append(
+            _text(f"<b>{name}</b><br><i>{_GATE_SYMBOL[gate]}</i>", box_x, _BOX_Y - 0.95, size=12)
+            | {"bgcolor": "rgba(255,255,255,0.9)"}
+        )
+
+    # --- the pointwise operations
+    for (node_x, node_y), symbol in ((_FORGET_TIMES, "×"), (_WRITE_TIMES, "×"), (_PLUS, "+"), (_OUTPUT_TIMES, "×")):
+        shapes.append(_circle(node_x, node_y, _NODE_RADIUS, "#fff3cd"))
+        annotations.append(_text(f"<b>{symbol}</b>", node_x, node_y, size=18))
+    shapes.append(
+        {
+            "type": "rect", "x0": _TANH[0] - 0.55, "x1": _TANH[0] + 0.55, "y0": _TANH[1] - 0.36, "y1": _TANH[1] + 0.36,
+            "line": {"color": "#33373d", "width": 1.5}, "fillcolor": "#fff3cd", "layer": "above",
+        }
+    )  # fmt: skip
+    annotations.append(_text("tanh", _TANH[0], _TANH[1], size=13))
+
+    # --- names of what flows in and out, with values when there are any
+    def named(label: str, key: str) -> str:
+        return label if values is None else f"{label} = <b>{values[key]:.3f}</b>"
+
+    annotations += [
+        _text(named("c<sub>t-1</sub>", "c_prev"), _LEFT, _CELL_Y + 0.45, anchor="left", size=14),
+        _text(named("h<sub>t-1</sub>", "h_prev"), _LEFT, _BUS_Y + 0.4, anchor="left", size=14),
+        _text("x<sub>t</sub>" + _token_suffix(step), _X_INPUT + 0.15, -0.3, anchor="left", size=14),
+        _text(named("c<sub>t</sub>", "cell"), 11.15, _CELL_Y + 0.45, anchor="left", size=14),
+        _text(named("h<sub>t</sub>", "hidden"), 11.15, _BOX_Y + 0.45, anchor="left", size=14),
+        _text("<b>cell state</b> (long-term memory)", 6.5, 7.4, size=13, color="#1f1f1f"),
+    ]
+    if values is not None:
+        annotations += [
+            _text(f"f·c<sub>t-1</sub> = {values['forgotten']:.3f}", 4.35, _CELL_Y + 0.4, size=12, color="#33373d"),
+            _text(
+                f"i·g = {values['written']:.3f}", _WRITE_TIMES[0] + 0.45, 5.15, anchor="left", size=12, color="#33373d"
+            ),
+            _text(
+                f"tanh c<sub>t</sub> = {values['cell_tanh']:.3f}",
+                _TANH[0] + 0.22,
+                3.45,
+                anchor="left",
+                size=12,
+                color="#33373d",
+            ),
+        ]
+
+    # --- hover: one invisible marker per part explains it (with its number when there is one)
+    hover_points = {
+        "c_prev": (_LEFT + 0.6, _CELL_Y), "h_prev": (_LEFT + 0.6, _BUS_Y), "x": (_X_INPUT, 0.1),
+        **{gate: (box_x, _BOX_Y) for gate, box_x in _BOX_X.items()},
+        "forgotten": _FORGET_TIMES, "written": _WRITE_TIMES, "cell": (11.8, _CELL_Y),
+        "cell_tanh": _TANH, "hidden": (11.8, _BOX_Y),
+    }  # fmt: skip
+    hover_texts = []
+    for part in hover_points:
+        number = "" if values is None or part not in values else f"<br><b>{values[part]:.4f}</b>"
+        hover_texts.append(DIAGRAM_PARTS[part] + number)
+    hover_layer = {
+        "type": "scatter",
+        "x": [point[0] for point in hover_points.values()],
+        "y": [point[1] for point in hover_points.values()],
+        "mode": "markers",
+        "marker": {"size": 26, "opacity": 0},
+        "hovertext": hover_texts,
+        "hoverinfo": "text",
+        "showlegend": False,
+    }
+    layout = {
+        "shapes": shapes,
+        "annotations": annotations,
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "hoverlabel": {"bgcolor": "white"},
+        "dragmode": False,
+        "xaxis": {"range": [_LEFT - 0.1, 13.2], "visible": False, "fixedrange": True},
+        # scaleanchor keeps the circles round however wide the container is
+        "yaxis": {"range": [-0.7, 7.7], "visible": False, "fixedrange": True, "scaleanchor": "x", "scaleratio": 1},
+    }
+    if title:
+        layout["title"] = {"text": title, "x": 0.5, "xanchor": "center"}
+    return plotly_figure({"data": [hover_layer], "layout": layout})
+
+
+def _token_suffix(step: StepDetail | None) -> str:
+    if step is None:
+        return ""
+    if step.layer > 0:
+        return f" (layer {step.layer - 1}'s h<sub>t</sub>)"
+    if step.token is None:
+        return ""
+    return f" = embedding of ‘{html.escape(step.token, quote=False)}’"
+
+
+def _line(x0: float, y0: float, x1: float, y1: float, line: dict) -> dict:
+    return {"type": "line", "x0": x0, "y0": y0, "x1": x1, "y1": y1, "line": line, "layer": "below"}
+
+
+def _circle(x: float, y: float, radius: float, fill: str) -> dict:
+    return {
+        "type": "circle", "x0": x - radius, "x1": x + radius, "y0": y - radius, "y1": y + radius,
+        "line": {"color": "#33373d", "width": 1.5}, "fillcolor": fill, "layer": "above",
+    }  # fmt: skip
+
+
+def _arrow(x0: float, y0: float, x1: float, y1: float, color: str, width: float) -> dict:
+    return {
+        "x": x1, "y": y1, "ax": x0, "ay": y0, "xref": "x", "yref": "y", "axref": "x", "ayref": "y",
+        "showarrow": True, "arrowhead": 2, "arrowsize": 1.2, "arrowwidth": width, "arrowcolor": color, "text": "",
+    }  # fmt: skip
+
+
+def _text(text: str, x: float, y: float, anchor: str = "center", size: int = 13, color: str = "#1f1f1f") -> dict:
+    return {
+        "text": text, "x": x, "y": y, "xref": "x", "yref": "y", "showarrow": False, "xanchor": anchor,
+        "font": {"size": size, "color": color},
+    }  # fmt: skip

@@ -1,0 +1,336 @@
+"""Words and equations for one step of the cell: what each gate of one unit did, with its numbers.
+
+Pure functions of a `StepDetail`, the selected unit and the tokens, so they are tested without a
+server. The sentences are plain text (tokens appear in curly quotes, exactly as the model read them);
+pages pass them through `as_markdown`, which escapes whatever a user typed. The LaTeX never contains a
+token, only numbers and fixed symbols, so nothing typed can reach the LaTeX renderer.
+
+>>> import numpy as np
+>>> from lstm_core import LSTM
+>>> trace = LSTM.random(input_size=3, hidden_size=4, seed=0).run(np.ones((2, 3)))
+>>> sentences = explain_step(trace.step(1), unit=2, tokens=["bob", "is"])
+>>> sentences[0].startswith("Unit 2 reads “is”")
+True
+>>> numeric_equations(trace.step(1), unit=2)[0].startswith("i_{t}")
+True
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from lstm_core import GATE_NAMES, StepDetail
+from lstm_core.corpus import NAMES
+from lstm_core.language_model import UnitInfo
+from lstm_core.tokenize import UNKNOWN_TOKEN
+
+__all__ = [
+    "GATE_SYMBOLS",
+    "TORCH_NAMES_NOTE",
+    "explain_step",
+    "subject_before",
+    "word_at",
+    "symbolic_equations",
+    "numeric_equations",
+    "as_markdown",
+    "highlighted_text",
+    "top_predictions",
+    "token_name",
+]
+
+GATE_SYMBOLS = {"input": "i", "forget": "f", "candidate": "g", "output": "o"}
+
+# Shown once, under the equations: the STYLE asks the UI to say how its gate names map to PyTorch's.
+TORCH_NAMES_NOTE = (
+    "Gate names here and in PyTorch's `nn.LSTM`: input = $i$, forget = $f$, candidate = $g$, output = $o$ "
+    "(PyTorch stacks their rows in that order in `weight_ih_l{k}` and `weight_hh_l{k}`). "
+    "Our $W_f$ is PyTorch's $W_{if}$, our $U_f$ is its $W_{hf}$, and our $b_f$ is the sum of its two biases "
+    "$b_{if} + b_{hf}$; likewise for $i$, $g$ and $o$."
+)
+
+# Where the wording changes. A gate near 0 or 1 is "saturated": it acts like a closed or open switch.
+_SHUT, _OPEN = 0.2, 0.8
+_STRONG_CANDIDATE = 0.5  # |g| (or |i·g|) above this is a clear value written into the cell
+_FAINT_CANDIDATE = 0.2  # |g| below this is next to nothing
+_EMPTY_CELL = 0.05  # |c_{t-1}| below this: there was next to nothing to keep or erase
+
+_WORD = re.compile(r"[^\W_]+(?:['\-’][^\W_]+)*")
+
+
+# --------------------------------------------------------------------------------- tokens
+def word_at(tokens: Sequence[str], t: int, kind: str = "words") -> str:
+    """The word the model is reading at token `t`: the token itself for the word model, the whole
+    word around character `t` for the character model ("" on a space or punctuation)."""
+    if kind != "chars":
+        return tokens[t]
+    text = "".join("\x00" if token == UNKNOWN_TOKEN else token for token in tokens)
+    for match in _WORD.finditer(text):
+        if match.start() <= t < match.end():
+            return match.group()
+    return ""
+
+
+def subject_before(tokens: Sequence[str], t: int, kind: str = "words") -> str | None:
+    """The last person's name strictly before the word at token `t`, capitalised, or None.
+
+    A name is one of the story world's names (`lstm_core.corpus.NAMES`), which are the names the
+    shipped models learned as subjects. For the character model the characters are joined into words
+    first, and the word that token `t` belongs to does not count as "before".
+
+    >>> subject_before(["bob", "is", "nice", ".", "dan", ","], 4)
+    'Bob'
+    """
+    if kind == "chars":
+        text = "".join("\x00" if token == UNKNOWN_TOKEN else token for token in tokens)
+        words = [match for match in _WORD.finditer(text) if match.end() <= t]
+        earlier = [match.group().lower() for match in words]
+    else:
+        earlier = [token.lower() for token in tokens[:t]]
+    for word in reversed(earlier):
+        if word in NAMES:
+            return word.capitalize()
+    return None
+
+
+def _display(word: str) -> str:
+    """How a token appears in a sentence: quoted, names capitalised, <unk> said in words."""
+    if word == UNKNOWN_TOKEN or word == "\x00":
+        return "an unknown token"
+    if word.lower() in NAMES:
+        return word.capitalize()
+    if word == " ":
+        return "a space"
+    return f"“{word}”"
+
+
+def _number(value: float) -> str:
+    return f"{value:.2f}".replace("-0.00", "0.00")
+
+
+# ------------------------------------------------------------------------------ sentences
+def explain_step(
+    step: StepDetail,
+    unit: int,
+    tokens: Sequence[str],
+    kind: str = "words",
+    named_units: Mapping[str, UnitInfo] | None = None,
+) -> list[str]:
+    """Plain-language sentences about what unit `unit` did at this step, one per idea, numbers included.
+
+    Args:
+        step: one timestep, from `Trace.step(t, layer, direction)`.
+        unit: index into the hidden units, 0..hidden_size-1.
+        tokens: the trace's tokens (all of them: the sentence about forgetting looks back).
+        kind: ``"words"`` or ``"chars"``, what one token is.
+        named_units: the model's interpretable units (`LanguageModel.units`); a sentence says so when
+            the selected unit is one of them, and what its value reads as.
+    """
+    hidden_size = len(step.cell)
+    if not 0 <= unit < hidden_size:
+        raise ValueError(f"unit must be in 0..{hidden_size - 1}, got {unit!r}")
+    if len(tokens) <= step.t:
+        raise ValueError(f"tokens has {len(tokens)} entries but the step is at t={step.t}")
+    input_gate, forget_gate, candidate, output_gate = (float(step.gates[name][unit]) for name in GATE_NAMES)
+    cell_before, cell, hidden = float(step.c_prev[unit]), float(step.cell[unit]), float(step.hidden[unit])
+    kept, written = forget_gate * cell_before, input_gate * candidate
+
+    token = tokens[step.t]
+    word = word_at(tokens, step.t, kind)
+    if kind == "chars" and token != UNKNOWN_TOKEN:
+        reading = f"the character {_display(token)}" + (f" of {_display(word)}" if word and word != token else "")
+    else:
+        reading = _display(token)
+    backward = step.direction == 1
+    first_step = step.t == (len(tokens) - 1 if backward else 0)
+    named_unit = any(
+        (info.layer, info.direction, info.unit) == (step.layer, step.direction, unit)
+        for info in (named_units or {}).values()
+    )
+    # "about Bob" is only claimed where it is plausible: a new name arrives, or the unit is known to
+    # track the subject. Otherwise a unit may hold anything, and the sentence says no more than it knows.
+    subject = None if backward else subject_before(tokens, step.t, kind)
+    about_subject = subject is not None and (word.lower() in NAMES or named_unit)
+    held = f"what the cell held about {subject}" if about_subject else "what the cell held"
+    new = _display(word) if word else reading
+
+    sentences = [
+        f"Unit {unit} reads {reading}" + (" (reading backward, from the end of the text)." if backward else ".")
+    ]
+
+    # Forget gate: what happens to c_{t-1}.
+    forget = f"The forget gate of unit {unit} is {_number(forget_gate)}: "
+    if first_step:
+        forget += "this is the first token, so the cell starts empty and there is nothing to forget."
+    elif abs(cell_before) < _EMPTY_CELL:
+        forget += f"the cell held almost nothing ({_number(cell_before)}), so there was little to keep or erase."
+    elif forget_gate < _SHUT:
+        forget += f"it erased {held} (it held {_number(cell_before)}; only {_number(kept)} is kept)."
+    elif forget_gate < 0.5:
+        forget += f"it erased most of {held} ({_number(cell_before)} becomes {_number(kept)})."
+    elif forget_gate <= _OPEN:
+        forget += f"it kept part of {held} ({_number(cell_before)} becomes {_number(kept)})."
+    else:
+        forget += f"it kept {held} ({_number(cell_before)} becomes {_number(kept)})."
+    sentences.append(forget)
+
+    # Input gate and candidate: what is written.
+    write = f"The input gate is {_number(input_gate)} and the candidate g is {_number(candidate)}: "
+    if abs(written) >= _STRONG_CANDIDATE:
+        write += f"it writes {new} in (i·g = {_number(written)} is added to the cell)."
+    elif input_gate > _OPEN and abs(candidate) >= _FAINT_CANDIDATE:
+        write += f"it writes a weaker value for {new} (i·g = {_number(written)} is added)."
+    elif input_gate > _OPEN:
+        write += (
+            f"the gate is open but the candidate is faint, so little of {new} is written (i·g = {_number(written)})."
+        )
+    elif input_gate < _SHUT:
+        write += f"the gate is nearly shut, so almost nothing of {new} is written (i·g = {_number(written)})."
+    else:
+        write += f"it writes part of the candidate in (i·g = {_number(written)})."
+    sentences.append(write)
+
+    sentences.append(
+        f"So the cell goes from {_number(cell_before)} to {_number(kept)} {'−' if written < 0 else '+'} "
+        f"{_number(abs(written))} = {_number(cell)}."
+    )
+
+    # Output gate: how much of the cell the rest of the network sees.
+    read = f"The output gate is {_number(output_gate)}: "
+    if output_gate > _OPEN:
+        read += f"it reads the cell out, so h = o·tanh(c) = {_number(hidden)} carries it to the prediction."
+    elif output_gate < _SHUT:
+        read += (
+            f"it hides the cell for now (h = {_number(hidden)} although c = {_number(cell)}); "
+            "the value stays stored for later."
+        )
+    else:
+        read += f"it lets part of the cell out (h = o·tanh(c) = {_number(hidden)})."
+    sentences.append(read)
+
+    for info in (named_units or {}).values():
+        if (info.layer, info.direction, info.unit) != (step.layer, step.direction, unit):
+            continue
+        value = cell if info.signal == "cell" else hidden
+        label = str(info.read(value))
+        sentence = (
+            f"Unit {unit} is the “{info.name}” unit: its {info.signal} value {_number(value)} is "
+            f"{'above' if value > info.threshold else 'below'} {_number(info.threshold)}, which reads as {label}"
+        )
+        before = cell_before if info.signal == "cell" else float(step.h_prev[unit])
+        label_before = str(info.read(before))
+        if not first_step and label_before != label:
+            sentence += f" (it read {label_before} before this token)"
+        sentences.append(sentence + ".")
+    return sentences
+
+
+# ------------------------------------------------------------------------------ equations
+def symbolic_equations() -> list[str]:
+    """The six LSTM equations in LaTeX, in PyTorch's gate order i, f, g, o, then c and h."""
+    return [
+        r"i_t = \sigma\left(W_i\,x_t + U_i\,h_{t-1} + b_i\right)",
+        r"f_t = \sigma\left(W_f\,x_t + U_f\,h_{t-1} + b_f\right)",
+        r"g_t = \tanh\left(W_g\,x_t + U_g\,h_{t-1} + b_g\right)",
+        r"o_t = \sigma\left(W_o\,x_t + U_o\,h_{t-1} + b_o\right)",
+        r"c_t = f_t \odot c_{t-1} + i_t \odot g_t",
+        r"h_t = o_t \odot \tanh(c_t)",
+    ]
+
+
+def _term(value: float) -> str:
+    """A number as a LaTeX factor or summand: negative ones in parentheses so signs never collide."""
+    text = _number(value)
+    return f"({text})" if text.startswith("-") else text
+
+
+def numeric_equations(step: StepDetail, unit: int) -> list[str]:
+    """The same six equations for one unit with its numbers substituted, in LaTeX (2 decimals).
+
+    Each gate shows its two parts, from the token (W x_t + b) and from the previous hidden state
+    (U h_{t-1} + b), their sum (the pre-activation) and the gate value.
+    """
+    hidden_size = len(step.cell)
+    if not 0 <= unit < hidden_size:
+        raise ValueError(f"unit must be in 0..{hidden_size - 1}, got {unit!r}")
+    j = unit
+    lines = []
+    for name in GATE_NAMES:
+        symbol = GATE_SYMBOLS[name]
+        squash = r"\tanh" if name == "candidate" else r"\sigma"
+        from_token = float(step.input_part[name][j])
+        from_memory = float(step.recurrent_part[name][j])
+        total = float(step.preactivation[name][j])
+        gate = float(step.gates[name][j])
+        lines.append(
+            rf"{symbol}_{{t}} = {squash}\big(\underbrace{{{_number(from_token)}}}_{{\text{{from }} x_t}}"
+            rf" + \underbrace{{{_term(from_memory)}}}_{{\text{{from }} h_{{t-1}}}}\big)"
+            rf" = {squash}({_number(total)}) = {_number(gate)}"
+        )
+    input_gate, forget_gate, candidate, output_gate = (float(step.gates[name][j]) for name in GATE_NAMES)
+    cell_before, cell = float(step.c_prev[j]), float(step.cell[j])
+    # Two lines each for c and h: on one line they overflow a half-width column.
+    lines.append(
+        rf"\begin{{aligned}} c_t &= {_term(forget_gate)} \times {_term(cell_before)} + {_term(input_gate)} \times "
+        rf"{_term(candidate)} \\ &= {_number(forget_gate * cell_before)} + {_term(input_gate * candidate)} = {_number(cell)}"
+        r" \end{aligned}"
+    )
+    lines.append(
+        rf"\begin{{aligned}} h_t &= {_term(output_gate)} \times \tanh({_number(cell)}) \\ &= {_term(output_gate)} \times "
+        rf"{_term(math.tanh(cell))} = {_number(float(step.hidden[j]))} \end{{aligned}}"
+    )
+    return lines
+
+
+# ------------------------------------------------------------------------------- markdown
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$])")
+
+
+def as_markdown(text: str) -> str:
+    """`text` with every Markdown (and HTML-looking) character escaped, for `st.markdown`.
+
+    User tokens travel inside the sentences; escaping makes "<b>", "**" or "[x](javascript:)" show as
+    typed. Streamlit never renders raw HTML without `unsafe_allow_html`, which we never pass.
+
+    >>> print(as_markdown("<b>Bob</b> *is* $5"))
+    \\<b\\>Bob\\</b\\> \\*is\\* \\$5
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+# ------------------------------------------------------------------------------- the text
+def highlighted_text(tokens: Sequence[str], t: int, kind: str = "words", radius: int = 40) -> str:
+    """The text around token `t` as escaped Markdown, token `t` highlighted; at most `radius` tokens
+    on each side (long texts get "…"), so a 5,000-token text does not flood the page.
+
+    >>> highlighted_text(["bob", "is", "<unk>"], 1)
+    'bob :orange-background[**is**] \\\\<unk\\\\>'
+    """
+    start, stop = max(0, t - radius), min(len(tokens), t + radius + 1)
+    pieces = []
+    for index in range(start, stop):
+        token = tokens[index]
+        if kind == "chars":
+            shown = "·" if token == " " else "⏎" if token == "\n" else token
+        else:
+            shown = token
+        shown = as_markdown(shown)
+        if index == t:
+            shown = f":orange-background[**{shown}**]"
+        pieces.append(shown)
+    joined = ("" if kind == "chars" else " ").join(pieces)
+    return ("… " if start > 0 else "") + joined + (" …" if stop < len(tokens) else "")
+
+
+def token_name(token: str) -> str:
+    """A token as a student can see it in running text: spaces and line breaks named, not invisible."""
+    return {" ": "space", "\n": "line break", "\t": "tab"}.get(token, token)
+
+
+def top_predictions(probabilities: np.ndarray, vocab: Sequence[str], k: int = 5) -> list[tuple[str, float]]:
+    """The `k` most probable next tokens and their probabilities, most probable first."""
+    order = np.argsort(-np.asarray(probabilities), kind="stable")[:k]
+    return [(vocab[index], float(probabilities[index])) for index in order]

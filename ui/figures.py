@@ -1,0 +1,445 @@
+"""Figure builders for the gate pages: pure functions from arrays to Plotly figures, no Streamlit.
+
+Colours follow one rule everywhere in the app: values in [0, 1] (the sigmoid gates, probabilities)
+use the colour-blind-safe sequential scale `GATE_COLORSCALE` fixed to 0..1; signed values (the
+candidate, cell and hidden states) use the diverging `SIGNED_COLORSCALE` centred on 0.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.colors
+import plotly.graph_objects as go
+
+__all__ = [
+    "GATE_COLORSCALE", "SIGNED_COLORSCALE", "SIGNAL_NAMES", "SIGNAL_TITLES", "UNIT_ORDERS", "MAX_CELLS_PER_FIGURE",
+    "color_for_value", "text_color_on", "signals_of", "is_signed", "unit_order", "shown_units", "token_window",
+    "token_labels", "top_predictions", "signed_limit", "customdata_item", "gate_heatmap", "predictions_figure", "colored_text_figure",
+]  # fmt: skip
+
+GATE_COLORSCALE = "Cividis"
+SIGNED_COLORSCALE = "RdBu"
+
+
+_LOOKUP_SIZE = 256
+_EMPTY_TEMPLATE = {"layout": {"hovermode": "closest"}}  # not empty: Plotly replaces an empty one by its default
+_COLOR_TABLES: dict[str, list[str]] = {}
+
+
+def color_for_value(scale: str, value: float, signed: bool = False, limit: float = 1.0) -> str:
+    """The `rgb(...)` colour of `value` on `scale`: 0..1 for gates, -limit..limit when `signed`.
+
+    Read from a 256-entry table per scale: sampling Plotly's colour scale costs about a millisecond a
+    call, too slow for a colour per token on every rerun.
+    """
+    table = _COLOR_TABLES.get(scale)
+    if table is None:
+        table = plotly.colors.sample_colorscale(scale, list(np.linspace(0.0, 1.0, _LOOKUP_SIZE)))
+        _COLOR_TABLES[scale] = table
+    position = (value + limit) / (2 * limit) if signed else value
+    position = min(max(float(position), 0.0), 1.0) if np.isfinite(position) else 0.5
+    return table[round(position * (_LOOKUP_SIZE - 1))]
+
+
+def plotly_figure(spec: dict) -> go.Figure:
+    """A `go.Figure` from a plain figure dict, with an empty template.
+
+    Plotly's default template is nine tenths of a small figure and most of the time it takes to build
+    and send one; Streamlit's theme styles the chart anyway. Building from one dict instead of
+    `update_layout` calls is also several times faster, which keeps a page rerun within budget.
+    """
+    spec["layout"].setdefault("template", _EMPTY_TEMPLATE)
+    return go.Figure(spec)
+
+
+def text_color_on(fill: str) -> str:
+    """Black or white, whichever reads better on `fill` (an `rgb(...)` or `#rrggbb` colour)."""
+    if fill.startswith("#"):
+        red, green, blue = (int(fill[i : i + 2], 16) for i in (1, 3, 5))
+    else:
+        red, green, blue = (float(part) for part in fill[fill.index("(") + 1 : fill.index(")")].split(",")[:3])
+    luminance = (0.299 * red + 0.587 * green + 0.114 * blue) / 255  # ITU-R BT.601 luma
+    return "#111111" if luminance > 0.55 else "#ffffff"
+
+
+# --------------------------------------------------------------------------------- what to draw
+SIGNAL_NAMES: tuple[str, ...] = ("forget", "input", "output", "candidate", "cell", "hidden")
+SIGNAL_TITLES = {
+    "forget": "Forget gate f: how much of the old memory is kept (1 = all)",
+    "input": "Input gate i: how much of the candidate is written (1 = all)",
+    "output": "Output gate o: how much of the memory is shown (1 = all)",
+    "candidate": "Candidate g: the new value proposed for the memory",
+    "cell": "Cell state c: the long-term memory",
+    "hidden": "Hidden state h: what the cell outputs",
+}
+SIGNAL_SYMBOLS = {"forget": "f", "input": "i", "output": "o", "candidate": "g", "cell": "c", "hidden": "h"}
+UNIT_ORDERS = {
+    "index": "by unit number",
+    "variance": "by how much the cell state varies",
+    "change": "by change of the cell state at the selected token",
+}
+MAX_CELLS_PER_FIGURE = 250_000  # keeps every figure's payload to about 1 MB of float32
+
+
+def signals_of(trace, layer: int = 0, direction: int = 0) -> dict[str, np.ndarray]:
+    """Name (`SIGNAL_NAMES`) -> (T, H) float32 values of one layer and direction of a `Trace`."""
+    values = {name: trace.gates[name][layer, direction] for name in ("forget", "input", "output", "candidate")}
+    values |= {"cell": trace.cell[layer, direction], "hidden": trace.hidden[layer, direction]}
+    return {name: np.asarray(values[name], dtype=np.float32) for name in SIGNAL_NAMES}
+
+
+def is_signed(signal: str) -> bool:
+    """Whether `signal` takes negative values (and so is drawn on the diverging scale)."""
+    return signal in ("candidate", "cell", "hidden")
+
+
+def signed_limit(values: np.ndarray, floor: float = 1.0) -> float:
+    """Where a diverging colour scale for `values` should end: the 98th percentile of |values|, at
+    least `floor`. The cell state is unbounded; a few large values would otherwise wash out the rest."""
+    values = np.abs(np.asarray(values, dtype=np.float32))
+    return max(float(np.percentile(values, 98)) if values.size else 0.0, floor)
+
+
+def unit_order(cell_state: np.ndarray, order: str = "index", token_index: int = 0) -> np.ndarray:
+    """(H,) unit indices in display order, most interesting first.
+
+    Args:
+        cell_state: (T, H) the cell state along the text.
+        order: a key of `UNIT_ORDERS`: "index" (0, 1, 2, ...), "variance" (largest variance over the
+            tokens first) or "change" (largest |c_t - c_{t-1}| at `token_index` first).
+    """
+    cell_state = np.asarray(cell_state, dtype=np.float64)
+    if order == "index":
+        return np.arange(cell_state.shape[1])
+    if order == "variance":
+        score = cell_state.var(axis=0)
+    elif order == "change":
+        previous = cell_state[token_index - 1] if token_index > 0 else np.zeros(cell_state.shape[1])
+        score = np.abs(cell_state[token_index] - previous)
+    else:
+        raise ValueError(f"order must be one of {sorted(UNIT_ORDERS)}, got {order!r}")
+    return np.argsort(-score, kind="stable")
+
+
+def shown_units(order: np.ndarray, top_k: int, pinned: Sequence[int] = ()) -> np.ndarray:
+    """The first `top_k` units of `order`, plus any `pinned` units (the selected and named ones)
+    that fell outside it, kept in display order."""
+    top_k = max(1, min(int(top_k), len(order)))
+    chosen = set(int(unit) for unit in order[:top_k]) | {int(unit) for unit in pinned if 0 <= unit < len(order)}
+    return np.array([unit for unit in order if int(unit) in chosen], dtype=np.int64)
+
+
+def token_window(length: int, token_index: int, max_tokens: int) -> tuple[int, int]:
+    """[start, stop) of at most `max_tokens` tokens around `token_index` in a text of `length` tokens.
+
+    >>> token_window(1000, 500, 100)
+    (450, 550)
+    """
+    if length <= max_tokens:
+        return 0, length
+    start = min(max(token_index - max_tokens // 2, 0), length - max_tokens)
+    return start, start + max_tokens
+
+
+def customdata_item(point: Mapping, index: int) -> float:
+    """Item `index` of the `customdata` of a point Streamlit reports for a click on a chart.
+
+    Streamlit passes the point as the browser gave it: a list, or an object keyed "0", "1", ...
+    """
+    data = point["customdata"]
+    if isinstance(data, Mapping):
+        return float(data[index] if index in data else data[str(index)])
+    return float(data[index])
+
+
+def token_labels(tokens: Sequence[str]) -> list[str]:
+    """Tokens as axis labels: HTML-escaped (Plotly reads tags in labels), spaces and newlines visible."""
+    visible = {" ": "␣", "\n": "⏎"}
+    return [html.escape(visible.get(token, token), quote=False) for token in tokens]
+
+
+def _tick_angle(labels: Sequence[str]) -> int:
+    """Slant the token labels only when they would collide: many tokens, or words rather than characters."""
+    return 0 if len(labels) <= 12 or max(map(len, labels), default=0) <= 2 else -60
+
+
+def top_predictions(next_token_probs: np.ndarray, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """(T, k) token ids and (T, k) probabilities of the `k` most probable next tokens at each token."""
+    k = min(k, next_token_probs.shape[1])
+    ids = np.argpartition(-next_token_probs, k - 1, axis=1)[:, :k]
+    probabilities = np.take_along_axis(next_token_probs, ids, axis=1)
+    order = np.argsort(-probabilities, axis=1, kind="stable")
+    return np.take_along_axis(ids, order, axis=1), np.take_along_axis(probabilities, order, axis=1)
+
+
+# ----------------------------------------------------------------------------------- heatmaps
+def gate_heatmap(
+    values: np.ndarray,
+    tokens: Sequence[str],
+    units: np.ndarray,
+    signal: str,
+    *,
+    start: int = 0,
+    selected: tuple[int, int] | None = None,
+    unit_names: Mapping[int, str] | None = None,
+    signed_limit: float | None = None,
+) -> go.Figure:
+    """One signal as a heatmap: tokens along x, units along y, a click target on every cell.
+
+    Args:
+        values: (T, H) the signal over a window of T tokens (e.g. `signals_of(trace)["forget"][start:stop]`).
+        tokens: the T tokens of that window, as the model read them (escaped here).
+        units: (K,) which units to draw, top row first (from `shown_units`).
+        signal: one of `SIGNAL_NAMES`; gates are drawn on Cividis fixed to 0..1, signed signals on
+            RdBu centred on 0 (±1, or ±`signed_limit` for the unbounded cell state).
+        start: the absolute index of the first token, so x values are token indices of the whole text.
+        selected: (token_index, unit) to outline, in absolute token index.
+        unit_names: unit -> name (e.g. {64: "subject gender"}) marked on the y axis.
+
+    A transparent scatter marker sits on every cell, because Streamlit reports no points for clicks
+    on a heatmap; its `customdata` is (unit, value, absolute token index). Hover shows the
+    token, the unit and the exact value. Arrays go out as float32.
+    """
+    values = np.asarray(values, dtype=np.float32)
+    units = np.asarray(units, dtype=np.int64)
+    length, rows = values.shape[0], len(units)
+    if len(tokens) != length:
+        raise ValueError(f"{len(tokens)} tokens for {length} timesteps")
+    if signal not in SIGNAL_NAMES:
+        raise ValueError(f"signal must be one of {SIGNAL_NAMES}, got {signal!r}")
+    if rows * length > MAX_CELLS_PER_FIGURE:
+        raise ValueError(f"{rows} units x {length} tokens is more than {MAX_CELLS_PER_FIGURE} cells; draw a window")
+    unit_names = dict(unit_names or {})
+    z = np.ascontiguousarray(values[:, units].T)  # (K, T): row r is unit units[r]
+    positions = np.arange(start, start + length, dtype=np.int32)
+    row_numbers = np.arange(rows, dtype=np.int32)
+    labels = token_labels(tokens)
+    if is_signed(signal):
+        limit = 1.0 if signed_limit is None else max(float(signed_limit), 1e-6)
+        scale = {"colorscale": SIGNED_COLORSCALE, "zmin": -limit, "zmax": limit, "zmid": 0.0}
+    else:
+        scale = {"colorscale": GATE_COLORSCALE, "zmin": 0.0, "zmax": 1.0}
+    heatmap = {
+        "type": "heatmap", "z": z, "x": positions, "y": row_numbers, "hoverinfo": "skip",
+        "colorbar": {"thickness": 12, "len": 0.9}, **scale,
+    }  # fmt: skip
+    click_layer = {
+        "type": "scatter",
+        "x": np.tile(positions, rows),
+        "y": np.repeat(row_numbers, length),
+        "customdata": np.stack(
+            [np.repeat(units, length).astype(np.float32), z.reshape(-1), np.tile(positions, rows).astype(np.float32)],
+            axis=1,
+        ),
+        "text": np.tile(np.array(labels, dtype=object), rows),
+        "mode": "markers",
+        "marker": {"size": 8, "opacity": 0, "color": "black"},
+        "hovertemplate": (
+            f"token %{{text}} (t=%{{customdata[2]}})<br>unit %{{customdata[0]}}<br>{SIGNAL_SYMBOLS[signal]} = %{{customdata[1]:.4f}}"
+            "<extra></extra>"
+        ),
+        "showlegend": False,
+        # a clicked marker must stay invisible: the red outline shows the selection instead
+        "selected": {"marker": {"opacity": 0}},
+        "unselected": {"marker": {"opacity": 0}},
+    }
+    # y ticks: every unit when they fit, otherwise about 32 of them, always the named ones
+    every = max(1, rows // 32)
+    named_rows = {row for row, unit in enumerate(units) if int(unit) in unit_names}
+    tick_rows = sorted(set(range(0, rows, every)) | named_rows)
+    tick_text = [
+        f"<b>{html.escape(unit_names[int(units[row])], quote=False)} · {units[row]}</b>"
+        if row in named_rows
+        else str(units[row])
+        for row in tick_rows
+    ]
+    shapes = [
+        _outline(start - 0.5, start + length - 0.5, row - 0.5, row + 0.5, NAMED_UNIT_COLOR, 2)
+        for row in sorted(named_rows)
+    ]
+    if selected is not None and start <= selected[0] < start + length:
+        token_index, unit = selected
+        shapes.append(_outline(token_index - 0.5, token_index + 0.5, -0.5, rows - 0.5, SELECTION_COLOR, 1.5, "dot"))
+        matches = np.flatnonzero(units == unit)
+        if len(matches):
+            row = int(matches[0])
+            shapes.append(_outline(token_index - 0.5, token_index + 0.5, row - 0.5, row + 0.5, SELECTION_COLOR, 3))
+    layout = {
+        "title": {"text": SIGNAL_TITLES[signal], "font": {"size": 15}, "x": 0.0, "xanchor": "left"},
+        "height": min(max(11 * rows, 110), 520) + 150,  # 150 px for the title and the slanted token labels
+        "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "shapes": shapes,
+        "dragmode": False,
+        "clickmode": "event+select",
+        "hoverlabel": {"bgcolor": "white"},
+        "plot_bgcolor": "white",
+        "xaxis": {
+            "tickvals": positions, "ticktext": labels, "tickangle": _tick_angle(labels), "showgrid": False,
+            "range": [start - 0.5, start + length - 0.5], "fixedrange": True,
+            "tickfont": {"size": 11 if length <= 60 else 9},
+        },
+        "yaxis": {
+            "tickvals": tick_rows, "ticktext": tick_text, "autorange": "reversed", "showgrid": False,
+            "fixedrange": True, "title": {"text": "unit", "standoff": 4}, "tickfont": {"size": 10},
+        },
+    }  # fmt: skip
+    return plotly_figure({"data": [heatmap, click_layer], "layout": layout})
+
+
+NAMED_UNIT_COLOR = "#d100d1"  # magenta: seen on Cividis's blue and yellow and on RdBu alike
+SELECTION_COLOR = "#d62728"
+
+
+def _outline(x0: float, x1: float, y0: float, y1: float, color: str, width: float, dash: str = "solid") -> dict:
+    return {
+        "type": "rect", "x0": x0, "x1": x1, "y0": y0, "y1": y1, "xref": "x", "yref": "y",
+        "line": {"color": color, "width": width, "dash": dash}, "fillcolor": "rgba(0,0,0,0)",
+    }  # fmt: skip
+
+
+def predictions_figure(
+    tokens: Sequence[str],
+    predicted: Sequence[Sequence[str]],
+    probabilities: np.ndarray,
+    *,
+    start: int = 0,
+    selected: int | None = None,
+) -> go.Figure:
+    """The k most probable next tokens after each token: a k-row table coloured by probability.
+
+    Args:
+        tokens: the T tokens read (x axis).
+        predicted: (T, k) predicted tokens, most probable first (from `top_predictions`).
+        probabilities: (T, k) their probabilities, on Cividis fixed to 0..1.
+        start: absolute index of the first token; selected: the absolute token index to outline.
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float32)
+    length, k = probabilities.shape
+    if len(tokens) != length or len(predicted) != length:
+        raise ValueError(f"{len(tokens)} tokens and {len(predicted)} rows of predictions for {length} timesteps")
+    positions = np.arange(start, start + length, dtype=np.int32)
+    # Long guesses are cut to what fits a column (about 900 px shared by the tokens); hover shows them
+    # whole. Below three characters a column shows only its colour.
+    fits = int(900 / max(length, 1) / 6.5)
+    full_text = [token_labels([predicted[column][rank] for column in range(length)]) for rank in range(k)]
+    cell_text = [[_shortened(guess, max(fits, 3)) for guess in row] for row in full_text]  # (k, T)
+    heatmap = {
+        "type": "heatmap", "z": np.ascontiguousarray(probabilities.T), "x": positions,
+        "y": np.arange(1, k + 1, dtype=np.int32), "text": cell_text, "customdata": full_text, "texttemplate": "%{text}" if fits >= 3 else "",
+        "textfont": {"size": 10 if length > 24 else 12}, "colorscale": GATE_COLORSCALE, "zmin": 0.0, "zmax": 1.0,
+        "colorbar": {"thickness": 12, "title": {"text": "p"}},
+        "hovertemplate": "after token %{x}: guess %{y} is %{customdata} (p = %{z:.3f})<extra></extra>",
+    }  # fmt: skip
+    shapes = []
+    if selected is not None and start <= selected < start + length:
+        shapes.append(_outline(selected - 0.5, selected + 0.5, 0.5, k + 0.5, SELECTION_COLOR, 2.5))
+    layout = {
+        "title": {"text": f"The model's {k} best guesses for the next token, after each token", "font": {"size": 15},
+                  "x": 0.0, "xanchor": "left"},
+        "height": 36 * k + 150, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "shapes": shapes,
+        "dragmode": False, "hoverlabel": {"bgcolor": "white"},
+        "xaxis": {"tickvals": positions, "ticktext": token_labels(tokens), "tickangle": _tick_angle(token_labels(tokens)),
+                  "fixedrange": True},
+        "yaxis": {"tickvals": list(range(1, k + 1)), "ticktext": [f"guess {rank}" for rank in range(1, k + 1)],
+                  "autorange": "reversed", "fixedrange": True},
+    }  # fmt: skip
+    return plotly_figure({"data": [heatmap], "layout": layout})
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Monospace text has a known advance (0.6 em in DejaVu Sans Mono, Courier, Liberation Mono), so the
+# coloured text can be laid out in Python with rectangles that fit the letters exactly.
+_TEXT_FONT_SIZE = 16
+_CHAR_PIXELS = 0.602 * _TEXT_FONT_SIZE
+_LINE_PIXELS = 30
+_VISIBLE = {" ": "\u00a0", "\n": "⏎"}  # a space token must keep its width; a newline becomes a mark
+
+
+def colored_text_figure(
+    tokens: Sequence[str],
+    values: np.ndarray,
+    *,
+    signed: bool,
+    limit: float = 1.0,
+    start: int = 0,
+    selected: int | None = None,
+    separator: str = " ",
+    chars_per_line: int = 96,
+    title: str = "",
+) -> go.Figure:
+    """The text with each token's background coloured by one unit's value (Karpathy et al., 2015).
+
+    Args:
+        tokens: the tokens read; values: (T,) the unit's value at each.
+        signed: RdBu centred on 0 over ±`limit` if True, else Cividis over 0..1.
+        start: absolute index of the first token; selected: absolute index to outline.
+        separator: " " between word tokens, "" for characters (which carry their own spaces).
+        chars_per_line: where lines wrap; the figure is `chars_per_line` monospace characters wide
+            (a fixed pixel width, so show it with `st.plotly_chart(..., width="content")`).
+
+    Every token has an invisible marker at its centre (customdata: token index, value), so clicking
+    a token can select it with `on_select`. Tokens are escaped: typed HTML shows as text.
+    """
+    values = np.asarray(values, dtype=np.float32)
+    if len(values) != len(tokens):
+        raise ValueError(f"{len(tokens)} tokens for {len(values)} values")
+    scale = SIGNED_COLORSCALE if signed else GATE_COLORSCALE
+    shown = [_VISIBLE.get(token, token) for token in tokens]
+    column, line = 0, 0
+    boxes = []  # (line, first column, width) per token
+    for token in shown:
+        width = max(len(token), 1)
+        if column > 0 and column + width > chars_per_line:
+            column, line = 0, line + 1
+        boxes.append((line, column, width))
+        column += width + len(separator)
+    fills = [color_for_value(scale, float(value), signed=signed, limit=limit) for value in values]
+    # One horizontal bar per token (base: first column, length: its width, y: its line) is one trace
+    # of arrays, which Plotly builds far faster than a rectangle shape per token; bars are also what
+    # a click reports, so they are the click targets too.
+    tokens_layer = {
+        "type": "bar",
+        "orientation": "h",
+        "base": [first for _, first, _ in boxes],
+        "x": [width for _, _, width in boxes],
+        "y": [row for row, _, _ in boxes],
+        "width": 0.84,
+        "marker": {"color": fills, "line": {"width": 0}},
+        "text": [html.escape(token, quote=False) for token in shown],
+        "textposition": "inside",
+        "insidetextanchor": "middle",
+        "constraintext": "none",
+        "textangle": 0,
+        "textfont": {"family": "DejaVu Sans Mono, Liberation Mono, Courier New, monospace", "size": _TEXT_FONT_SIZE,
+                     "color": [text_color_on(fill) for fill in fills]},
+        "customdata": np.stack([np.arange(start, start + len(tokens), dtype=np.float32), values], axis=1),
+        "hovertemplate": "token %{text} (t=%{customdata[0]})<br>value %{customdata[1]:.4f}<extra></extra>",
+        "showlegend": False,
+        # keep every bar at full colour after a click: the red outline marks the selection
+        "selected": {"marker": {"opacity": 1}},
+        "unselected": {"marker": {"opacity": 1}},
+    }  # fmt: skip
+    shapes = []
+    if selected is not None and start <= selected < start + len(tokens):
+        row, first, width = boxes[selected - start]
+        shapes.append(_outline(first - 0.2, first + width + 0.2, row - 0.48, row + 0.48, SELECTION_COLOR, 2.5))
+    lines = line + 1
+    layout = {
+        "shapes": shapes, "width": int(chars_per_line * _CHAR_PIXELS) + 20,
+        "height": lines * _LINE_PIXELS + (45 if title else 10),
+        "margin": {"l": 10, "r": 10, "t": 40 if title else 5, "b": 5}, "dragmode": False,
+        "clickmode": "event+select", "plot_bgcolor": "white", "paper_bgcolor": "white",
+        "hoverlabel": {"bgcolor": "white"},
+        "xaxis": {"range": [0, chars_per_line], "visible": False, "fixedrange": True},
+        "yaxis": {"range": [lines - 0.5, -0.5], "visible": False, "fixedrange": True},
+        "bargap": 0,
+    }  # fmt: skip
+    if title:
+        layout["title"] = {"text": title, "font": {"size": 15}, "x": 0.0, "xanchor": "left"}
+    return plotly_figure({"data": [tokens_layer], "layout": layout})

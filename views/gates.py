@@ -1,0 +1,201 @@
+"""/gates: every gate, the cell state and the hidden state of every unit, token by token.
+
+Query parameters (bound to the widgets, so the URL follows every change): text, model, layer,
+direction, t (selected token), unit (selected unit), order and top_k (which units are drawn).
+Clicking a heatmap cell or a token of the coloured text selects it and offers the way to /step.
+"""
+
+import streamlit as st
+
+from ui import explain, figures, state
+from ui.step_state import check_model, check_view, view_query
+
+MAX_WINDOW_TOKENS = 80  # heatmap columns drawn at once: token labels stay readable
+COLORED_TEXT_TOKENS = 400  # the coloured text shows this many tokens around the selection
+DEFAULT_TOP_K = 48
+DIRECTION_NAMES = ("forward", "backward")  # as /step shows them, so links agree
+CHART_CONFIG = {"displayModeBar": False}
+
+
+def use_example(text: str) -> None:
+    st.session_state["text"] = text
+
+
+def select_from_chart(chart_key: str) -> None:
+    """A click on a heatmap cell (customdata: unit, value, token) or on a token of the coloured text
+    (customdata: token, value): select them for the whole page and for the link to /step."""
+    points = st.session_state[chart_key].selection.points
+    if not points:
+        return
+    point = points[0]
+    if chart_key == "gates_text_chart":
+        st.session_state["t"] = int(figures.customdata_item(point, 0))
+    else:
+        st.session_state["t"] = int(figures.customdata_item(point, 2))
+        st.session_state["unit"] = int(figures.customdata_item(point, 0))
+    st.session_state["gates_clicked"] = True
+
+
+def follow_unit(unit: int, layer: int, direction: int) -> None:
+    st.session_state["unit"] = unit
+    st.session_state["layer"] = layer
+    st.session_state["direction"] = direction
+
+
+# ------------------------------------------------------------------ what the URL asked for
+raw_params = st.query_params.to_dict()  # read before any widget: bound widgets drop values they reject
+st.header("Gates over a sentence")
+st.caption(
+    "Every unit's forget, input and output gate, candidate, cell state and hidden state at every token. "
+    "Hover a cell for its exact value; click one to select that token and unit."
+)
+
+# ------------------------------------------------------------------------------ the inputs
+example_columns = st.columns(len(state.EXAMPLES))
+for index, (column, (name, example)) in enumerate(zip(example_columns, state.EXAMPLES.items(), strict=True)):
+    column.button(name, key=f"gates_example_{index}", on_click=use_example, args=(example,), width="stretch",
+                  help=example)  # fmt: skip
+text_column, model_column = st.columns([4, 1])
+with model_column:
+    _, model_notice = check_model(raw_params)
+    model_name = st.radio("Model", state.MODEL_NAMES, key="model", bind="query-params",
+                          captions=["one token per word", "one token per character"])  # fmt: skip
+with text_column:
+    typed = st.text_area("Text the model reads", value=state.DEFAULT_TEXT, key="text", bind="query-params", height=80)
+cleaned = state.clean_text(typed)
+for notice in (model_notice, *cleaned.notices):
+    if notice:
+        st.warning(notice, icon=":material/warning:")
+if not cleaned.text:
+    st.info("The text is empty. Type a sentence for the model to read, or pick one of the examples above.")
+    st.stop()
+try:
+    model = state.language_model(model_name)
+except FileNotFoundError:
+    st.error(f"The {model_name} model is not installed yet. Choose the other model.", icon=":material/construction:")
+    st.stop()
+traced = state.text_trace(model_name, cleaned.text)
+trace, tokens = traced.trace, list(traced.trace.tokens)
+if traced.unknown:
+    unknown = ", ".join(f"“{word}”" for word in traced.unknown[:12]) + (" …" if len(traced.unknown) > 12 else "")
+    everything = len(set(tokens)) == 1 and tokens[0] == "<unk>"
+    lead = "The model knows none of this text" if everything else f"Not in the {model_name} model's vocabulary"
+    st.info(explain.as_markdown(f"{lead} (read as <unk>): {unknown}"), icon=":material/spellcheck:")
+
+# ------------------------------------------------------------------- which layer, token and unit
+lstm = model.lstm
+sizes = {"t": trace.length, "unit": lstm.hidden_size, "layer": lstm.num_layers}
+view = check_view(raw_params, sizes)
+for notice in view.notices[1 if model_notice else 0 :]:
+    st.warning(notice, icon=":material/warning:")
+for key, value in view.corrected.items():
+    if key not in st.session_state:  # the link counts on arrival; afterwards the widgets do
+        st.session_state[key] = value
+for key, size in sizes.items():
+    if isinstance(st.session_state.get(key), int) and not 0 <= st.session_state[key] < size:
+        st.session_state[key] = min(max(st.session_state[key], 0), size - 1)  # the text or model changed
+
+with st.sidebar:
+    st.subheader("What to draw")
+    # Shown even when the model has one layer and one direction, so students see the choice exists.
+    layer = st.selectbox("Layer", range(lstm.num_layers), key="layer", bind="query-params",
+                         disabled=lstm.num_layers == 1, help="Layers above the first read the hidden states of the layer below.")  # fmt: skip
+    direction = st.selectbox("Direction", range(lstm.num_directions), key="direction", bind="query-params",
+                             format_func=DIRECTION_NAMES.__getitem__, disabled=lstm.num_directions == 1,
+                             help="A bidirectional LSTM also reads the text from the last token back to the first.")  # fmt: skip
+    order = st.selectbox("Order the units", list(figures.UNIT_ORDERS), index=1, key="order", bind="query-params",
+                         format_func=figures.UNIT_ORDERS.__getitem__)  # fmt: skip
+    top_k = st.slider("How many units to draw", min_value=1, max_value=lstm.hidden_size, key="top_k",
+                      value=min(DEFAULT_TOP_K, lstm.hidden_size), bind="query-params",
+                      help="The first ones in the order above. The selected unit and named units are always drawn.")  # fmt: skip
+
+named_units = {
+    info.unit: info.name for info in model.units.values() if (info.layer, info.direction) == (layer, direction)
+}
+token_column, unit_column, follow_column = st.columns([2, 1, 2], vertical_alignment="bottom")
+with token_column:
+    t = st.number_input(f"Selected token t (0 to {trace.length - 1})", min_value=0, max_value=trace.length - 1,
+                        step=1, key="t", bind="query-params")  # fmt: skip
+with unit_column:
+    unit = st.number_input(f"Selected unit (0 to {lstm.hidden_size - 1})", min_value=0,
+                           max_value=lstm.hidden_size - 1, step=1, key="unit", bind="query-params")  # fmt: skip
+with follow_column, st.container(horizontal=True):
+    for info in model.units.values():
+        st.button(f"Follow the {info.name} unit ({info.unit})", key=f"gates_follow_{info.name}", on_click=follow_unit,
+                  args=(info.unit, info.layer, info.direction), disabled=(info.unit, info.layer, info.direction)
+                  == (unit, layer, direction))  # fmt: skip
+    if not model.units:
+        st.caption(f"The {model_name} model has no named units.")
+
+# --------------------------------------------------------------------------- the selection
+signals = figures.signals_of(trace, layer, direction)
+step_link = view_query(cleaned.text, model_name, t, unit, layer, direction)
+token_shown = explain.as_markdown(f"“{tokens[t]}”")
+unit_shown = f"unit {unit}" + (f" ({named_units[unit]})" if unit in named_units else "")
+values_line = ", ".join(
+    f"{figures.SIGNAL_SYMBOLS[name]} = {signals[name][t, unit]:.3f}" for name in figures.SIGNAL_NAMES
+)
+with st.sidebar:
+    st.subheader("Selected")
+    st.markdown(f"Token {t} {token_shown}, {unit_shown}  \n{values_line}")
+    st.page_link(
+        "views/step.py",
+        label="Step through this token in the cell",
+        icon=":material/step:",
+        query_params=step_link,
+    )
+with st.container(border=True):
+    link_column, values_column = st.columns([2, 3], vertical_alignment="center")
+    with link_column:
+        st.page_link("views/step.py", label=f"Open token {t}, {unit_shown} in the step view", icon=":material/step:",
+                     query_params=step_link)  # fmt: skip
+    with values_column:
+        st.markdown(f"Token {t} {token_shown}: {values_line}")
+if st.session_state.pop("gates_clicked", False):
+    st.toast(f"Selected token {t} and unit {unit}. The step view link is in the sidebar.", icon=":material/step:")
+
+# ------------------------------------------------------------------------- the coloured text
+cell_of_unit = signals["cell"][:, unit]
+text_start, text_stop = figures.token_window(trace.length, t, COLORED_TEXT_TOKENS)
+limit = figures.signed_limit(cell_of_unit)
+st.plotly_chart(
+    figures.colored_text_figure(
+        tokens[text_start:text_stop], cell_of_unit[text_start:text_stop], signed=True, limit=limit,
+        start=text_start, selected=t, separator="" if model.kind == "chars" else " ",
+        title=f"The text coloured by the cell state of {unit_shown} (blue > 0, red < 0; click a token to select it)",
+    ),
+    key="gates_text_chart", on_select=lambda: select_from_chart("gates_text_chart"), selection_mode="points",
+    config=CHART_CONFIG, width="content",
+)  # fmt: skip
+
+# ------------------------------------------------------------------------------- predictions
+start, stop = figures.token_window(trace.length, t, MAX_WINDOW_TOKENS)
+if (start, stop) != (0, trace.length):
+    st.info(
+        f"The text has {trace.length} tokens; the charts below show tokens {start} to {stop - 1}, around the "
+        "selected token. Change the selected token to move along the text.", icon=":material/swap_horiz:",
+    )  # fmt: skip
+if layer == lstm.num_layers - 1:
+    ids, probabilities = figures.top_predictions(traced.next_token_probs[start:stop], k=5)
+    predicted = [[model.vocab[index] for index in row] for row in ids]
+    st.plotly_chart(figures.predictions_figure(tokens[start:stop], predicted, probabilities, start=start, selected=t),
+                    key="gates_predictions", config=CHART_CONFIG)  # fmt: skip
+
+# ---------------------------------------------------------------------------------- heatmaps
+units = figures.shown_units(figures.unit_order(signals["cell"], order, t), top_k, pinned=[unit, *named_units])
+cell_limit = figures.signed_limit(signals["cell"])
+columns = st.columns(2) if stop - start <= 40 else [st.container()] * 2
+for index, signal in enumerate(figures.SIGNAL_NAMES):
+    chart_key = f"gates_heatmap_{signal}"
+    with columns[index % 2]:
+        st.plotly_chart(
+            figures.gate_heatmap(signals[signal][start:stop], tokens[start:stop], units, signal, start=start,
+                                 selected=(t, unit), unit_names=named_units,
+                                 signed_limit=cell_limit if signal == "cell" else None),
+            key=chart_key, on_select=lambda chart_key=chart_key: select_from_chart(chart_key),
+            selection_mode="points", config=CHART_CONFIG,
+        )  # fmt: skip
+st.caption(
+    "Gates (0 to 1) use the Cividis scale; the candidate, cell state and hidden state use red for negative and blue "
+    "for positive values. Named units are framed in magenta; the selected token and unit in red."
+)

@@ -1,0 +1,50 @@
+"""/ (home): what the cell state and the three gates do, the cell drawn, and a way into every page."""
+
+import streamlit as st
+
+from ui.diagram import cell_diagram_figure
+
+st.title("LSTM Gate Explorer")
+st.markdown(
+    "An LSTM reads a text one token at a time. Besides its output it carries a **cell state**: a row of "
+    "numbers that works as its long-term memory. At every token three **gates**, each a number between 0 "
+    "and 1 for every unit, decide what happens to that memory."
+)
+
+text_column, diagram_column = st.columns([2, 3], gap="large")
+with text_column:
+    st.markdown(
+        """
+- **Forget gate** *f*: how much of the old memory to keep. Near 1 the unit keeps what it knew; near 0
+  it wipes it, as when a new person becomes the subject of the story.
+- **Input gate** *i*: how much of the **candidate** *g* (a new value between -1 and 1 proposed from
+  the current token) to write into the memory. The new memory is *c* = *f* × old *c* + *i* × *g*.
+- **Output gate** *o*: how much of the memory to show. What the cell outputs, the hidden state
+  *h* = *o* × tanh(*c*), is what the model uses to guess the next token.
+
+The models here were trained on short stories about people, so some units learn things such as the
+gender of the current subject; you can watch them switch when the subject changes.
+"""
+    )
+    st.caption(
+        "In PyTorch's `nn.LSTM` the same gates are called *i* (input), *f* (forget), *g* (candidate) and "
+        "*o* (output), and their weights are stacked in that order."
+    )
+with diagram_column:
+    st.plotly_chart(cell_diagram_figure(height=400), key="home_diagram", config={"displayModeBar": False})
+
+st.subheader("Explore")
+gates_column, step_column, tutorial_column = st.columns(3, gap="medium")
+with gates_column, st.container(border=True):
+    st.markdown(
+        "**Gates over a sentence**  \nType a sentence and see every gate and the memory of every unit, token by token."
+    )
+    st.page_link("views/gates.py", label="Open the gates", icon=":material/grid_on:")
+with step_column, st.container(border=True):
+    st.markdown("**One step inside the cell**  \nPick a token and a unit and follow the real numbers through the cell.")
+    st.page_link("views/step.py", label="Step through the cell", icon=":material/step:")
+with tutorial_column, st.container(border=True):
+    st.markdown(
+        "**Tutorial**  \nThree classic examples: forgetting a subject, keeping an important fact, using it later."
+    )
+    st.page_link("views/tutorial.py", label="Start the tutorial", icon=":material/school:")

@@ -1,0 +1,246 @@
+"""/step: one timestep of the cell, for one unit, with the real numbers.
+
+Query parameters (bound to the widgets, so the URL follows every change): text, model, layer,
+direction, t (token index), unit. A link like /step?text=...&t=5&unit=17 opens exactly that view.
+"""
+
+import streamlit as st
+
+from ui import explain, state, step_figures
+from ui.diagram import cell_diagram_figure
+from ui.step_state import check_model, check_view, step_url
+
+PLAY_SECONDS = 1.0  # one token per second: slow enough to read the diagram change
+
+
+def keep_in_range(key: str, size: int) -> None:
+    """A value carried over from another text or model may not fit this one: pull it back in range
+    before its widget is drawn (Streamlit would otherwise reset it to 0 without a word)."""
+    if key in st.session_state and isinstance(st.session_state[key], int) and st.session_state[key] >= size:
+        st.session_state[key] = size - 1
+
+
+def move_token(step: int, last: int) -> None:
+    st.session_state["t"] = min(max(st.session_state.get("t", 0) + step, 0), last)
+
+
+def show_notices(box, notices: list[str]) -> None:
+    # Escaped: a notice quotes what the link said, and a link can say anything.
+    if notices:
+        box.warning("\n".join(f"- {explain.as_markdown(notice)}" for notice in notices), icon="⚠️")
+
+
+def drop_param(key: str) -> None:
+    """Remove a query parameter no widget shows on this view (a layer for a one-layer model)."""
+    if key in st.query_params:
+        try:
+            del st.query_params[key]
+        except Exception:  # noqa: BLE001 - a binding left by another page owns it; it goes with that page
+            pass
+
+
+# ------------------------------------------------------------------ what the URL asked for
+raw_params = st.query_params.to_dict()  # read before any widget: bound widgets drop values they reject
+st.header("One step inside the cell")
+st.caption(
+    "Pick a token and a unit: the diagram, the sentence and the equations show what that unit's gates did there."
+)
+
+# ------------------------------------------------------------------------------ the inputs
+text_column, model_column = st.columns([4, 1])
+with model_column:
+    _, model_notice = check_model(raw_params)
+    model_name = st.radio(
+        "Model",
+        state.MODEL_NAMES,
+        key="model",
+        bind="query-params",
+        persist_state="session",
+        captions=["one token per word", "one token per character"],
+    )
+with text_column:
+    typed = st.text_area(
+        "Text the model reads",
+        value=state.DEFAULT_TEXT,
+        key="text",
+        bind="query-params",
+        persist_state="session",
+        height=80,
+    )
+cleaned = state.clean_text(typed)
+notices = [notice for notice in (model_notice, *cleaned.notices) if notice]
+notice_box = st.container()  # one box for everything the page had to change, filled once below
+if not cleaned.text:
+    show_notices(notice_box, notices)
+    st.info("The text is empty. Type a sentence for the model to read, for example: " + state.DEFAULT_TEXT)
+    st.stop()
+
+try:
+    model = state.language_model(model_name)
+except FileNotFoundError:
+    st.error(
+        f"The {model_name} model is not installed (its weights are missing from assets/{model_name}). "
+        "Choose the other model."
+    )
+    st.stop()
+traced = state.text_trace(model_name, cleaned.text)
+trace, tokens = traced.trace, list(traced.trace.tokens)
+if traced.unknown:
+    unknown = ", ".join(f"“{word}”" for word in traced.unknown[:12]) + (" …" if len(traced.unknown) > 12 else "")
+    st.caption(explain.as_markdown(f"Not in the {model_name} model's vocabulary (read as <unk>): {unknown}"))
+
+lstm = model.lstm
+sizes = {"t": trace.length, "unit": lstm.hidden_size, "layer": lstm.num_layers, "direction": lstm.num_directions}
+view = check_view(raw_params, sizes)
+show_notices(notice_box, [*notices, *view.notices[1 if model_notice else 0 :]])
+for key, value in view.corrected.items():
+    st.session_state[key] = value  # what the notice promised (the bound widget would drop the bad value to 0)
+for key, size in sizes.items():
+    keep_in_range(key, size)
+
+# ------------------------------------------------------------------- which layer, unit and token
+gender_unit = model.units.get("subject gender")
+choices = st.columns(
+    [1, 2, 1, 1] if lstm.num_layers > 1 or lstm.num_directions > 1 else [1, 2, 2], vertical_alignment="bottom"
+)
+with choices[0]:
+    unit = st.number_input(
+        "Unit",
+        min_value=0,
+        max_value=lstm.hidden_size - 1,
+        step=1,
+        key="unit",
+        bind="query-params",
+        persist_state="session",
+        help=f"Which of the {lstm.hidden_size} hidden units to follow.",
+    )
+with choices[1]:
+    if gender_unit is not None:
+        st.button(
+            f"Follow the subject-gender unit ({gender_unit.unit})",
+            key="step_gender_unit",
+            on_click=st.session_state.__setitem__,
+            args=("unit", gender_unit.unit),
+            disabled=unit == gender_unit.unit,
+        )
+if lstm.num_layers > 1:
+    with choices[2]:
+        layer = st.selectbox("Layer", range(lstm.num_layers), key="layer", bind="query-params", persist_state="session")
+else:
+    layer = 0
+    drop_param("layer")
+if lstm.num_directions > 1:
+    with choices[3]:
+        direction = st.selectbox(
+            "Direction",
+            range(2),
+            key="direction",
+            bind="query-params",
+            persist_state="session",
+            format_func=("forward", "backward").__getitem__,
+        )
+else:
+    direction = 0
+    drop_param("direction")
+
+last = trace.length - 1
+previous_column, slider_column, next_column, play_column = st.columns([1.4, 6, 1.4, 1.3], vertical_alignment="bottom")
+with previous_column:
+    st.button(
+        "◀ Previous",
+        key="step_previous",
+        on_click=move_token,
+        args=(-1, last),
+        disabled=last == 0,
+        shortcut="Left",
+        width="stretch",
+    )
+with next_column:
+    st.button(
+        "Next ▶",
+        key="step_next",
+        on_click=move_token,
+        args=(1, last),
+        disabled=last == 0,
+        shortcut="Right",
+        width="stretch",
+    )
+with slider_column:
+    if last > 0:
+        t = st.slider(
+            "Token",
+            min_value=0,
+            max_value=last,
+            key="t",
+            bind="query-params",
+            persist_state="session",
+            help="Or use the ← and → keys.",
+        )
+    else:
+        t = 0
+        drop_param("t")
+with play_column:
+    playing = st.toggle("Play", key="step_play", disabled=last == 0, help="Step through the text, one token a second.")
+
+st.markdown(explain.highlighted_text(tokens, t, model.kind))
+
+# -------------------------------------------------------------------------------- the step
+step = trace.step(t, layer, direction)
+diagram_column, words_column = st.columns([3, 2], gap="large")
+with diagram_column:
+    st.plotly_chart(cell_diagram_figure(step, unit), key="step_diagram", config={"displayModeBar": False})
+with words_column:
+    st.subheader("What happened here")
+    with st.container(border=True):
+        for sentence in explain.explain_step(step, unit, tokens, model.kind, model.units):
+            st.markdown(explain.as_markdown(sentence))
+    if layer == lstm.num_layers - 1:
+        guesses = explain.top_predictions(traced.next_token_probs[t], model.vocab, k=5)
+        st.caption(
+            explain.as_markdown(
+                "The model's guesses for the next token: "
+                + ", ".join(f"“{explain.token_name(token)}” {p:.0%}" for token, p in guesses)
+            )
+        )
+    st.caption("Link to this view, to share:")
+    st.code(step_url(cleaned.text, model_name, t, unit, layer, direction), language=None, wrap_lines=True)
+
+st.subheader(f"Every unit at this token ({lstm.hidden_size} units, unit {unit} outlined)")
+st.plotly_chart(step_figures.gate_strips(step, unit), key="step_strips", config={"displayModeBar": False})
+
+st.subheader(f"Unit {unit} along the text")
+st.plotly_chart(
+    step_figures.unit_history(trace, unit, t, layer, direction, window=40 if model.kind == "chars" else 60),
+    key="step_history",
+    config={"displayModeBar": False},
+)
+
+st.subheader("The six equations")
+symbols_column, numbers_column = st.columns(2, gap="large")
+with symbols_column:
+    st.markdown("**With symbols** (σ is the sigmoid, ⊙ multiplies unit by unit)")
+    for equation in explain.symbolic_equations():
+        st.latex(equation)
+with numbers_column:
+    st.markdown(f"**With unit {unit}'s numbers at token {t}**")
+    for equation in explain.numeric_equations(step, unit):
+        st.latex(equation)
+st.caption(explain.TORCH_NAMES_NOTE)
+
+
+# --------------------------------------------------------------------------------- playing
+@st.fragment(run_every=PLAY_SECONDS if playing else None)
+def advance_while_playing() -> None:
+    # The call from the page's own run only arms the timer; each timer tick moves one token on.
+    if st.session_state.pop("step_play_armed", False):
+        return
+    if st.session_state.get("t", 0) >= last:
+        st.session_state["step_play"] = False
+    else:
+        move_token(1, last)
+    st.rerun()
+
+
+if playing:
+    st.session_state["step_play_armed"] = True
+    advance_while_playing()
