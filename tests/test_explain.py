@@ -1,6 +1,7 @@
 """The sentences and equations of /step, on steps built by hand with known numbers, and the helpers
 that choose what the tutorial and the URL open."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 from lstm_core import GATE_NAMES, StepDetail
 from lstm_core.language_model import UnitInfo
 from tests.fake_models import fake_language_model
-from ui import explain, lessons
+from ui import explain, lessons, state
 from ui.step_state import check_view, step_url, view_query
 
 FORGET_SENTENCE = ["bob", "is", "a", "nice", "person", ".", "dan", ",", "on"]
@@ -259,3 +260,22 @@ def test_step_links_carry_the_view():
         "unit": "17",
     }
     assert step_url("Bob & Dan", "chars", 5, 3, layer=1) == "/step?text=Bob+%26+Dan&model=chars&t=5&unit=3&layer=1"
+
+
+def test_directions_travel_by_name_as_the_bound_selectboxes_write_them():
+    assert view_query("x", "words", 0, 0, direction=1)["direction"] == "backward"
+    two_directions = {**SIZES, "direction": 2}
+    assert check_view({"direction": "backward"}, two_directions).corrected == {}
+    assert check_view({"direction": "1"}, two_directions).corrected == {}
+    one_direction = check_view({"direction": "backward"}, SIZES)
+    assert one_direction.corrected == {"direction": 0} and "direction “backward”" in one_direction.notices[0]
+
+
+def test_pages_open_on_the_subject_gender_unit_when_the_model_has_one():
+    model = fake_language_model("words")
+    model.units = {"subject gender": dataclasses.replace(GENDER, unit=17, layer=0, direction=0)}
+    assert state.default_unit(model) == 17
+    model.units = {"subject gender": dataclasses.replace(GENDER, unit=17, layer=1)}
+    assert state.default_unit(model) == 0  # the pages open on layer 0
+    model.units = {}
+    assert state.default_unit(model) == 0

@@ -57,12 +57,13 @@ def test_default_run_draws_every_chart(models):
     assert not app.exception
     assert app.text_area(key="text").value == state.DEFAULT_TEXT
     assert app.radio(key="model").value == "words"
-    assert app.number_input(key="t").value == 0 and app.number_input(key="unit").value == 0
+    unit = state.default_unit(models["words"])
+    assert app.number_input(key="t").value == 0 and app.number_input(key="unit").value == unit
     tokens = models["words"].tokens(state.DEFAULT_TEXT)
     assert app.number_input(key="t").max == len(tokens) - 1
     assert app.selectbox(key="order").value == "variance"
     assert len(app.get("plotly_chart")) == CHARTS
-    assert "Token 0 “bob”, unit 0" in sidebar_text(app)
+    assert f"Token 0 “bob”, unit {unit}" in sidebar_text(app)
     assert not messages(app)
 
 
@@ -98,7 +99,8 @@ def test_widgets_set_by_key(models):
 
 def test_follow_the_named_unit(models):
     gender = models["words"].units["subject gender"]
-    app = open_gates()
+    app = open_gates({"unit": str((gender.unit + 1) % models["words"].lstm.hidden_size)})
+    assert app.number_input(key="unit").value != gender.unit
     app.button(key="gates_follow_subject gender").click().run()
     assert not app.exception
     assert app.number_input(key="unit").value == gender.unit

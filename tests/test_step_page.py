@@ -51,13 +51,14 @@ def test_default_run_shows_every_part(models):
     assert not app.exception
     tokens = models["words"].tokens(state.DEFAULT_TEXT)
     assert app.slider(key="t").value == 0 and app.slider(key="t").max == len(tokens) - 1
-    assert app.number_input(key="unit").value == 0
+    unit = state.default_unit(models["words"])
+    assert app.number_input(key="unit").value == unit
     assert app.radio(key="model").value == "words"
     assert len(app.get("plotly_chart")) == 3  # the cell diagram, the strips, the unit along the text
     assert len(app.latex) == 12  # six equations with symbols, six with numbers
     assert r"\sigma" in app.latex[1].value and r"\underbrace" in app.latex[7].value
     text = shown_markdown(app)
-    assert "Unit 0 reads" in text and "first token" in text
+    assert f"Unit {unit} reads" in text and "first token" in text
     assert any("forget = $f$" in caption.value for caption in app.caption)  # the PyTorch name mapping
 
 
@@ -102,7 +103,7 @@ def test_follow_the_subject_gender_unit(models):
     gender = models["words"].units.get("subject gender")
     if gender is None:
         pytest.skip("this model has no subject-gender unit")
-    app = open_step()
+    app = open_step({"unit": str((gender.unit + 1) % models["words"].lstm.hidden_size)})
     app.button(key="step_gender_unit").click().run()
     assert app.number_input(key="unit").value == gender.unit
     assert "“subject gender” unit" in shown_markdown(app)
@@ -112,14 +113,14 @@ def test_follow_the_subject_gender_unit(models):
 @pytest.mark.parametrize(
     ("query", "expected_t", "expected_unit", "message"),
     [
-        ({"t": "abc"}, 0, 0, "not a whole number"),
-        ({"t": "999"}, "last", 0, "out of range"),
-        ({"t": "-4"}, 0, 0, "out of range"),
+        ({"t": "abc"}, 0, "default", "not a whole number"),
+        ({"t": "999"}, "last", "default", "out of range"),
+        ({"t": "-4"}, 0, "default", "out of range"),
         ({"unit": "-3"}, 0, 0, "unit “-3”"),
         ({"unit": "100000"}, 0, "last", "unit “100000”"),
-        ({"model": "evil"}, 0, 0, "no model called “evil”"),
-        ({"layer": "7"}, 0, 0, "layer “7”"),
-        ({"direction": "1"}, 0, 0, "direction “1”"),
+        ({"model": "evil"}, 0, "default", "no model called “evil”"),
+        ({"layer": "7"}, 0, "default", "layer “7”"),
+        ({"direction": "1"}, 0, "default", "direction “1”"),
     ],
 )
 def test_bad_url_values_get_a_clear_message(models, query, expected_t, expected_unit, message):
@@ -128,8 +129,8 @@ def test_bad_url_values_get_a_clear_message(models, query, expected_t, expected_
     assert len(app.warning) == 1 and message in warnings_text(app), warnings_text(app)
     last_token = app.slider(key="t").max
     assert app.slider(key="t").value == (last_token if expected_t == "last" else expected_t)
-    last_unit = models["words"].lstm.hidden_size - 1
-    assert app.number_input(key="unit").value == (last_unit if expected_unit == "last" else expected_unit)
+    named = {"last": models["words"].lstm.hidden_size - 1, "default": state.default_unit(models["words"])}
+    assert app.number_input(key="unit").value == named.get(expected_unit, expected_unit)
 
 
 @pytest.mark.parametrize(
@@ -177,7 +178,7 @@ def test_one_token_text_has_no_slider_but_works(models):
     assert not app.exception
     assert not app.slider and app.button(key="step_next").disabled
     assert "token “3”" in warnings_text(app)
-    assert "Unit 0 reads Bob" in shown_markdown(app)
+    assert f"Unit {state.default_unit(models['words'])} reads Bob" in shown_markdown(app)
 
 
 def test_a_rerun_on_a_50_token_sentence_is_fast(models):

@@ -36,6 +36,13 @@ def language_model(name: str) -> LanguageModel:
     return lstm_core.load_pretrained(name)
 
 
+def default_unit(model: LanguageModel) -> int:
+    """The unit a page selects when the link names none: the subject-gender unit when the model has
+    one (it tells the Bob/Mary story), else the first named unit, else unit 0."""
+    named = model.units.get("subject gender") or next(iter(model.units.values()), None)
+    return named.unit if named is not None and (named.layer, named.direction) == (0, 0) else 0
+
+
 @dataclass(frozen=True)
 class TextTrace:
     """A model's trace of one text, with what the pages show beside it."""

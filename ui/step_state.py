@@ -21,10 +21,13 @@ from urllib.parse import urlencode
 
 from ui.state import MODEL_NAMES, clamp_index
 
-__all__ = ["INDEX_KEYS", "CheckedView", "check_model", "check_view", "view_query", "step_url"]
+__all__ = ["DIRECTION_NAMES", "INDEX_KEYS", "CheckedView", "check_model", "check_view", "view_query", "step_url"]
 
 # Query parameter (and widget key) -> what it indexes, in a student's words. Shared with /gates.
 INDEX_KEYS: dict[str, str] = {"layer": "layer", "direction": "direction", "t": "token", "unit": "unit"}
+# The direction selectboxes show these names, and a bound selectbox keeps the shown name in the URL
+# (`direction=backward`); links therefore use the names too, and a number is still understood.
+DIRECTION_NAMES = ("forward", "backward")
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,10 @@ def check_view(raw: Mapping[str, object], sizes: Mapping[str, int]) -> CheckedVi
     for key, noun in INDEX_KEYS.items():
         if key not in raw or key not in sizes:
             continue
-        value, notice = clamp_index(_first(raw[key]), sizes[key])
+        asked = _first(raw[key])
+        if key == "direction" and asked in DIRECTION_NAMES:
+            asked = DIRECTION_NAMES.index(asked)
+        value, notice = clamp_index(asked, sizes[key])
         if notice:
             corrected[key] = value
             notices.append(f"The link asks for {noun} {_quoted(raw[key])}, but {notice[0].lower()}{notice[1:]}")
@@ -84,7 +90,7 @@ def view_query(text: str, model: str, t: int, unit: int, layer: int = 0, directi
     if layer:
         query["layer"] = str(layer)
     if direction:
-        query["direction"] = str(direction)
+        query["direction"] = DIRECTION_NAMES[direction]
     return query
 
 

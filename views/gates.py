@@ -8,12 +8,11 @@ Clicking a heatmap cell or a token of the coloured text selects it and offers th
 import streamlit as st
 
 from ui import explain, figures, state
-from ui.step_state import check_model, check_view, view_query
+from ui.step_state import DIRECTION_NAMES, check_model, check_view, view_query
 
 MAX_WINDOW_TOKENS = 80  # heatmap columns drawn at once: token labels stay readable
 COLORED_TEXT_TOKENS = 400  # the coloured text shows this many tokens around the selection
 DEFAULT_TOP_K = 48
-DIRECTION_NAMES = ("forward", "backward")  # as /step shows them, so links agree
 CHART_CONFIG = {"displayModeBar": False}
 
 
@@ -58,14 +57,21 @@ for index, (column, (name, example)) in enumerate(zip(example_columns, state.EXA
 text_column, model_column = st.columns([4, 1])
 with model_column:
     _, model_notice = check_model(raw_params)
-    model_name = st.radio("Model", state.MODEL_NAMES, key="model", bind="query-params",
+    model_name = st.radio("Model", state.MODEL_NAMES, key="model", bind="query-params", persist_state="session",
                           captions=["one token per word", "one token per character"])  # fmt: skip
 with text_column:
-    typed = st.text_area("Text the model reads", value=state.DEFAULT_TEXT, key="text", bind="query-params", height=80)
+    typed = st.text_area(
+        "Text the model reads",
+        value=state.DEFAULT_TEXT,
+        key="text",
+        bind="query-params",
+        persist_state="session",
+        height=80,
+    )
 cleaned = state.clean_text(typed)
 for notice in (model_notice, *cleaned.notices):
-    if notice:
-        st.warning(notice, icon=":material/warning:")
+    if notice:  # escaped: a notice can quote what the link said, and a link can say anything
+        st.warning(explain.as_markdown(notice), icon=":material/warning:")
 if not cleaned.text:
     st.info("The text is empty. Type a sentence for the model to read, or pick one of the examples above.")
     st.stop()
@@ -87,7 +93,7 @@ lstm = model.lstm
 sizes = {"t": trace.length, "unit": lstm.hidden_size, "layer": lstm.num_layers}
 view = check_view(raw_params, sizes)
 for notice in view.notices[1 if model_notice else 0 :]:
-    st.warning(notice, icon=":material/warning:")
+    st.warning(explain.as_markdown(notice), icon=":material/warning:")
 for key, value in view.corrected.items():
     if key not in st.session_state:  # the link counts on arrival; afterwards the widgets do
         st.session_state[key] = value
@@ -98,15 +104,15 @@ for key, size in sizes.items():
 with st.sidebar:
     st.subheader("What to draw")
     # Shown even when the model has one layer and one direction, so students see the choice exists.
-    layer = st.selectbox("Layer", range(lstm.num_layers), key="layer", bind="query-params",
+    layer = st.selectbox("Layer", range(lstm.num_layers), key="layer", bind="query-params", persist_state="session",
                          disabled=lstm.num_layers == 1, help="Layers above the first read the hidden states of the layer below.")  # fmt: skip
-    direction = st.selectbox("Direction", range(lstm.num_directions), key="direction", bind="query-params",
+    direction = st.selectbox("Direction", range(lstm.num_directions), key="direction", bind="query-params", persist_state="session",
                              format_func=DIRECTION_NAMES.__getitem__, disabled=lstm.num_directions == 1,
                              help="A bidirectional LSTM also reads the text from the last token back to the first.")  # fmt: skip
-    order = st.selectbox("Order the units", list(figures.UNIT_ORDERS), index=1, key="order", bind="query-params",
+    order = st.selectbox("Order the units", list(figures.UNIT_ORDERS), index=1, key="order", bind="query-params", persist_state="session",
                          format_func=figures.UNIT_ORDERS.__getitem__)  # fmt: skip
     top_k = st.slider("How many units to draw", min_value=1, max_value=lstm.hidden_size, key="top_k",
-                      value=min(DEFAULT_TOP_K, lstm.hidden_size), bind="query-params",
+                      value=min(DEFAULT_TOP_K, lstm.hidden_size), bind="query-params", persist_state="session",
                       help="The first ones in the order above. The selected unit and named units are always drawn.")  # fmt: skip
 
 named_units = {
@@ -115,10 +121,11 @@ named_units = {
 token_column, unit_column, follow_column = st.columns([2, 1, 2], vertical_alignment="bottom")
 with token_column:
     t = st.number_input(f"Selected token t (0 to {trace.length - 1})", min_value=0, max_value=trace.length - 1,
-                        step=1, key="t", bind="query-params")  # fmt: skip
+                        step=1, key="t", bind="query-params", persist_state="session")  # fmt: skip
 with unit_column:
     unit = st.number_input(f"Selected unit (0 to {lstm.hidden_size - 1})", min_value=0,
-                           max_value=lstm.hidden_size - 1, step=1, key="unit", bind="query-params")  # fmt: skip
+                           max_value=lstm.hidden_size - 1, step=1, key="unit", bind="query-params", persist_state="session",
+                           value=state.default_unit(model))  # fmt: skip
 with follow_column, st.container(horizontal=True):
     for info in model.units.values():
         st.button(f"Follow the {info.name} unit ({info.unit})", key=f"gates_follow_{info.name}", on_click=follow_unit,

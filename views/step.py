@@ -110,6 +110,7 @@ with choices[0]:
         max_value=lstm.hidden_size - 1,
         step=1,
         key="unit",
+        value=state.default_unit(model),
         bind="query-params",
         persist_state="session",
         help=f"Which of the {lstm.hidden_size} hidden units to follow.",
