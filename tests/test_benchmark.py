@@ -13,3 +13,12 @@ def test_core_benchmark_runs_and_prints_every_section():
     assert result.returncode == 0, result.stderr[-2000:]
     for expected in ("E=32   H=64   T=50", "E=128  H=256  T=2000", "Where the NumPy time goes", "tokens/s", "a Trace holds", "worst forward ratio"):
         assert expected in result.stdout
+
+
+def test_page_benchmark_runs_and_reports_every_page_against_the_reference():
+    result = subprocess.run([sys.executable, "-m", "benchmarks.page_speed", "--quick"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    for expected in ("/gates (50 tokens)", "/step (50 tokens)", "/tutorial", "reference", "KiB"):
+        assert expected in result.stdout
+    assert "raised" not in result.stdout

@@ -1,0 +1,128 @@
+"""Server time of a page rerun, and the bytes a page sends, against a reference measured in the same run.
+
+    python -m benchmarks.page_speed            # about a minute
+    python -m benchmarks.page_speed --quick    # a few seconds, fewer repetitions
+
+Each page runs under Streamlit's AppTest on the shipped models, first once (the model loads and the
+trace is computed and cached), then rerun several times, as when a student moves the selected token.
+Server time is the CPU time of the script thread inside the page's run: other processes on a busy
+machine do not count, and neither does AppTest's own bookkeeping around the run. The reference is
+the same measure for a page that draws one line of text, interleaved with the others so that machine
+noise hits both alike. Budget (the app issue): at most 100 ms for a 50-token sentence.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from streamlit.navigation.page import StreamlitPage
+from streamlit.testing.v1 import AppTest
+
+from ui import state
+
+ROOT = Path(__file__).resolve().parent.parent
+BUDGET_SECONDS = 0.100
+SENTENCE = "Bob is a nice person. Dan, on the other hand, is evil. "
+REFERENCE_SCRIPT = 'import streamlit as st\n\nst.write("one line of text")\n'
+
+
+def text_of(tokens: int) -> str:
+    """Exactly `tokens` word tokens: the classic sentence's tokens repeated, joined by spaces."""
+    words = state.language_model("words").tokens(SENTENCE)
+    return " ".join((words * (tokens // len(words) + 1))[:tokens])
+
+
+class PageTimer:
+    """Collects the script thread's CPU time of every page run while installed."""
+
+    def __init__(self):
+        self.times: list[float] = []
+        self._original = StreamlitPage.run
+
+    def __enter__(self):
+        original, times = self._original, self.times
+
+        def timed_run(page):
+            started = time.thread_time()
+            try:
+                original(page)
+            finally:
+                times.append(time.thread_time() - started)
+
+        StreamlitPage.run = timed_run
+        return self
+
+    def __exit__(self, *exc):
+        StreamlitPage.run = self._original
+
+
+def opened(page: str, query: dict[str, str]) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.switch_page(page)
+    app.query_params.update(query)
+    app.run()
+    if app.exception:
+        raise SystemExit(f"{page} {query} raised: {app.exception[0].message}")
+    return app
+
+
+def reference_app(folder: Path) -> AppTest:
+    script = folder / "reference.py"
+    script.write_text(REFERENCE_SCRIPT)
+    app = AppTest.from_file(str(script), default_timeout=60)
+    app.run()
+    return app
+
+
+def script_seconds(app: AppTest) -> float:
+    """CPU seconds of one rerun's script thread (the reference page has no StreamlitPage)."""
+    with PageTimer() as timer:
+        started = time.thread_time()
+        app.run()
+    return timer.times[-1] if timer.times else time.thread_time() - started
+
+
+def payload_bytes(app: AppTest) -> int:
+    """What the page's figures send: the Plotly JSON specs."""
+    return sum(len(chart.proto.spec) for chart in app.get("plotly_chart"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions, for a smoke test")
+    args = parser.parse_args()
+    repeats = 2 if args.quick else 7
+    lengths = (50,) if args.quick else (50, 500)
+    cases = [("views/gates.py", "/gates"), ("views/step.py", "/step"), ("views/tutorial.py", "/tutorial"),
+             ("views/home.py", "/")]  # fmt: skip
+
+    print("Server time of a rerun (CPU time of the script thread), median of interleaved runs;")
+    print(f"ratio = page / a one-line reference page; budget {BUDGET_SECONDS * 1000:.0f} ms for 50 tokens\n")
+    with tempfile.TemporaryDirectory() as folder:
+        reference = reference_app(Path(folder))
+        for page, path in cases:
+            for tokens in lengths if path in ("/gates", "/step") else (None,):
+                query = {} if tokens is None else {"text": text_of(tokens), "t": "3"}
+                app = opened(page, query)
+                page_times, reference_times = [], []
+                for _ in range(repeats):
+                    page_times.append(script_seconds(app))
+                    reference_times.append(script_seconds(reference))
+                page_ms = 1000 * statistics.median(page_times)
+                reference_ms = 1000 * statistics.median(reference_times)
+                shown = len(state.language_model("words").tokens(query["text"])) if tokens else 0
+                label = f"{path} ({shown} tokens)" if tokens else path
+                verdict = ""
+                if tokens == 50:
+                    verdict = "  within budget" if page_ms <= BUDGET_SECONDS * 1000 else "  OVER BUDGET"
+                print(f"  {label:<22} {page_ms:7.1f} ms   reference {reference_ms:5.2f} ms   "
+                      f"ratio {page_ms / max(reference_ms, 1e-3):6.1f}x   figures {payload_bytes(app) / 1024:7.0f} KiB"
+                      f"{verdict}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
