@@ -18,6 +18,10 @@ from pathlib import Path
 
 import pytest
 
+import lstm_core.language_model
+from tests.fake_models import real_assets_exist, shipped_or_fake
+from ui import state
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "tests" / "screenshots"
@@ -121,3 +125,38 @@ def assert_no_exception(tab) -> None:
     assert errors.count() == 0, errors.first.inner_text()[:500]
     dialogs = tab.locator("[role='dialog']")
     assert dialogs.count() == 0, dialogs.first.inner_text()[:500]
+
+
+@pytest.fixture
+def models(monkeypatch):
+    """name -> the LanguageModel the app will load (the shipped one, or a random-weight stand-in while
+    `assets/` is being retrained), with the app's model and trace caches emptied before and after."""
+    loaded = {name: shipped_or_fake(name) for name in state.MODEL_NAMES}
+    if not real_assets_exist():
+        monkeypatch.setattr(lstm_core.language_model, "load_pretrained", loaded.__getitem__)
+    state.language_model.clear()
+    state.text_trace.clear()
+    yield loaded
+    state.language_model.clear()
+    state.text_trace.clear()
+
+
+@pytest.fixture
+def work_done(models, monkeypatch):
+    """Counts the expensive work the pages ask for: {"loads": [model names], "traces": [(model, text)]}.
+    A rerun with the same inputs must find both in the caches."""
+    done = {"loads": [], "traces": []}
+
+    def load(name):
+        done["loads"].append(name)
+        return models[name]
+
+    original_trace_text = state._trace_text
+
+    def trace_text(model, text):
+        done["traces"].append((len(model.vocab), text))
+        return original_trace_text(model, text)
+
+    monkeypatch.setattr(lstm_core.language_model, "load_pretrained", load)
+    monkeypatch.setattr(state, "_trace_text", trace_text)
+    return done

@@ -1,36 +1,17 @@
-"""/gates with AppTest: the default run, deep links, widgets set by key, bad input, and speed.
+"""/gates with AppTest: the default run, deep links, widgets set by key, and bad input; reruns find their work in the caches.
 
 Runs on the shipped models; while `assets/` is still being trained, on random-weight stand-ins with
 the same tokenizers (`tests/fake_models.py`).
 """
 
-import statistics
-import time
-
 import pytest
-from streamlit.navigation.page import StreamlitPage
 from streamlit.testing.v1 import AppTest
 
-import lstm_core.language_model
-from tests.fake_models import real_assets_exist, shipped_or_fake
 from ui import state
 
 GATES = "views/gates.py"
 HEATMAPS = 6
 CHARTS = HEATMAPS + 2  # the coloured text and the predictions
-
-
-@pytest.fixture
-def models(monkeypatch):
-    """name -> the LanguageModel the app will load (the shipped one, or a stand-in)."""
-    loaded = {name: shipped_or_fake(name) for name in state.MODEL_NAMES}
-    if not real_assets_exist():
-        monkeypatch.setattr(lstm_core.language_model, "load_pretrained", loaded.__getitem__)
-    state.language_model.clear()
-    state.text_trace.clear()
-    yield loaded
-    state.language_model.clear()
-    state.text_trace.clear()
 
 
 def open_gates(query: dict[str, str] | None = None) -> AppTest:
@@ -149,24 +130,18 @@ def test_long_text_is_drawn_in_a_window(models):
     assert len(heatmap.proto.spec) < 2_000_000
 
 
-def test_rerun_of_a_50_token_sentence_is_fast(models, monkeypatch):
-    """The page's own server time (the script run, charts marshalled) on a rerun, after the first load."""
-    run_times = []
-    original_run = StreamlitPage.run
-
-    def timed_run(page):
-        started = time.thread_time()  # CPU time of the script thread: other processes on the machine do not count
-        try:
-            original_run(page)
-        finally:
-            run_times.append(time.thread_time() - started)
-
-    monkeypatch.setattr(StreamlitPage, "run", timed_run)
+def test_reruns_find_the_model_and_the_trace_in_the_caches(work_done):
+    """Speed lives in `python -m benchmarks.page_speed`; here, what makes a rerun cheap: the model loads
+    once, a text is traced once, and moving the selection or the view retraces nothing."""
     text = "Bob is a nice person. Dan, on the other hand, is evil. " * 3 + "Mary knows swimming."
-    assert 48 <= len(models["words"].tokens(text)) <= 56
     app = open_gates({"text": text})
+    app.run()
+    app.number_input(key="t").set_value(7).run()
+    app.selectbox(key="order").set_value("index").run()
     assert not app.exception
-    run_times.clear()
-    for _ in range(5):
-        app.run()
-    assert statistics.median(run_times) < 0.100, [round(1000 * seconds) for seconds in run_times]
+    assert work_done["loads"] == ["words"] and [t for _, t in work_done["traces"]] == [text]
+    app.text_area(key="text").input("Mary is nice.").run()
+    app.radio(key="model").set_value("chars").run()
+    assert not app.exception
+    assert work_done["loads"] == ["words", "chars"]
+    assert [t for _, t in work_done["traces"]] == [text, "Mary is nice.", "Mary is nice."]

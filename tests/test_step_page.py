@@ -4,30 +4,12 @@ Runs on the shipped models; while `assets/` is still being trained, on random-we
 the same tokenizers (`tests/fake_models.py`).
 """
 
-import time
-
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import lstm_core.language_model
-from tests.fake_models import real_assets_exist, shipped_or_fake
 from ui import state
 
 STEP = "views/step.py"
-
-
-@pytest.fixture
-def models(monkeypatch):
-    """name -> the LanguageModel the app will load (the shipped one, or a stand-in)."""
-    loaded = {name: shipped_or_fake(name) for name in state.MODEL_NAMES}
-    if not real_assets_exist():
-        monkeypatch.setattr(lstm_core.language_model, "load_pretrained", loaded.__getitem__)
-    state.language_model.clear()
-    state.text_trace.clear()
-    yield loaded
-    state.language_model.clear()
-    state.text_trace.clear()
 
 
 def open_step(query: dict[str, str] | None = None) -> AppTest:
@@ -181,15 +163,12 @@ def test_one_token_text_has_no_slider_but_works(models):
     assert f"Unit {state.default_unit(models['words'])} reads Bob" in shown_markdown(app)
 
 
-def test_a_rerun_on_a_50_token_sentence_is_fast(models):
+def test_stepping_through_a_long_sentence_traces_it_once(work_done):
+    """Speed lives in `python -m benchmarks.page_speed`; here, what makes stepping cheap: every step
+    after the first finds the model and the trace in the caches."""
     text = " ".join(["Bob is a nice person. Dan, on the other hand, is evil."] * 4)
-    assert len(models["words"].tokens(text)) >= 50
     app = open_step({"text": text, "t": "10"})
-    timings = []
     for _ in range(6):
-        started = time.perf_counter()
         app.button(key="step_next").click().run()
-        timings.append(time.perf_counter() - started)
     assert not app.exception and app.slider(key="t").value == 16
-    # The budget is 100 ms of server time per rerun; AppTest's own overhead is inside this measure too.
-    assert np.median(timings) < 0.1, timings
+    assert work_done["loads"] == ["words"] and [t for _, t in work_done["traces"]] == [text]
