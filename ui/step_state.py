@@ -45,25 +45,35 @@ def _first(value: object) -> object:
 
 
 def check_model(raw: Mapping[str, object], names: Sequence[str] = MODEL_NAMES) -> tuple[str, str | None]:
-    """The model the URL names, or the first model with a notice when it names none we have."""
+    """The model the URL names, or the first model with a notice when it names none this session has.
+
+    Args:
+        names: the models this session can open (`state.model_names()`): the shipped ones first, then
+            the session's own. A link naming another session's model (a classmate's trained model)
+            gets the notice, since that model lives only in the session that made it.
+    """
     if "model" not in raw:
         return names[0], None
     wanted = str(_first(raw["model"]))
     if wanted in names:
         return wanted, None
     shown = wanted if len(wanted) <= 40 else wanted[:40] + "…"
-    return names[0], f"There is no model called “{shown}”; showing the {names[0]} model (choose {' or '.join(names)})."
+    choices = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+    return names[0], (
+        f"There is no model called “{shown}” in this session; showing the {names[0]} model (choose {choices})."
+    )
 
 
-def check_view(raw: Mapping[str, object], sizes: Mapping[str, int]) -> CheckedView:
+def check_view(raw: Mapping[str, object], sizes: Mapping[str, int], names: Sequence[str] = MODEL_NAMES) -> CheckedView:
     """Check the raw query parameters against the sizes of the model and text being shown.
 
     Args:
         raw: `st.query_params.to_dict()` (or any mapping of strings), read before the widgets.
         sizes: how many values each index has: {"t": tokens, "unit": hidden units, "layer": layers,
             "direction": directions}.
+        names: the models this session can open, as for `check_model`.
     """
-    model, model_notice = check_model(raw)
+    model, model_notice = check_model(raw, names)
     notices = [model_notice] if model_notice else []
     corrected = {}
     for key, noun in INDEX_KEYS.items():

@@ -56,9 +56,10 @@ for index, (column, (name, example)) in enumerate(zip(example_columns, state.EXA
                   help=example)  # fmt: skip
 text_column, model_column = st.columns([4, 1])
 with model_column:
-    _, model_notice = check_model(raw_params)
-    model_name = st.radio("Model", state.MODEL_NAMES, key="model", bind="query-params", persist_state="session",
-                          captions=["one token per word", "one token per character"])  # fmt: skip
+    model_names = state.model_names()  # the shipped models, then the ones trained in this session
+    _, model_notice = check_model(raw_params, model_names)
+    model_name = st.radio("Model", model_names, key="model", bind="query-params", persist_state="session",
+                          captions=[state.model_caption(name) for name in model_names])  # fmt: skip
 with text_column:
     typed = st.text_area(
         "Text the model reads",
@@ -91,13 +92,13 @@ if traced.unknown:
 # ------------------------------------------------------------------- which layer, token and unit
 lstm = model.lstm
 sizes = {"t": trace.length, "unit": lstm.hidden_size, "layer": lstm.num_layers}
-view = check_view(raw_params, sizes)
+view = check_view(raw_params, sizes, model_names)
 for notice in view.notices[1 if model_notice else 0 :]:
     st.warning(explain.as_markdown(notice), icon=":material/warning:")
 for key, value in view.corrected.items():
     if key not in st.session_state:  # the link counts on arrival; afterwards the widgets do
         st.session_state[key] = value
-for key, size in sizes.items():
+for key, size in {**sizes, "top_k": lstm.hidden_size + 1}.items():  # top_k counts from 1, up to every unit
     if isinstance(st.session_state.get(key), int) and not 0 <= st.session_state[key] < size:
         st.session_state[key] = min(max(st.session_state[key], 0), size - 1)  # the text or model changed
 
@@ -132,7 +133,7 @@ with follow_column, st.container(horizontal=True):
                   args=(info.unit, info.layer, info.direction), disabled=(info.unit, info.layer, info.direction)
                   == (unit, layer, direction))  # fmt: skip
     if not model.units:
-        st.caption(f"The {model_name} model has no named units.")
+        st.caption(explain.as_markdown(f"The {model_name} model has no named units."))
 
 # --------------------------------------------------------------------------- the selection
 signals = figures.signals_of(trace, layer, direction)

@@ -49,14 +49,15 @@ st.caption(
 # ------------------------------------------------------------------------------ the inputs
 text_column, model_column = st.columns([4, 1])
 with model_column:
-    _, model_notice = check_model(raw_params)
+    model_names = state.model_names()  # the shipped models, then the ones trained in this session
+    _, model_notice = check_model(raw_params, model_names)
     model_name = st.radio(
         "Model",
-        state.MODEL_NAMES,
+        model_names,
         key="model",
         bind="query-params",
         persist_state="session",
-        captions=["one token per word", "one token per character"],
+        captions=[state.model_caption(name) for name in model_names],
     )
 with text_column:
     typed = st.text_area(
@@ -91,7 +92,7 @@ if traced.unknown:
 
 lstm = model.lstm
 sizes = {"t": trace.length, "unit": lstm.hidden_size, "layer": lstm.num_layers, "direction": lstm.num_directions}
-view = check_view(raw_params, sizes)
+view = check_view(raw_params, sizes, model_names)
 show_notices(notice_box, [*notices, *view.notices[1 if model_notice else 0 :]])
 for key, value in view.corrected.items():
     st.session_state[key] = value  # what the notice promised (the bound widget would drop the bad value to 0)
