@@ -21,9 +21,17 @@ from .lstm import LSTM
 from .rnn import RNN
 from .tasks import TASKS
 
-__all__ = ["TaskModel", "CELL_KINDS", "load_task_model", "LONGLAG_DIR"]
+__all__ = [
+    "TaskModel", "CELL_KINDS", "load_task_model", "LONGLAG_DIR", "SYMBOL_TOKENS", "DISTRACTOR_TOKENS",
+    "task_language_model", "task_text",
+]  # fmt: skip
 
 CELL_KINDS = {"lstm": LSTM, "rnn": RNN}
+# How a remember-first sequence reads as text: symbols a-d, distractors w-z (lower case, as the word
+# tokenizer lowercases what it reads), one token per step: "c w z x w ..." means "remember c".
+SYMBOL_TOKENS = ("a", "b", "c", "d")
+DISTRACTOR_TOKENS = ("w", "x", "y", "z")
+UNLIKELY_LOGIT = -30.0  # a distractor or <unk> as the "next token": e^-30 ≈ 1e-13 of the probability
 LONGLAG_DIR = Path(__file__).resolve().parent.parent / "assets" / "longlag"
 
 
@@ -92,3 +100,59 @@ def load_task_model(kind: str, directory: Path = LONGLAG_DIR) -> TaskModel:
     if kind not in CELL_KINDS:
         raise ValueError(f"unknown cell kind {kind!r}; expected 'lstm' or 'rnn'")
     return TaskModel.load(Path(directory) / f"{kind}.safetensors")
+
+
+def task_text(inputs, symbols: int = len(SYMBOL_TOKENS)) -> str:
+    """A remember-first sequence, (T, features) one-hot (noise allowed), as the text
+    `task_language_model` reads: the token of each step's largest feature, e.g. "c w z x".
+
+    >>> task_text(np.eye(8)[[2, 4, 7, 5]])
+    'c w z x'
+    """
+    inputs = np.asarray(inputs)
+    names = SYMBOL_TOKENS[:symbols] + DISTRACTOR_TOKENS
+    if inputs.ndim != 2 or inputs.shape[1] != len(names):
+        raise ValueError(f"inputs must have shape (T, {len(names)}), got {inputs.shape}")
+    return " ".join(names[index] for index in inputs.argmax(axis=1))
+
+
+def task_language_model(model: TaskModel, name: str = "remember-first LSTM"):
+    """A trained remember-first LSTM as a `LanguageModel`, so /gates and /step can show its gates.
+
+    Tokens are the task's inputs: symbols a, b, c, d and distractors w, x, y, z (a `WordTokenizer`;
+    `<unk>` reads as an all-zero input). The embedding is the one-hot input rows, so the trace equals
+    the task model's own run on the same inputs. The decoder is the readout, padded: the "next-token"
+    distribution after token t is the task's answer had the sequence ended there ("which first symbol
+    would the model say now"); distractors and `<unk>` get a very unlikely score.
+
+    Returns a `lstm_core.language_model.LanguageModel`.
+    """
+    from .language_model import LanguageModel  # the language models load on first use (see lstm_core)
+    from .tokenize import UNKNOWN_TOKEN, WordTokenizer
+
+    if not isinstance(model, TaskModel):
+        raise TypeError(f"model must be a TaskModel, got {type(model).__name__}")
+    if model.kind != "lstm":
+        raise ValueError("only an LSTM opens as a language model: a plain RNN has no gates to show")
+    if model.task != "remember_first":
+        raise ValueError(
+            f"only the remember_first task reads as tokens; {model.task!r} feeds the cell numbers, not symbols"
+        )
+    symbols = len(model.readout_bias)
+    features = model.cell.input_size
+    if symbols > len(SYMBOL_TOKENS) or features != symbols + len(DISTRACTOR_TOKENS):
+        raise ValueError(
+            f"expected at most {len(SYMBOL_TOKENS)} symbols and {len(DISTRACTOR_TOKENS)} distractors, "
+            f"got {symbols} outputs and {features} input features"
+        )
+    vocab = [UNKNOWN_TOKEN, *SYMBOL_TOKENS[:symbols], *DISTRACTOR_TOKENS]
+    dtype = model.cell.dtype
+    embedding = np.zeros((len(vocab), features), dtype=dtype)
+    embedding[1:] = np.eye(features, dtype=dtype)  # token id k + 1 is input feature k
+    decoder_weight = np.zeros((len(vocab), model.readout_weight.shape[1]), dtype=dtype)
+    decoder_weight[1 : 1 + symbols] = model.readout_weight
+    decoder_bias = np.full(len(vocab), UNLIKELY_LOGIT, dtype=dtype)
+    decoder_bias[1 : 1 + symbols] = model.readout_bias
+    metrics = dict(model.metrics) | {"task": model.task, "lag": int(model.lag)}
+    return LanguageModel(name, WordTokenizer(vocab), embedding, model.cell, decoder_weight, decoder_bias,
+                         metrics=metrics)  # fmt: skip

@@ -1,7 +1,8 @@
 """Long-lag tasks in the spirit of Hochreiter and Schmidhuber (1997), where a plain RNN fails and an
 LSTM does not. Pure NumPy, seeded; each call returns a whole batch.
 
-- `remember_first`: a symbol, then `lag` distractors; say the first symbol at the end.
+- `remember_first`: a symbol, then `lag` distractors (optionally with Gaussian noise on every
+  distractor step); say the first symbol at the end.
 - `adding_problem`: a stream of numbers with two of them marked; say their sum at the end.
 
     >>> batch = remember_first(batch_size=4, lag=10, rng=np.random.default_rng(0))
@@ -18,6 +19,7 @@ import numpy as np
 __all__ = ["TaskBatch", "TASKS", "remember_first", "adding_problem", "make_batch", "chance_level"]
 
 MAX_LAG = 400  # beyond this the page would wait for minutes; the point is made long before
+MAX_NOISE = 2.0  # twice the size of a one-hot input: already drowns the distractors
 
 
 @dataclass(frozen=True)
@@ -37,19 +39,28 @@ def _check(batch_size: int, lag: int) -> None:
         raise ValueError(f"lag must be an integer from 1 to {MAX_LAG}, got {lag!r}")
 
 
-def remember_first(batch_size: int, lag: int, rng: np.random.Generator, symbols: int = 4, distractors: int = 4) -> TaskBatch:
+def remember_first(
+    batch_size: int, lag: int, rng: np.random.Generator, symbols: int = 4, distractors: int = 4, noise: float = 0.0
+) -> TaskBatch:
     """One of `symbols` symbols, then `lag` random distractor symbols (one-hot, separate alphabet).
 
     The target is the first symbol: only a memory spanning `lag` steps beats chance (1 / symbols).
+    `noise` > 0 adds Gaussian noise of that standard deviation to every feature of every distractor
+    step (the first step stays clean). A memory that can shut its input out ignores it; a state that
+    must hold itself up against every input (a plain RNN's) is pushed off course.
     """
     _check(batch_size, lag)
+    if not isinstance(noise, int | float) or not 0.0 <= noise <= MAX_NOISE:
+        raise ValueError(f"noise must be a number from 0 to {MAX_NOISE}, got {noise!r}")
     features = symbols + distractors
     inputs = np.zeros((batch_size, lag + 1, features), dtype=np.float32)
     first = rng.integers(0, symbols, size=batch_size)
     inputs[np.arange(batch_size), 0, first] = 1.0
-    noise = symbols + rng.integers(0, distractors, size=(batch_size, lag))
+    distractor_ids = symbols + rng.integers(0, distractors, size=(batch_size, lag))
     rows, steps = np.meshgrid(np.arange(batch_size), np.arange(1, lag + 1), indexing="ij")
-    inputs[rows, steps, noise] = 1.0
+    inputs[rows, steps, distractor_ids] = 1.0
+    if noise > 0:
+        inputs[:, 1:] += (noise * rng.standard_normal((batch_size, lag, features))).astype(np.float32)
     return TaskBatch(inputs, first.astype(np.int64), "classification", symbols)
 
 
@@ -73,9 +84,14 @@ TASKS = {"remember_first": remember_first, "adding_problem": adding_problem}
 TASK_LABELS = {"remember_first": "Remember the first symbol", "adding_problem": "Adding problem"}
 
 
-def make_batch(task: str, batch_size: int, lag: int, rng: np.random.Generator) -> TaskBatch:
+def make_batch(task: str, batch_size: int, lag: int, rng: np.random.Generator, noise: float = 0.0) -> TaskBatch:
+    """A batch of `task`; `noise` is for `remember_first` only (the adding problem's inputs are already noise)."""
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; expected one of {sorted(TASKS)}")
+    if task == "remember_first":
+        return remember_first(batch_size, lag, rng, noise=noise)
+    if noise:
+        raise ValueError(f"noise applies to the remember_first task only, got noise={noise!r} for {task!r}")
     return TASKS[task](batch_size, lag, rng)
 
 
