@@ -14,6 +14,7 @@ PAGES = [
     ("views/gates.py", "Gates over a sentence", ":material/grid_on:", "gates"),
     ("views/step.py", "One step inside the cell", ":material/step:", "step"),
     ("views/tutorial.py", "Tutorial: three classic examples", ":material/school:", "tutorial"),
+    ("views/gradients.py", "Why LSTMs: vanishing gradients", ":material/trending_down:", "gradients"),
 ]
 
 st.set_page_config(page_title="LSTM Gate Explorer", page_icon="🧠", layout="wide")

@@ -1,0 +1,461 @@
+"""/gradients: the numbers it shows, held against torch autograd, and the page itself with AppTest
+(the default run, each source, query parameters, bad input).
+
+The long-lag source runs on the shipped weights in assets/longlag/ when they exist (and the teaching
+claims of the page's text are checked on them); the page tests point it at stand-ins or at an empty
+folder, so they do not depend on whether training has finished.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import streamlit as st
+import torch
+from streamlit.testing.v1 import AppTest
+
+import lstm_core.gradients
+import lstm_core.task_model
+from lstm_core import LSTM, RNN
+from lstm_core.gradients import (
+    LONGLAG_HIDDEN_SIZE,
+    as_float64,
+    compare_on_task,
+    compare_on_text,
+    cross_entropy_gradient,
+    untrained_like,
+)
+from lstm_core.task_model import LONGLAG_DIR, TaskModel, load_task_model
+from lstm_core.tasks import make_batch, remember_first
+from tests.fake_models import shipped_or_fake
+from tests.torch_reference import lstm_reference, rnn_reference
+from ui import state
+
+GRADIENTS = "views/gradients.py"
+RTOL = 1e-5
+SHIPPED_LONGLAG = all((LONGLAG_DIR / f"{kind}.safetensors").exists() for kind in ("rnn", "lstm"))
+needs_shipped = pytest.mark.skipif(not SHIPPED_LONGLAG, reason="assets/longlag/ not trained yet")
+
+
+# ------------------------------------------------------------------------ torch autograd
+def torch_profile(cell: LSTM | RNN, inputs, readout_weight, readout_bias, target, loss: str = "cross_entropy"):
+    """||dL/dx_t||, ||dL/dh_t|| and ||dL/dc_t|| (top layer, forward direction) by torch autograd, in
+    float64, for the loss of a linear readout of the last output."""
+    module_type = torch.nn.LSTM if isinstance(cell, LSTM) else torch.nn.RNN
+    module = module_type(cell.input_size, cell.hidden_size, num_layers=cell.num_layers,
+                         bidirectional=cell.num_directions == 2, dtype=torch.float64)  # fmt: skip
+    module.load_state_dict(
+        {name: torch.from_numpy(np.asarray(value, np.float64)) for name, value in cell.state_dict().items()}
+    )
+    x = torch.tensor(np.asarray(inputs, np.float64), requires_grad=True)
+    if isinstance(cell, LSTM):
+        output, _, _, _, cells, hiddens = lstm_reference(module, x)
+    else:
+        (output, hiddens), cells = rnn_reference(module, x), None
+    scores = torch.from_numpy(np.asarray(readout_weight, np.float64)) @ output[-1]
+    scores = scores + torch.from_numpy(np.asarray(readout_bias, np.float64))
+    if loss == "cross_entropy":
+        value = torch.nn.functional.cross_entropy(scores[None], torch.tensor([int(target)]))
+    else:
+        value = (scores[0] - float(target)) ** 2
+    value.backward()
+    top = (cell.num_layers - 1, 0)
+    grad_norms = lambda states: np.array([state.grad.norm().item() for state in states[top]])  # noqa: E731
+    return x.grad.norm(dim=1).numpy(), grad_norms(hiddens), None if cells is None else grad_norms(cells)
+
+
+def assert_profile_equals_torch(profile, expected) -> None:
+    inputs, hidden, cell = expected
+    np.testing.assert_allclose(profile.input_norms, inputs, rtol=RTOL)
+    np.testing.assert_allclose(profile.hidden_norms, hidden, rtol=RTOL)
+    if cell is None:
+        assert profile.cell_norms is None
+    else:
+        np.testing.assert_allclose(profile.cell_norms, cell, rtol=RTOL)
+
+
+def float64_task_model(model: TaskModel) -> TaskModel:
+    return TaskModel(as_float64(model.cell), model.readout_weight.astype(np.float64),
+                     model.readout_bias.astype(np.float64), model.task, model.lag, model.metrics)  # fmt: skip
+
+
+def random_task_model(kind: str, features: int, hidden: int, outputs: int, seed: int, task="remember_first"):
+    cell = (LSTM if kind == "lstm" else RNN).random(features, hidden, seed=seed, dtype=np.float64)
+    rng = np.random.default_rng(seed + 100)
+    return TaskModel(cell, rng.normal(size=(outputs, hidden)), rng.normal(size=outputs), task, lag=10)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm"])
+@pytest.mark.parametrize(("hidden", "lag", "seed"), [(5, 12, 0), (16, 40, 1), (32, 90, 2)])
+def test_loss_gradient_of_every_state_equals_torch_autograd(kind, hidden, lag, seed):
+    """Input, hidden and cell gradient norms at every step, float64, cross-entropy at the last step;
+    long enough for the RNN's gradient to fall many orders of magnitude (still exact relative)."""
+    model = random_task_model(kind, 8, hidden, 4, seed)
+    batch = remember_first(1, lag, np.random.default_rng(seed))
+    profile = model.loss_gradient(batch.inputs[0].astype(np.float64), batch.targets[0])
+    expected = torch_profile(model.cell, batch.inputs[0], model.readout_weight, model.readout_bias, batch.targets[0])
+    assert_profile_equals_torch(profile, expected)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm"])
+def test_squared_error_loss_gradient_equals_torch_autograd(kind):
+    model = random_task_model(kind, 2, 7, 1, seed=3, task="adding_problem")
+    batch = make_batch("adding_problem", 1, 30, np.random.default_rng(3))
+    profile = model.loss_gradient(batch.inputs[0].astype(np.float64), batch.targets[0])
+    expected = torch_profile(model.cell, batch.inputs[0], model.readout_weight, model.readout_bias,
+                             batch.targets[0], loss="squared_error")  # fmt: skip
+    assert_profile_equals_torch(profile, expected)
+
+
+@pytest.mark.parametrize(
+    ("kind", "layers", "bidirectional", "seed"),
+    [("lstm", 1, False, 0), ("lstm", 2, True, 1), ("rnn", 1, False, 2), ("rnn", 2, True, 3)],
+)
+def test_cross_entropy_gradient_equals_torch_autograd(kind, layers, bidirectional, seed):
+    """A readout of the whole last output (both directions), as the word model's decoder reads it."""
+    cell = (LSTM if kind == "lstm" else RNN).random(6, 9, num_layers=layers, bidirectional=bidirectional,
+                                                     seed=seed, dtype=np.float64)  # fmt: skip
+    rng = np.random.default_rng(seed)
+    inputs, weight, bias = rng.normal(size=(25, 6)), rng.normal(size=(11, 9 * cell.num_directions)), rng.normal(size=11)
+    profile = cross_entropy_gradient(cell, inputs, weight, bias, target=4)
+    expected = torch_profile(cell, inputs, weight, bias, 4)
+    np.testing.assert_allclose(profile.input_norms, expected[0], rtol=RTOL)
+    if not bidirectional:  # the top layer's forward states get their gradient only through h_T then
+        assert_profile_equals_torch(profile, expected)
+
+
+def test_the_text_comparison_equals_torch_autograd():
+    """The trained LSTM of /gradients' text source: the word model's LSTM under its own next-word loss."""
+    model = shipped_or_fake("words")
+    text = "Bob is a nice person. Dan, on the other hand, is evil."
+    comparison = compare_on_text(model, text, seed=0)
+    ids = model.encode(text)
+    embedded = model.embedding[ids[:-1]]
+    assert comparison.step_labels == tuple(model.tokens(text)[:-1]) and comparison.target == "."
+    cells = {
+        ("lstm", True): model.lstm,
+        ("lstm", False): untrained_like(model.lstm, 0),
+        ("rnn", False): untrained_like(model.lstm, 0, kind="rnn"),
+    }
+    assert list(comparison.profiles) == [("rnn", False), ("lstm", False), ("lstm", True)]
+    for key, cell in cells.items():
+        expected = torch_profile(cell, embedded, model.decoder_weight, model.decoder_bias, ids[-1])
+        assert_profile_equals_torch(comparison.profiles[key], expected)
+    probabilities = model.next_token_probs(model.lstm.run(embedded))[-1]
+    assert comparison.target_probabilities[("lstm", True)] == pytest.approx(probabilities[ids[-1]], rel=1e-4)
+
+
+def test_the_long_lag_comparison_equals_torch_autograd():
+    trained = {kind: random_task_model(kind, 8, 12, 4, seed) for seed, kind in enumerate(("rnn", "lstm"))}
+    comparison = compare_on_task(trained, lag=70, seed=5)
+    batch = remember_first(1, 70, np.random.default_rng(5))
+    assert list(comparison.profiles) == [("rnn", False), ("rnn", True), ("lstm", False), ("lstm", True)]
+    assert comparison.step_labels[0] == comparison.target == "ABCD"[batch.targets[0]]
+    assert set(comparison.step_labels[1:]) <= set("wxyz") and comparison.length == 71
+    for kind, model in trained.items():
+        expected = torch_profile(
+            model.cell, batch.inputs[0], model.readout_weight, model.readout_bias, batch.targets[0]
+        )
+        assert_profile_equals_torch(comparison.profiles[(kind, True)], expected)
+
+
+@needs_shipped
+@pytest.mark.parametrize("kind", ["rnn", "lstm"])
+def test_shipped_long_lag_models_loss_gradient_equals_torch_autograd(kind):
+    model = float64_task_model(load_task_model(kind))
+    noise = model.metrics.get("config", {}).get("noise", 0.0)
+    for lag, seed in ((40, 0), (150, 1)):
+        batch = make_batch(model.task, 1, lag, np.random.default_rng(seed), noise=noise)
+        profile = model.loss_gradient(batch.inputs[0].astype(np.float64), batch.targets[0])
+        expected = torch_profile(
+            model.cell, batch.inputs[0], model.readout_weight, model.readout_bias, batch.targets[0]
+        )
+        assert_profile_equals_torch(profile, expected)
+
+
+@needs_shipped
+def test_the_pages_teaching_claims_hold_on_the_shipped_models():
+    """What the page's fixed text says, on the shipped weights: training helps the RNN little (its
+    gradient still shrinks at every step, it answers at chance); the trained LSTM's forget gate sits near
+    1 and, past the last few steps, carries the gradient back without shrinking; an untrained LSTM's
+    forget gate sits near 0.5 and its gradient dies nearly as fast as the RNN's."""
+    trained = {kind: load_task_model(kind) for kind in ("rnn", "lstm")}
+    assert trained["rnn"].metrics["validation_score"] < 0.4 < 0.9 < trained["lstm"].metrics["validation_score"]
+    for seed in range(3):
+        comparison = compare_on_task(trained, lag=60, seed=seed)
+        relative = {key: profile.relative_by_distance("cell") for key, profile in comparison.profiles.items()}
+        per_step = {key: (values[-1] / values[10]) ** (1 / 50) for key, values in relative.items()}  # 10 back to 60
+        assert relative[("rnn", True)][-1] < 1e-4 and relative[("rnn", False)][-1] < 1e-10
+        assert relative[("lstm", True)][-1] > 1e-3 > 1e-8 > relative[("lstm", False)][-1]
+        assert per_step[("rnn", True)] < 0.9 and per_step[("rnn", False)] < 0.7 and per_step[("lstm", False)] < 0.8
+        assert per_step[("lstm", True)] > 0.97  # levels off: carried back whole
+        assert comparison.profiles[("lstm", True)].forget_gates.mean() > 0.9
+        assert 0.4 < comparison.profiles[("lstm", False)].forget_gates.mean() < 0.6
+        assert comparison.target_probabilities[("lstm", True)] > 0.9
+        assert comparison.target_probabilities[("rnn", True)] < 0.5
+
+
+def test_the_long_lag_sequence_has_the_noise_the_models_were_trained_with():
+    trained = {kind: random_task_model(kind, 8, 6, 4, seed) for seed, kind in enumerate(("rnn", "lstm"))}
+    for model in trained.values():
+        model.metrics["config"] = {"noise": 0.3}
+    noisy = compare_on_task(trained, lag=40, seed=2)
+    clean = compare_on_task(trained, lag=40, seed=2, noise=0.0)
+    assert (noisy.noise, clean.noise) == (0.3, 0.0)
+    assert noisy.step_labels == clean.step_labels and noisy.target == clean.target  # the same symbols
+    batch = make_batch("remember_first", 1, 40, np.random.default_rng(2), noise=0.3)
+    model = trained["lstm"]
+    expected = torch_profile(model.cell, batch.inputs[0], model.readout_weight, model.readout_bias, batch.targets[0])
+    assert_profile_equals_torch(noisy.profiles[("lstm", True)], expected)
+    assert not np.allclose(noisy.profiles[("lstm", True)].input_norms, clean.profiles[("lstm", True)].input_norms)
+
+
+def test_untrained_cells_have_pytorch_init_the_given_sizes_and_float64():
+    lstm = LSTM.random(7, 10, num_layers=2, seed=0)
+    for kind, cell_type in (("lstm", LSTM), ("rnn", RNN), (None, LSTM)):
+        cell = untrained_like(lstm, seed=4, kind=kind)
+        assert isinstance(cell, cell_type) and cell.dtype == np.float64
+        assert (cell.input_size, cell.hidden_size, cell.num_layers) == (7, 10, 2)
+        weights = np.concatenate([value.ravel() for value in cell.state_dict().values()])
+        assert np.abs(weights).max() <= 1 / np.sqrt(10) and weights.std() > 0.1
+    again = untrained_like(lstm, seed=4)
+    np.testing.assert_array_equal(again.weight("weight_hh"), untrained_like(lstm, seed=4).weight("weight_hh"))
+    assert not np.array_equal(again.weight("weight_hh"), untrained_like(lstm, seed=5).weight("weight_hh"))
+    with pytest.raises(ValueError, match="kind"):
+        untrained_like(lstm, kind="gru")
+    assert as_float64(lstm).dtype == np.float64
+    np.testing.assert_allclose(as_float64(lstm).weight("weight_ih"), lstm.weight("weight_ih"))
+
+
+def test_the_default_long_lag_size_is_the_shipped_configuration():
+    from lstm_core.train_tasks import SHIPPED
+
+    assert LONGLAG_HIDDEN_SIZE == SHIPPED.hidden_size
+    comparison = compare_on_task({}, lag=10, seed=0)
+    assert list(comparison.profiles) == [("rnn", False), ("lstm", False)]
+    assert comparison.profiles[("lstm", False)].forget_gates.shape == (11, LONGLAG_HIDDEN_SIZE)
+
+
+def test_comparisons_refuse_bad_arguments():
+    model = shipped_or_fake("words")
+    with pytest.raises(ValueError, match="at least two tokens"):
+        compare_on_text(model, "bob", seed=0)
+    with pytest.raises(ValueError, match="lag must be"):
+        compare_on_task({}, lag=100_000, seed=0)
+    with pytest.raises(ValueError, match="keyed 'lstm' or 'rnn'"):
+        compare_on_task({"gru": random_task_model("rnn", 8, 4, 4, 0)}, lag=5, seed=0)
+
+
+# ----------------------------------------------------------------------------- the page
+@pytest.fixture
+def longlag_dir(tmp_path, monkeypatch):
+    """An empty long-lag folder for the page: no trained models until a test saves some there."""
+    folder = tmp_path / "longlag"
+    folder.mkdir()
+    monkeypatch.setattr(lstm_core.task_model, "LONGLAG_DIR", folder)
+    st.cache_data.clear()
+    yield folder
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def stand_in_models(longlag_dir):
+    """Stand-ins for the shipped long-lag models, saved where the page looks (float32, as shipped)."""
+    for seed, kind in enumerate(("rnn", "lstm")):
+        cell = (LSTM if kind == "lstm" else RNN).random(8, 16, seed=seed)
+        if kind == "lstm":
+            params = cell.state_dict()
+            params["bias_ih_l0"][16:32] = 5.0  # an open forget gate, as training makes it
+            cell = LSTM.from_state_dict(params)
+        rng = np.random.default_rng(seed)
+        model = TaskModel(cell, rng.normal(size=(4, 16)).astype(np.float32), np.zeros(4, np.float32),
+                          "remember_first", lag=40, metrics={"validation_score": [0.26, 1.0][seed], "chance": 0.25,
+                                                             "config": {"steps": 800, "noise": 0.3}})  # fmt: skip
+        model.save(longlag_dir / f"{kind}.safetensors")
+    return longlag_dir
+
+
+def open_page(query: dict[str, str] | None = None) -> AppTest:
+    app = AppTest.from_file("../app.py", default_timeout=60)
+    app.switch_page(GRADIENTS)
+    app.query_params.update(query or {})
+    return app.run()
+
+
+def chart_specs(app: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+
+
+def shown_text(app: AppTest) -> str:
+    """Everything written on the page, as a student reads it (Markdown escapes removed)."""
+    parts = [element.value for element in (*app.markdown, *app.caption, *app.warning, *app.info, *app.error)]
+    return "\n".join(parts).replace("\\", "")
+
+
+def test_default_run_shows_the_chart_the_numbers_and_the_forget_gates(longlag_dir):
+    app = open_page()
+    assert not app.exception
+    assert app.radio(key="source").value == "text" and app.radio(key="measure").value == "input"
+    assert app.text_area(key="text").value == state.DEFAULT_TEXT
+    gradient, forget = chart_specs(app)
+    assert [trace["name"] for trace in gradient["data"]] == ["RNN, untrained", "LSTM, untrained", "LSTM, trained"]
+    assert gradient["layout"]["yaxis"]["type"] == "log"
+    assert [trace["type"] for trace in forget["data"]] == ["heatmap", "heatmap"]
+    text = shown_text(app)
+    assert "At the first word, “bob”, 14 words back, the gradient is 10" in text
+    assert "No RNN was trained on the stories" in text  # honest about which cells are trained
+    assert "LSTM, trained: mean forget gate" in text
+    assert len(app.latex) == 2
+
+
+def test_the_long_lag_source_without_shipped_weights_says_so_and_shows_the_untrained_cells(longlag_dir):
+    app = open_page({"source": "longlag", "lag": "60"})
+    assert not app.exception
+    assert app.slider(key="lag").value == 60
+    assert "The trained RNN and LSTM are not installed yet (assets/longlag/)" in shown_text(app)
+    gradient, forget = chart_specs(app)
+    assert [trace["name"] for trace in gradient["data"]] == ["RNN, untrained", "LSTM, untrained"]
+    assert len(forget["data"]) == 1
+    assert "both cells here are untrained" in shown_text(app)
+
+
+def test_the_long_lag_source_with_trained_models_compares_all_four(stand_in_models):
+    app = open_page({"source": "longlag", "lag": "80", "seed": "3", "measure": "cell"})
+    assert not app.exception and not app.warning and not app.info
+    assert (app.slider(key="lag").value, app.number_input(key="seed").value) == (80, 3)
+    gradient, _ = chart_specs(app)
+    names = [trace["name"] for trace in gradient["data"]]
+    assert names == ["RNN, untrained", "RNN, trained", "LSTM, untrained", "LSTM, trained"]
+    assert "c<sub>t</sub>" in gradient["layout"]["yaxis"]["title"]["text"]
+    text = shown_text(app)
+    assert "80 steps back, the gradient is" in text and "in the trained RNN, but" in text
+    assert "accuracy on held-out sequences: RNN 26%, LSTM 100% (chance: 25%)" in text
+    assert "each blurred by random noise (σ = 0.3)" in text
+    assert "The probability each cell gives to the right answer" in text
+    assert "not installed" not in text
+
+
+@needs_shipped
+def test_the_long_lag_source_on_the_shipped_models():
+    st.cache_data.clear()
+    app = open_page({"source": "longlag"})
+    assert not app.exception and not app.info and not app.warning
+    assert app.slider(key="lag").value == 60
+    gradient, forget = chart_specs(app)
+    assert [trace["name"] for trace in gradient["data"]] == [
+        "RNN, untrained", "RNN, trained", "LSTM, untrained", "LSTM, trained",
+    ]  # fmt: skip
+    assert len(forget["data"]) == 2
+    text = shown_text(app)
+    assert "60 steps back, the gradient is 10⁻" in text and "in the trained RNN, but" in text
+    lstm = load_task_model("lstm")
+    assert f"were trained on this task with a {lstm.lag}-step lag" in text
+
+
+def test_a_damaged_or_unfitting_shipped_model_gets_a_message(stand_in_models):
+    (stand_in_models / "rnn.safetensors").write_bytes(b"not a checkpoint at all")
+    app = open_page({"source": "longlag"})
+    assert not app.exception
+    assert "The trained RNN could not be read" in shown_text(app)
+    assert [trace["name"] for trace in chart_specs(app)[0]["data"]] == [
+        "RNN, untrained",
+        "LSTM, untrained",
+        "LSTM, trained",
+    ]
+    model = TaskModel(LSTM.random(3, 4, seed=0), np.zeros((4, 4)), np.zeros(4), "remember_first", lag=5)
+    model.save(stand_in_models / "lstm.safetensors")  # reads 3 features; the task has 8
+    (stand_in_models / "rnn.safetensors").unlink()
+    app = open_page({"source": "longlag"})
+    assert not app.exception
+    assert "do not fit the task" in shown_text(app) and "The trained RNN is not installed yet" in shown_text(app)
+    assert [trace["name"] for trace in chart_specs(app)[0]["data"]] == ["RNN, untrained", "LSTM, untrained"]
+
+
+def test_widgets_by_key_change_the_view(stand_in_models):
+    app = open_page()
+    app.radio(key="source").set_value("longlag").run()
+    assert not app.exception and app.slider(key="lag").value == 60
+    app.slider(key="lag").set_value(120).run()
+    app.radio(key="measure").set_value("hidden").run()
+    assert not app.exception
+    gradient, _ = chart_specs(app)
+    assert (
+        len(gradient["data"][0]["x"]["bdata"]) > 0 and "h<sub>t</sub>" in gradient["layout"]["yaxis"]["title"]["text"]
+    )
+    assert "120 steps back" in shown_text(app)
+    app.number_input(key="seed").set_value(9).run()
+    assert "seed 9" in shown_text(app)
+    app.radio(key="source").set_value("text").run()
+    app.button(key="gradients_example_0").click().run()
+    assert not app.exception
+    assert "At the first word, “bob”, 47 words back" in shown_text(app)
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "lag"),
+    [
+        ({"lag": "abc"}, "lag “abc”, which is not a whole number; showing 60", 60),
+        ({"lag": "99999"}, "lag “99999”, but it must be from 1 to 400; showing 400", 400),
+        ({"lag": "0"}, "lag “0”, but it must be from 1 to 400; showing 1", 1),
+        ({"seed": "-5"}, "seed “-5”, but it must be from 0 to 9999; showing 0", 60),
+        ({"measure": "<b>x</b>"}, "measure “<b>x</b>”, which is not one of input, hidden, cell", 60),
+    ],
+)
+def test_bad_link_values_get_a_message_not_an_error(longlag_dir, query, message, lag):
+    app = open_page({"source": "longlag", **query})
+    assert not app.exception
+    assert message in "\n".join(warning.value for warning in app.warning).replace("\\", "")
+    assert app.slider(key="lag").value == lag
+    assert len(app.get("plotly_chart")) == 2
+
+
+def test_an_unknown_source_falls_back_to_text_with_a_message(longlag_dir):
+    app = open_page({"source": "evil"})
+    assert not app.exception and app.radio(key="source").value == "text"
+    assert "source “evil”, which is not one of text, longlag" in shown_text(app)
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "charts"),
+    [
+        ("", "The text is empty", 0),
+        ("   \n\t ", "The text is empty", 0),
+        ("bob", "at least two words", 0),
+        ("😀 🎉 ☃", "None of these words is in the word model's vocabulary", 2),
+        ("qwertyuiop asdfghjkl", "None of these words is in the word model's vocabulary", 2),
+        ("<script>alert(1)</script> <b>Bob</b> is nice", "Not in the word model's vocabulary", 2),
+        ("Bob is nice. " * 400, "this page reads the first 200", 2),
+    ],
+)
+def test_bad_text_gets_a_clear_message(longlag_dir, text, message, charts):
+    app = open_page({"text": text})
+    assert not app.exception
+    assert message in shown_text(app)
+    assert len(app.get("plotly_chart")) == charts
+    for element in app.markdown:  # what the user typed is escaped wherever it is written
+        assert "<script>" not in element.value and "<b>Bob" not in element.value
+
+
+def test_reruns_and_a_new_measure_backpropagate_nothing_again(stand_in_models, monkeypatch):
+    """Speed lives in `python -m benchmarks.page_speed`; here, what makes a rerun cheap: one
+    backpropagation per text (or lag) and seed, whatever the measure shown."""
+    calls = []
+    for name in ("compare_on_text", "compare_on_task"):
+        original = getattr(lstm_core.gradients, name)
+
+        def counted(*args, _original=original, _name=name, **kwargs):
+            calls.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(lstm_core.gradients, name, counted)
+    text = "Bob knows swimming. He told me over the phone that he had served the navy for four long years. " * 2
+    for query in ({"text": text}, {"source": "longlag", "lag": "200"}):
+        app = open_page(query)
+        app.run()
+        app.radio(key="measure").set_value("hidden").run()
+        assert not app.exception
+    assert calls == ["compare_on_text", "compare_on_task"]
+    open_page({"source": "longlag", "lag": "201"})
+    assert calls[-1] == "compare_on_task" and len(calls) == 3
