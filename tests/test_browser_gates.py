@@ -132,3 +132,26 @@ def test_home_page_shows_the_cell_and_the_ways_in(page):
         assert tab.get_by_text(label).count() == 1
     tab.set_viewport_size({"width": 1400, "height": 1300})
     screenshot(tab, "home")
+
+
+def test_the_step_link_right_after_a_deep_link_opens_that_token_and_unit(page):
+    """A student follows a teacher's /gates link and at once clicks on to /step (no other click first).
+    Streamlit drops the query parameters the /gates widgets were bound to on the way; the session's
+    selection must still open, and the URL must follow it from the first step on."""
+    tab = page.open(f"/gates?text={quote(TEXT)}&t=7&unit=3")
+    assert number_input(tab, "t").input_value() == "7"
+    tab.locator("[data-testid='stSidebar']").get_by_text("Step through this token in the cell").click()
+    tab.wait_for_url(re.compile(r".*/step(\?.*)?$"), timeout=30_000)
+    tab.wait_for_selector(".st-key-step_next", timeout=30_000)
+    wait_until_idle(tab)
+    assert_no_exception(tab)
+    assert tab.locator(".st-key-text textarea").input_value() == TEXT
+    assert tab.locator(".st-key-unit input").input_value() == "3"
+    assert tab.locator(".st-key-t input[type='range']").input_value() == "7"
+    shown_link = tab.locator("[data-testid='stCode']").last.inner_text()
+    assert "t=7" in shown_link and "unit=3" in shown_link, shown_link
+    tab.locator(".st-key-step_next button").click()
+    tab.wait_for_function("() => new URLSearchParams(location.search).get('t') === '8'", timeout=20_000)
+    wait_until_idle(tab)
+    query = query_of(tab)
+    assert query["text"] == TEXT and query.get("unit") == "3", tab.url

@@ -172,3 +172,11 @@ def test_stepping_through_a_long_sentence_traces_it_once(work_done):
         app.button(key="step_next").click().run()
     assert not app.exception and app.slider(key="t").value == 16
     assert work_done["loads"] == ["words"] and [t for _, t in work_done["traces"]] == [text]
+
+
+def test_the_selection_carries_over_when_the_link_loses_its_parameters():
+    session = {"text": "Mary is nice.", "t": 2, "unit": 9, "order": "index"}
+    assert state.carry_selection({"t": "1"}, session=session)
+    assert session == {"text": "Mary is nice.", "t": 2, "unit": 9, "order": "index"}  # the same values, set again
+    assert not state.carry_selection({}, session={"order": "index"})  # nothing of the selection to carry
+

@@ -5,7 +5,6 @@ from urllib.parse import parse_qs
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.test_step_page import models  # noqa: F401 - the same shipped-or-stand-in models fixture
 from ui import lessons, state
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import OrderedDict
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -270,6 +270,28 @@ def model_caption(name: str) -> str:
 class CleanText:
     text: str  # what the model reads; "" when nothing usable was typed
     notices: tuple[str, ...]  # what was changed, in words a student understands
+
+
+# The widget keys /gates and /step share: what a student selected on one page is what the other opens.
+SELECTION_KEYS = ("text", "model", "layer", "direction", "t", "unit")
+
+
+def carry_selection(raw_params: Mapping[str, object], session: MutableMapping | None = None) -> bool:
+    """Keep this session's selection on a page opened from another one.
+
+    Call before the page's widgets. When a student moves between /gates and /step (the step link, the
+    sidebar), Streamlit drops query parameters that the previous page's widgets were bound to, and a
+    bound widget whose parameter is missing starts from its default even with `persist_state`. Setting
+    the kept values again before the widgets are drawn makes them count; a value the URL does give
+    wins, so a shared link still opens exactly what it says.
+    """
+    session = st.session_state if session is None else session
+    carried = False
+    for key in SELECTION_KEYS:
+        if key not in raw_params and key in session:
+            session[key] = session[key]
+            carried = True
+    return carried
 
 
 def clean_text(raw: object, max_chars: int = MAX_TEXT_CHARS) -> CleanText:
