@@ -19,6 +19,7 @@ def test_page_benchmark_runs_and_reports_every_page_against_the_reference():
     result = subprocess.run([sys.executable, "-m", "benchmarks.page_speed", "--quick"], cwd=ROOT,
                             capture_output=True, text=True, timeout=600)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
-    for expected in ("/gates (50 tokens)", "/step (50 tokens)", "/tutorial", "reference", "KiB"):
+    for expected in ("/gates (50 tokens)", "/step (50 tokens)", "/tutorial", "/gradients?source=longlag", "/playground",
+                     "/train", "reference", "KiB"):  # fmt: skip
         assert expected in result.stdout
     assert "raised" not in result.stdout

@@ -14,7 +14,7 @@ def open_tutorial() -> AppTest:
     return app.run()
 
 
-def test_tutorial_runs_and_opens_each_lesson_at_its_word(models):  # noqa: F811
+def test_tutorial_runs_and_opens_each_lesson_at_its_word(models):
     app = open_tutorial()
     assert not app.exception
     shown = "\n".join(element.value for element in app.markdown)
@@ -30,9 +30,9 @@ def test_tutorial_runs_and_opens_each_lesson_at_its_word(models):  # noqa: F811
         assert f"**Following unit {gender.unit}**: unit {gender.unit} is the model's subject-gender unit" in shown
 
 
-def test_lesson_links_carry_the_view_to_step_and_gates(models):  # noqa: F811
+def test_lesson_links_carry_the_view_to_step_and_gates(models):
     app = open_tutorial()
-    links = app.get("page_link")
+    links = [link for link in app.get("page_link") if link.proto.page.startswith(("step", "gates"))]
     assert len(links) == 2 * len(lessons.LESSONS)
     model = models["words"]
     for lesson, step_link, gates_link in zip(lessons.LESSONS, links[::2], links[1::2], strict=True):
@@ -48,7 +48,7 @@ def test_lesson_links_carry_the_view_to_step_and_gates(models):  # noqa: F811
 
 
 @pytest.mark.parametrize("lesson", lessons.LESSONS, ids=lambda lesson: lesson.word)
-def test_following_a_lesson_link_lands_on_that_token_in_step(models, lesson):  # noqa: F811
+def test_following_a_lesson_link_lands_on_that_token_in_step(models, lesson):
     model = models["words"]
     view = lessons.lesson_view(lesson, model, model.trace(lesson.text))
     app = AppTest.from_file("../app.py", default_timeout=60)
@@ -59,3 +59,12 @@ def test_following_a_lesson_link_lands_on_that_token_in_step(models, lesson):  #
     assert app.slider(key="t").value == view.t and app.number_input(key="unit").value == view.unit
     assert f":orange-background[**{lesson.word}**]" in "\n".join(element.value for element in app.markdown)
     assert state.text_trace("words", lesson.text).trace.tokens[view.t] == lesson.word
+
+
+def test_the_notes_lead_on_to_the_gradient_training_and_playground_pages(models):
+    app = open_tutorial()
+    pages = {link.proto.page.split("/")[0]: link.proto.query_string for link in app.get("page_link")}
+    assert {"gradients", "train", "playground"} <= set(pages)
+    assert parse_qs(pages["gradients"]) == {"source": ["longlag"], "lag": ["60"]}
+    shown = "\n".join(element.value for element in app.markdown)
+    assert "coming" not in shown  # no promise of pages that are already here

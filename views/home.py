@@ -34,17 +34,22 @@ with diagram_column:
     st.plotly_chart(cell_diagram_figure(height=400), key="home_diagram", config={"displayModeBar": False})
 
 st.subheader("Explore")
-gates_column, step_column, tutorial_column = st.columns(3, gap="medium")
-with gates_column, st.container(border=True):
-    st.markdown(
-        "**Gates over a sentence**  \nType a sentence and see every gate and the memory of every unit, token by token."
-    )
-    st.page_link("views/gates.py", label="Open the gates", icon=":material/grid_on:")
-with step_column, st.container(border=True):
-    st.markdown("**One step inside the cell**  \nPick a token and a unit and follow the real numbers through the cell.")
-    st.page_link("views/step.py", label="Step through the cell", icon=":material/step:")
-with tutorial_column, st.container(border=True):
-    st.markdown(
-        "**Tutorial**  \nThree classic examples: forgetting a subject, keeping an important fact, using it later."
-    )
-    st.page_link("views/tutorial.py", label="Start the tutorial", icon=":material/school:")
+WAYS_IN = [
+    ("views/gates.py", "Gates over a sentence", "Type a sentence and see every gate and the memory of every unit, "
+     "token by token.", "Open the gates", ":material/grid_on:"),
+    ("views/step.py", "One step inside the cell", "Pick a token and a unit and follow the real numbers through "
+     "the cell.", "Step through the cell", ":material/step:"),
+    ("views/tutorial.py", "Tutorial", "Three classic examples: forgetting a subject, keeping an important fact, "
+     "using it later.", "Start the tutorial", ":material/school:"),
+    ("views/gradients.py", "Why LSTMs", "How much of the gradient reaches each earlier step, in a plain RNN and "
+     "in an LSTM.", "Compare the gradients", ":material/trending_down:"),
+    ("views/train.py", "Train", "Train an RNN and an LSTM side by side on a long gap, or a small model on your "
+     "own text.", "Train both", ":material/model_training:"),
+    ("views/playground.py", "Playground", "One LSTM unit with its weights on sliders: keep a bit, reset, count.",
+     "Play with one unit", ":material/tune:"),
+]  # fmt: skip
+for row in (WAYS_IN[:3], WAYS_IN[3:]):
+    for column, (page, title, what, label, icon) in zip(st.columns(3, gap="medium"), row, strict=True):
+        with column, st.container(border=True):
+            st.markdown(f"**{title}**  \n{what}")
+            st.page_link(page, label=label, icon=icon)

@@ -84,8 +84,14 @@ st.markdown(
     "**vanishing gradient**. The network then simply never learns the long-range link.\n\n"
     "The LSTM's cell state takes a different road: $c_t = f_t \\odot c_{t-1} + i_t \\odot g_t$ adds to the memory instead of "
     "rewriting it. Where the forget gate stays near 1, the error flows back along the cell almost unchanged, "
-    "so a fact from far back can still be learned. A page that measures both gradients side by side is coming."
+    "so a fact from far back can still be learned."
 )
+with st.container(horizontal=True):
+    st.page_link("views/gradients.py", label="Measure both gradients, step by step back in time",
+                 icon=":material/trending_down:", query_params={"source": "longlag", "lag": "60"})  # fmt: skip
+    st.page_link(
+        "views/train.py", label="Train an RNN and an LSTM on a long gap yourself", icon=":material/model_training:"
+    )
 st.subheader("Stacked and bidirectional LSTMs")
 st.markdown(
     "**Stacked.** A second LSTM layer reads the first layer's hidden states as its input $x_t$, a third reads "
@@ -95,6 +101,12 @@ st.markdown(
     "(`bidirectional=True`; its weights end in `_reverse`). At each word the two hidden states sit side by side, "
     "so the network knows both what came before and what comes after. That helps when labelling a whole "
     "sentence, but not when predicting the next word: the backward reader would already have seen it, which is "
-    "why the models here read forward only.\n\n"
-    "Pages to train a small LSTM yourself and to play with your own weights are coming in a later version."
+    "why the models here read forward only."
 )
+st.subheader("Try it with one unit")
+st.markdown(
+    "One LSTM unit is small enough to set by hand. On the playground you move its weights with sliders and "
+    "see the gates, the cell and the output over a short sequence: make it keep a bit forever, reset on a "
+    "marker, count, or switch off the forget gate to meet the 1997 cell that could not let go."
+)
+st.page_link("views/playground.py", label="Open the playground", icon=":material/tune:")
