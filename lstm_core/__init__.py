@@ -1,7 +1,8 @@
 """LSTM Gate Explorer's core: a NumPy LSTM that records every gate, exact against `torch.nn.LSTM`.
 
-Pure NumPy at run time. torch appears only in `lstm_core.train` (training the shipped models) and in
-the tests, which hold every result against PyTorch.
+Pure NumPy at run time. torch appears only in the training modules (`lstm_core.train` for the shipped
+language models, `train_tasks` for the long-lag RNN and LSTM, `train_text` for a model of a user's text)
+and in the tests, which hold every result against PyTorch.
 
     >>> import numpy as np, lstm_core
     >>> lstm = lstm_core.LSTM.random(input_size=4, hidden_size=8, seed=0)

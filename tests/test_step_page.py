@@ -176,7 +176,10 @@ def test_stepping_through_a_long_sentence_traces_it_once(work_done):
 
 def test_the_selection_carries_over_when_the_link_loses_its_parameters():
     session = {"text": "Mary is nice.", "t": 2, "unit": 9, "order": "index"}
-    assert state.carry_selection({"t": "1"}, session=session)
-    assert session == {"text": "Mary is nice.", "t": 2, "unit": 9, "order": "index"}  # the same values, set again
-    assert not state.carry_selection({}, session={"order": "index"})  # nothing of the selection to carry
+    assert state.carry_selection({"t": "1"}, "step", session=session)  # arriving on /step
+    assert {key: session[key] for key in ("text", "t", "unit", "order")} == {"text": "Mary is nice.", "t": 2,
+                                                                           "unit": 9, "order": "index"}  # fmt: skip
+    assert not state.carry_selection({"t": "1"}, "step", session=session)  # a rerun of /step: nothing to do
+    assert state.carry_selection({}, "gates", session=session)  # back on /gates
+    assert not state.carry_selection({}, "step", session={"order": "index"})  # nothing of the selection to carry
 

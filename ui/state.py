@@ -274,20 +274,24 @@ class CleanText:
 
 # The widget keys /gates and /step share: what a student selected on one page is what the other opens.
 SELECTION_KEYS = ("text", "model", "layer", "direction", "t", "unit")
+_LAST_PAGE_KEY = "_lstm_last_selection_page"  # the page that last ran carry_selection in this session
 
 
-def carry_selection(raw_params: Mapping[str, object], session: MutableMapping | None = None) -> bool:
-    """Keep this session's selection on a page opened from another one.
+def carry_selection(raw_params: Mapping[str, object], page: str, session: MutableMapping | None = None) -> bool:
+    """Keep this session's selection on a page opened from another one; True when something was kept.
 
     Call before the page's widgets. When a student moves between /gates and /step (the step link, the
     sidebar), Streamlit drops query parameters that the previous page's widgets were bound to, and a
     bound widget whose parameter is missing starts from its default even with `persist_state`. Setting
     the kept values again before the widgets are drawn makes them count; a value the URL does give
-    wins, so a shared link still opens exactly what it says.
+    wins, so a shared link still opens exactly what it says. Only on arrival from another page: on a
+    rerun of the same page the widgets hold their values themselves.
     """
     session = st.session_state if session is None else session
+    arrived = session.get(_LAST_PAGE_KEY) != page
+    session[_LAST_PAGE_KEY] = page
     carried = False
-    for key in SELECTION_KEYS:
+    for key in SELECTION_KEYS if arrived else ():
         if key not in raw_params and key in session:
             session[key] = session[key]
             carried = True

@@ -43,7 +43,7 @@ def follow_unit(unit: int, layer: int, direction: int) -> None:
 
 # ------------------------------------------------------------------ what the URL asked for
 raw_params = st.query_params.to_dict()  # read before any widget: bound widgets drop values they reject
-state.carry_selection(raw_params)  # from the other page: its bound parameters do not come along
+state.carry_selection(raw_params, "gates")  # from the other page: its bound parameters do not come along
 st.header("Gates over a sentence")
 st.caption(
     "Every unit's forget, input and output gate, candidate, cell state and hidden state at every token. "

@@ -41,7 +41,7 @@ def drop_param(key: str) -> None:
 
 # ------------------------------------------------------------------ what the URL asked for
 raw_params = st.query_params.to_dict()  # read before any widget: bound widgets drop values they reject
-state.carry_selection(raw_params)  # from the other page: its bound parameters do not come along
+state.carry_selection(raw_params, "step")  # from the other page: its bound parameters do not come along
 st.header("One step inside the cell")
 st.caption(
     "Pick a token and a unit: the diagram, the sentence and the equations show what that unit's gates did there."
