@@ -7,8 +7,8 @@ Clicking a heatmap cell or a token of the coloured text selects it and offers th
 
 import streamlit as st
 
-from ui import explain, figures, state
-from ui.step_state import DIRECTION_NAMES, check_model, check_view, view_query
+from ui import explain, figures, inputs, state
+from ui.step_state import DIRECTION_NAMES, check_view, view_query
 
 MAX_WINDOW_TOKENS = 80  # heatmap columns drawn at once: token labels stay readable
 COLORED_TEXT_TOKENS = 400  # the coloured text shows this many tokens around the selection
@@ -57,19 +57,9 @@ for index, (column, (name, example)) in enumerate(zip(example_columns, state.EXA
                   help=example)  # fmt: skip
 text_column, model_column = st.columns([4, 1])
 with model_column:
-    model_names = state.model_names()  # the shipped models, then the ones trained in this session
-    _, model_notice = check_model(raw_params, model_names)
-    model_name = st.radio("Model", model_names, key="model", bind="query-params", persist_state="session",
-                          captions=[state.model_caption(name) for name in model_names])  # fmt: skip
+    model_name, model_notice = inputs.model_choice(raw_params)
 with text_column:
-    typed = st.text_area(
-        "Text the model reads",
-        value=state.DEFAULT_TEXT,
-        key="text",
-        bind="query-params",
-        persist_state="session",
-        height=80,
-    )
+    typed = inputs.text_box()
 cleaned = state.clean_text(typed)
 for notice in (model_notice, *cleaned.notices):
     if notice:  # escaped: a notice can quote what the link said, and a link can say anything
@@ -93,7 +83,7 @@ if traced.unknown:
 # ------------------------------------------------------------------- which layer, token and unit
 lstm = model.lstm
 sizes = {"t": trace.length, "unit": lstm.hidden_size, "layer": lstm.num_layers}
-view = check_view(raw_params, sizes, model_names)
+view = check_view(raw_params, sizes, state.model_names())
 for notice in view.notices[1 if model_notice else 0 :]:
     st.warning(explain.as_markdown(notice), icon=":material/warning:")
 for key, value in view.corrected.items():

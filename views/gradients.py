@@ -14,7 +14,7 @@ from lstm_core import task_model, tasks
 from lstm_core.gradients import MEASURES, GradientComparison, compare_on_task, compare_on_text
 from lstm_core.task_model import TaskModel
 from lstm_core.tokenize import UNKNOWN_TOKEN
-from ui import explain, state
+from ui import explain, inputs, state
 from ui import gradient_figures as figures
 
 SOURCES = ("text", "longlag")
@@ -138,13 +138,7 @@ if source == "text":
     for index, (column, (name, example)) in enumerate(zip(example_columns, TEXT_EXAMPLES.items(), strict=True)):
         column.button(name, key=f"gradients_example_{index}", on_click=use_example, args=(example,),
                       width="stretch", help=example)  # fmt: skip
-    typed = st.text_area(
-        "Text the model reads",
-        value=state.DEFAULT_TEXT,
-        key="text",
-        bind="query-params",
-        persist_state="session",
-        height=80,
+    typed = inputs.text_box(
         help="The loss is the word model's surprise at your last word, given the words before it: end the text "
         "on the word to predict.",
     )

@@ -6,9 +6,9 @@ direction, t (token index), unit. A link like /step?text=...&t=5&unit=17 opens e
 
 import streamlit as st
 
-from ui import explain, state, step_figures
+from ui import explain, inputs, state, step_figures
 from ui.diagram import cell_diagram_figure
-from ui.step_state import check_model, check_view, step_url
+from ui.step_state import check_view, step_url
 
 PLAY_SECONDS = 1.0  # one token per second: slow enough to read the diagram change
 
@@ -50,25 +50,9 @@ st.caption(
 # ------------------------------------------------------------------------------ the inputs
 text_column, model_column = st.columns([4, 1])
 with model_column:
-    model_names = state.model_names()  # the shipped models, then the ones trained in this session
-    _, model_notice = check_model(raw_params, model_names)
-    model_name = st.radio(
-        "Model",
-        model_names,
-        key="model",
-        bind="query-params",
-        persist_state="session",
-        captions=[state.model_caption(name) for name in model_names],
-    )
+    model_name, model_notice = inputs.model_choice(raw_params)
 with text_column:
-    typed = st.text_area(
-        "Text the model reads",
-        value=state.DEFAULT_TEXT,
-        key="text",
-        bind="query-params",
-        persist_state="session",
-        height=80,
-    )
+    typed = inputs.text_box()
 cleaned = state.clean_text(typed)
 notices = [notice for notice in (model_notice, *cleaned.notices) if notice]
 notice_box = st.container()  # one box for everything the page had to change, filled once below
@@ -93,7 +77,7 @@ if traced.unknown:
 
 lstm = model.lstm
 sizes = {"t": trace.length, "unit": lstm.hidden_size, "layer": lstm.num_layers, "direction": lstm.num_directions}
-view = check_view(raw_params, sizes, model_names)
+view = check_view(raw_params, sizes, state.model_names())
 show_notices(notice_box, [*notices, *view.notices[1 if model_notice else 0 :]])
 for key, value in view.corrected.items():
     st.session_state[key] = value  # what the notice promised (the bound widget would drop the bad value to 0)
