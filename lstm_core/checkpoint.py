@@ -99,7 +99,9 @@ def _safetensors_bytes(arrays: Mapping[str, np.ndarray], config_text: str) -> by
     header: dict = {"__metadata__": {"config": config_text}}
     chunks, offset = [], 0
     for name, array in arrays.items():
-        little = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<") if array.dtype.itemsize > 1 else array.dtype)
+        little = np.ascontiguousarray(
+            array, dtype=array.dtype.newbyteorder("<") if array.dtype.itemsize > 1 else array.dtype
+        )
         raw = little.tobytes()
         header[name] = {"dtype": _SAFETENSORS_NAMES[little.dtype], "shape": list(array.shape),
                         "data_offsets": [offset, offset + len(raw)]}  # fmt: skip
@@ -136,7 +138,9 @@ def _load_safetensors(data: bytes) -> tuple[dict[str, np.ndarray], dict]:
             raise ValueError(f"tensor {name!r}: malformed entry in the .safetensors header") from None
         count = int(np.prod(shape, dtype=np.int64)) if shape else 1
         if min(shape, default=0) < 0 or not 0 <= begin <= end <= len(body) or end - begin != count * dtype.itemsize:
-            raise ValueError(f"tensor {name!r}: its byte range {begin}..{end} does not fit dtype {entry['dtype']}, shape {list(shape)} and the file")
+            raise ValueError(
+                f"tensor {name!r}: its byte range {begin}..{end} does not fit dtype {entry['dtype']}, shape {list(shape)} and the file"
+            )
         tensors[name] = np.frombuffer(body[begin:end], dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
     config_text = metadata.get("config", "{}") if isinstance(metadata, dict) else "{}"
     return tensors, _parse_config(config_text)
@@ -150,6 +154,7 @@ def _load_npz(data: bytes, max_bytes: int) -> tuple[dict[str, np.ndarray], dict]
         raise ValueError(f"not a valid .npz file: {error}") from None
     if declared > max_bytes:
         raise ValueError(f"the .npz declares {declared:,} bytes once unpacked, more than the limit of {max_bytes:,}")
+    _check_npy_headers(archive)
     tensors, config_text = {}, "{}"
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
@@ -164,11 +169,37 @@ def _load_npz(data: bytes, max_bytes: int) -> tuple[dict[str, np.ndarray], dict]
     except ValueError as error:
         message = str(error)
         if "allow_pickle" in message or "Object arrays" in message:
-            raise ValueError("the .npz holds Python objects (a pickle); they are refused because loading them could run code") from None
+            raise ValueError(
+                "the .npz holds Python objects (a pickle); they are refused because loading them could run code"
+            ) from None
         raise ValueError(f"not a valid .npz checkpoint: {message}") from None
     except (zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError) as error:
         raise ValueError(f"not a valid .npz file: {error}") from None
     return tensors, _parse_config(config_text)
+
+
+def _check_npy_headers(archive: zipfile.ZipFile) -> None:
+    """Refuse an array whose header promises more data than its member holds, before NumPy allocates
+    it: a few bytes can declare a shape of petabytes."""
+    for info in archive.infolist():
+        if not info.filename.endswith(".npy"):
+            continue
+        try:
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+                else:
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+                header_bytes = member.tell()
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+            raise ValueError(f"not a valid .npz file: array {info.filename!r}: {error}") from None
+        needed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if needed > info.file_size - header_bytes:
+            raise ValueError(
+                f"array {info.filename.removesuffix('.npy')!r} declares shape {tuple(shape)} ({needed:,} bytes) "
+                f"but holds only {max(info.file_size - header_bytes, 0):,} bytes"
+            )
 
 
 def _parse_config(text) -> dict:
