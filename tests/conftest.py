@@ -8,17 +8,13 @@ that need Chromium are marked `browser`; without /usr/bin/chromium they are skip
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 import lstm_core.language_model
+from benchmarks.app_server import serve_app
 from tests.fake_models import real_assets_exist, shipped_or_fake
 from ui import state
 
@@ -28,42 +24,11 @@ SCREENSHOTS = ROOT / "tests" / "screenshots"
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def running_app():
     """Start `streamlit run app.py` on a free loopback port; yield its URL once /_stcore/health says ok."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-    )  # fmt: skip
-    try:
-        deadline = time.time() + 90
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with code {process.returncode}: {process.stderr.read().decode()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as answer:
-                    if answer.read() == b"ok":
-                        break
-            except OSError:
-                if time.time() > deadline:
-                    pytest.fail("the app did not answer /_stcore/health within 90 s")
-                time.sleep(0.5)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with serve_app() as server:  # a server that does not start raises RuntimeError with its log
+        yield server.url
 
 
 @pytest.fixture(scope="session")

@@ -23,3 +23,11 @@ def test_page_benchmark_runs_and_reports_every_page_against_the_reference():
                      "/train", "reference", "KiB"):  # fmt: skip
         assert expected in result.stdout
     assert "raised" not in result.stdout
+
+
+def test_load_test_runs_and_reports_latency_errors_and_memory():
+    result = subprocess.run([sys.executable, "-m", "benchmarks.load_test", "--sessions", "2", "--seconds", "6",
+                             "--interval", "1"], cwd=ROOT, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    for expected in ("One session alone", "p50", "p95", "x the single session", "errors: 0", "server memory"):
+        assert expected in result.stdout, result.stdout

@@ -1,0 +1,90 @@
+"""Start the app as a user would (`streamlit run app.py`) on a free loopback port, for the browser tests,
+the load test and the benchmarks.
+
+    >>> with serve_app() as server:
+    ...     print(server.url, server.rss_bytes())
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["AppServer", "serve_app", "free_port"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class AppServer:
+    url: str
+    process: subprocess.Popen
+    log_path: Path  # the server's stdout and stderr
+
+    def rss_bytes(self) -> int:
+        """The server process's resident memory (Linux /proc), 0 when it cannot be read."""
+        try:
+            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return 0
+
+    def log_tail(self, characters: int = 2000) -> str:
+        return self.log_path.read_text(errors="replace")[-characters:]
+
+
+@contextmanager
+def serve_app(extra_args: Sequence[str] = (), timeout: float = 90) -> Iterator[AppServer]:
+    """Run `streamlit run app.py` until the block ends; yield once /_stcore/health answers ok.
+
+    The server's output goes to a file, not a pipe: a pipe nobody reads fills up after 64 KiB of log
+    and then blocks the server.
+    """
+    port = free_port()
+    with tempfile.TemporaryDirectory() as folder:
+        log_path = Path(folder) / "streamlit.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                 "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats",
+                 "false", "--server.fileWatcherType", "none", *extra_args],
+                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        server = AppServer(f"http://127.0.0.1:{port}", process, log_path)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"streamlit exited with code {process.returncode}: {server.log_tail()}")
+                try:
+                    with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as answer:
+                        if answer.read() == b"ok":
+                            break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"the app did not answer /_stcore/health within {timeout:.0f} s") from None
+                    time.sleep(0.5)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)

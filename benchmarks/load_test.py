@@ -1,0 +1,260 @@
+"""A classroom at once: N real sessions on /gates over Streamlit's own websocket protocol.
+
+    python -m benchmarks.load_test                       # 50 sessions for 60 s (the target)
+    python -m benchmarks.load_test --sessions 10 --seconds 20
+
+Starts the app with `streamlit run app.py` on loopback. Each session connects as a browser does
+(`/_stcore/stream`), opens /gates with a sentence of its own, then every few seconds types a new one
+(a widget change, as when a student edits the text box). The latency of a rerun is the time from
+sending the change to the server's "script finished". First one session alone does the same, as the
+reference measured in the same run; then all N together. The report: p50 and p95 against that
+single-session latency, errors (exception boxes, failed or missing runs, lost connections, another
+session's text on a page), and the server's memory over time.
+
+Target on a 2-core machine: 50 sessions, no errors, p95 at most 3x the single-session latency, memory
+that levels off. Each session's sentences carry a word of its own (unknown to the model, so the page
+names it in a notice): a session that ever sees another session's word fails the isolation check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import time
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from benchmarks.app_server import AppServer, serve_app
+
+__all__ = ["SessionResult", "LoadReport", "run_sessions", "main"]
+
+TEXT_LABEL = "Text the model reads"
+SENTENCES = (
+    "{name} is a nice person. Dan, on the other hand, is evil. {marker} said so.",
+    "{name} knows swimming. He told me over the phone that {marker} had served the navy.",
+    "{name} single-handedly fought the enemy. For his contributions, brave {marker}.",
+    "Mary is a nice person. {name}, on the other hand, is evil and {marker} knows it.",
+)
+NAMES = ("Bob", "Dan", "Tom", "Sam", "Jack", "Alice", "Mary", "Emma", "Kate", "Anna")
+SUCCESS = (
+    ForwardMsg.DESCRIPTOR.fields_by_name["script_finished"].enum_type.values_by_name["FINISHED_SUCCESSFULLY"].number
+)
+
+
+def marker_of(session: int) -> str:
+    """A word no other session uses and the model does not know: 'zq7qz' for session 7."""
+    return f"zq{session}qz"
+
+
+def sentence(session: int, number: int) -> str:
+    template = SENTENCES[number % len(SENTENCES)]
+    return template.format(name=NAMES[(session + number) % len(NAMES)], marker=marker_of(session))
+
+
+@dataclass
+class SessionResult:
+    session: int
+    latencies: list[float] = field(default_factory=list)  # seconds per rerun after a change
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunOutcome:
+    finished: bool
+    texts: list[str]  # every string the page showed (markdown, captions, notices, widget labels)
+    error: str | None
+
+
+class AppSession:
+    """One browser tab's websocket conversation with the server, reduced to what a load test needs."""
+
+    def __init__(self, websocket):
+        self.websocket = websocket
+        self.page_script_hash = ""
+        self.text_widget_id: str | None = None
+
+    async def rerun(self, query_string: str = "", page_name: str = "", text: str | None = None) -> RunOutcome:
+        message = BackMsg()
+        rerun = message.rerun_script
+        rerun.query_string = query_string
+        rerun.page_name = page_name
+        rerun.page_script_hash = self.page_script_hash
+        if text is not None and self.text_widget_id is not None:
+            state = rerun.widget_states.widgets.add()
+            state.id = self.text_widget_id
+            state.string_value = text
+        await self.websocket.send(message.SerializeToString())
+        return await self._until_finished()
+
+    async def _until_finished(self) -> RunOutcome:
+        texts, error = [], None
+        while True:
+            forward = ForwardMsg()
+            forward.ParseFromString(await self.websocket.recv())
+            kind = forward.WhichOneof("type")
+            if kind == "navigation":  # the page this run shows: later reruns stay on it
+                self.page_script_hash = forward.navigation.page_script_hash
+            elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
+                element = forward.delta.new_element
+                element_kind = element.WhichOneof("type")
+                if element_kind == "exception":
+                    error = f"exception on the page: {element.exception.type}: {element.exception.message[:200]}"
+                elif element_kind == "markdown":
+                    texts.append(element.markdown.body)
+                elif element_kind == "alert":
+                    texts.append(element.alert.body)
+                elif element_kind == "text_area":
+                    texts.append(element.text_area.value)
+                    if element.text_area.label == TEXT_LABEL:
+                        self.text_widget_id = element.text_area.id
+            elif kind == "script_finished":
+                status = forward.script_finished
+                if status != SUCCESS and error is None:
+                    error = f"the run ended with status {status}"
+                return RunOutcome(status == SUCCESS, texts, error)
+
+
+def check_isolation(session: int, texts: list[str], sessions: int) -> str | None:
+    shown = "\n".join(texts)
+    if marker_of(session) not in shown:
+        return f"session {session}: its own text is not on its page"
+    for other in range(sessions):
+        if other != session and marker_of(other) in shown.replace(marker_of(session), ""):
+            return f"session {session} saw session {other}'s text"
+    return None
+
+
+async def drive_session(url: str, session: int, sessions: int, seconds: float, interval: float,
+                        start_delay: float) -> SessionResult:  # fmt: skip
+    """Open /gates with this session's sentence, then change the text every `interval` (jittered) s."""
+    result = SessionResult(session)
+    rng = random.Random(session)
+    await asyncio.sleep(start_delay)
+    stream = url.replace("http://", "ws://") + "/_stcore/stream"
+    try:
+        async with websockets.connect(stream, subprotocols=["streamlit"], max_size=None, open_timeout=60) as socket:
+            app = AppSession(socket)
+            first = sentence(session, 0)
+            outcome = await asyncio.wait_for(app.rerun(f"text={quote(first)}", "gates"), 120)
+            record(result, outcome, session, sessions)
+            if app.text_widget_id is None:
+                result.errors.append(f"session {session}: no text box on /gates")
+                return result
+            deadline = time.monotonic() + seconds
+            number = 1
+            while time.monotonic() + interval < deadline:
+                await asyncio.sleep(interval * rng.uniform(0.6, 1.4))
+                started = time.perf_counter()
+                outcome = await asyncio.wait_for(app.rerun(text=sentence(session, number)), 120)
+                result.latencies.append(time.perf_counter() - started)
+                record(result, outcome, session, sessions)
+                number += 1
+    except (OSError, TimeoutError, websockets.WebSocketException) as error:
+        result.errors.append(f"session {session}: connection failed: {type(error).__name__}: {error}")
+    return result
+
+
+def record(result: SessionResult, outcome: RunOutcome, session: int, sessions: int) -> None:
+    if outcome.error:
+        result.errors.append(f"session {session}: {outcome.error}")
+    elif (problem := check_isolation(session, outcome.texts, sessions)) is not None:
+        result.errors.append(problem)
+
+
+@dataclass
+class LoadReport:
+    sessions: int
+    latencies: list[float]
+    errors: list[str]
+    memory: list[tuple[float, int]]  # (seconds since start, server RSS bytes)
+
+    def percentile(self, q: float) -> float:
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(q) - 1] if len(self.latencies) > 1 else (self.latencies or [float("nan")])[0]  # fmt: skip
+
+
+async def _run(server: AppServer, sessions: int, seconds: float, interval: float, ramp: float) -> LoadReport:
+    memory: list[tuple[float, int]] = []
+    started = time.monotonic()
+    done = asyncio.Event()
+
+    async def sample_memory():
+        while not done.is_set():
+            memory.append((time.monotonic() - started, server.rss_bytes()))
+            try:
+                await asyncio.wait_for(done.wait(), 1.0)
+            except TimeoutError:
+                pass
+
+    sampler = asyncio.create_task(sample_memory())
+    results = await asyncio.gather(
+        *(
+            drive_session(server.url, s, sessions, seconds, interval, ramp * s / max(sessions, 1))
+            for s in range(sessions)
+        )
+    )
+    done.set()
+    await sampler
+    latencies = [latency for result in results for latency in result.latencies]
+    errors = [error for result in results for error in result.errors]
+    return LoadReport(sessions, latencies, errors, memory)
+
+
+def run_sessions(
+    server: AppServer, sessions: int, seconds: float, interval: float = 4.0, ramp: float = 5.0
+) -> LoadReport:
+    """Drive `sessions` concurrent sessions against a running app for about `seconds`."""
+    return asyncio.run(_run(server, sessions, seconds, interval, ramp))
+
+
+def memory_line(memory: list[tuple[float, int]], points: int = 8) -> str:
+    if not memory:
+        return "not measured"
+    step = max(1, len(memory) // points)
+    return "  ".join(f"{seconds:.0f}s {rss / 2**20:.0f}" for seconds, rss in memory[::step]) + " MiB"
+
+
+def levels_off(memory: list[tuple[float, int]]) -> bool:
+    """The last quarter of the run grew the memory by less than 10% of what the first three quarters reached."""
+    if len(memory) < 8:
+        return True
+    cut = len(memory) * 3 // 4
+    before, after = max(rss for _, rss in memory[:cut]), max(rss for _, rss in memory[cut:])
+    return after <= 1.10 * before
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sessions", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long each session keeps changing its text")
+    parser.add_argument("--interval", type=float, default=4.0, help="seconds between a session's changes (jittered)")
+    args = parser.parse_args()
+    if not 1 <= args.sessions <= 500 or not 5 <= args.seconds <= 3600:
+        parser.error("--sessions must be 1..500 and --seconds 5..3600")
+    with serve_app() as server:
+        print(f"App started at {server.url}; memory {server.rss_bytes() / 2**20:.0f} MiB")
+        single = run_sessions(server, 1, min(args.seconds, 30), interval=1.0, ramp=0)
+        reference = statistics.median(single.latencies)
+        print(f"\nOne session alone: {len(single.latencies)} reruns, median {1000 * reference:.0f} ms")
+        load = run_sessions(server, args.sessions, args.seconds, args.interval)
+        p50, p95 = load.percentile(50), load.percentile(95)
+        print(f"\n{args.sessions} sessions for {args.seconds:.0f} s, a change every ~{args.interval:.0f} s each: "
+              f"{len(load.latencies)} reruns")  # fmt: skip
+        print(f"  p50 {1000 * p50:6.0f} ms   {p50 / reference:5.1f}x the single session")
+        print(f"  p95 {1000 * p95:6.0f} ms   {p95 / reference:5.1f}x the single session   (target ≤ 3x)")
+        print(f"  errors: {len(load.errors) + len(single.errors)}")
+        for error in (single.errors + load.errors)[:10]:
+            print(f"    {error}")
+        print(f"  server memory: {memory_line(load.memory)}")
+        print(f"  memory levels off: {'yes' if levels_off(load.memory) else 'NO'}")
+        verdict = not load.errors and not single.errors and p95 <= 3 * reference and levels_off(load.memory)
+        print(f"\n{'target met' if verdict else 'TARGET NOT MET'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""The load test's machinery on a real server: sessions over the websocket never see each other's text,
+and its checks catch what they are for. The load figures themselves come from `python -m
+benchmarks.load_test`, not from a test."""
+
+from __future__ import annotations
+
+from benchmarks import load_test
+from benchmarks.app_server import serve_app
+
+
+def test_the_isolation_check_catches_another_sessions_text_and_a_missing_own_text():
+    own, other = load_test.sentence(3, 0), load_test.sentence(4, 1)
+    assert load_test.check_isolation(3, [own], sessions=5) is None
+    assert "saw session 4" in load_test.check_isolation(3, [own, other], sessions=5)
+    assert "not on its page" in load_test.check_isolation(3, ["Bob is nice."], sessions=5)
+
+
+def test_memory_levels_off_or_not():
+    flat = [(second, 100 + (second < 4) * second) for second in range(20)]
+    growing = [(second, 100 + 10 * second) for second in range(20)]
+    assert load_test.levels_off(flat) and not load_test.levels_off(growing)
+
+
+def test_concurrent_sessions_each_see_only_their_own_text():
+    with serve_app() as server:
+        report = load_test.run_sessions(server, sessions=4, seconds=8, interval=1.0, ramp=1.0)
+    assert not report.errors, report.errors
+    assert len(report.latencies) >= 4 * 3  # every session changed its text several times
+    assert report.memory and all(rss > 0 for _, rss in report.memory)
