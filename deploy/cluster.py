@@ -1,0 +1,104 @@
+"""Several app processes behind nginx with sticky sessions, on one machine.
+
+    python -m deploy.cluster --processes 2 --port 8080     # then open http://127.0.0.1:8080
+
+Starts `--processes` copies of `streamlit run app.py` on free loopback ports and nginx in front of
+them on `--port`, with the configuration in deploy/nginx.conf.template, until Ctrl-C. Each browser
+gets a cookie on its first request and keeps talking to the same process (its session, uploads and
+trained models live there). Needs nginx (`apt-get install -y nginx`). deploy/README.md says when to
+use it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.app_server import AppServer, free_port, serve_app
+
+__all__ = ["Cluster", "nginx_config", "run_cluster", "NGINX"]
+
+TEMPLATE = Path(__file__).resolve().parent / "nginx.conf.template"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def nginx_config(listen_port: int, upstream_ports: list[int], prefix: Path) -> str:
+    """The template with the listening port, one `server` line per app process and a private prefix."""
+    servers = "\n".join(f"        server 127.0.0.1:{port} max_fails=0;" for port in upstream_ports)
+    return (
+        TEMPLATE.read_text()
+        .replace("{{upstream_servers}}", servers)
+        .replace("{{listen_port}}", str(listen_port))
+        .replace("{{prefix}}", str(prefix))
+    )
+
+
+@dataclass
+class Cluster:
+    url: str  # nginx
+    apps: list[AppServer]
+
+
+@contextmanager
+def run_cluster(processes: int = 2, port: int | None = None, timeout: float = 90) -> Iterator[Cluster]:
+    """Start the app processes and nginx; yield once nginx answers the app's health check."""
+    if not Path(NGINX).exists():
+        raise RuntimeError(f"nginx not found at {NGINX}: apt-get install -y nginx")
+    port = port or free_port()
+    with ExitStack() as stack:
+        apps = [stack.enter_context(serve_app()) for _ in range(processes)]
+        prefix = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        config = prefix / "nginx.conf"
+        config.write_text(nginx_config(port, [int(app.url.rsplit(":", 1)[1]) for app in apps], prefix))
+        log = open(prefix / "nginx.out", "wb")  # noqa: SIM115 - closed by the stack
+        stack.callback(log.close)
+        nginx = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
+        stack.callback(_stop, nginx)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        while True:
+            if nginx.poll() is not None:
+                raise RuntimeError(f"nginx exited with code {nginx.returncode}: {(prefix / 'nginx.out').read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.read() == b"ok":
+                        break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("nginx did not answer within the timeout") from None
+                time.sleep(0.3)
+        yield Cluster(url, apps)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8080)
+    args = parser.parse_args()
+    with run_cluster(args.processes, args.port) as cluster:
+        print(f"{len(cluster.apps)} app processes behind nginx at {cluster.url}; Ctrl-C to stop")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
