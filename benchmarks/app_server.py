@@ -50,8 +50,9 @@ class AppServer:
 
 
 @contextmanager
-def serve_app(extra_args: Sequence[str] = (), timeout: float = 90) -> Iterator[AppServer]:
-    """Run `streamlit run app.py` until the block ends; yield once /_stcore/health answers ok.
+def serve_app(extra_args: Sequence[str] = (), timeout: float = 90, script: str | Path = "app.py") -> Iterator[AppServer]:
+    """Run `streamlit run <script>` (the app by default) until the block ends; yield once
+    /_stcore/health answers ok.
 
     The server's output goes to a file, not a pipe: a pipe nobody reads fills up after 64 KiB of log
     and then blocks the server.
@@ -61,7 +62,7 @@ def serve_app(extra_args: Sequence[str] = (), timeout: float = 90) -> Iterator[A
         log_path = Path(folder) / "streamlit.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
                  "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats",
                  "false", "--server.fileWatcherType", "none", *extra_args],
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,

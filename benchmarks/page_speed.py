@@ -31,10 +31,17 @@ SENTENCE = "Bob is a nice person. Dan, on the other hand, is evil. "
 REFERENCE_SCRIPT = 'import streamlit as st\n\nst.write("one line of text")\n'
 
 
-def text_of(tokens: int) -> str:
-    """Exactly `tokens` word tokens: the classic sentence's tokens repeated, joined by spaces."""
+def text_of(tokens: int, model_name: str = "words") -> str:
+    """Exactly `tokens` tokens of `model_name`: the classic sentence repeated (word tokens joined by
+    spaces, or characters)."""
+    if model_name == "chars":
+        return (SENTENCE * (tokens // len(SENTENCE) + 1))[:tokens].rstrip() + "."
     words = state.language_model("words").tokens(SENTENCE)
     return " ".join((words * (tokens // len(words) + 1))[:tokens])
+
+
+# (tokens, model): a page takes at most 5,000 characters, so 5,000 tokens are characters of the char model
+LENGTHS = ((50, "words"), (500, "words"), (5000, "chars"))
 
 
 class PageTimer:
@@ -101,7 +108,7 @@ def main() -> None:
         lambda record: "missing ScriptRunContext" not in record.getMessage()
     )
     repeats = 2 if args.quick else 7
-    lengths = (50,) if args.quick else (50, 500)
+    lengths = LENGTHS[:1] if args.quick else LENGTHS
     # (page file, path shown, query); a query with "text" is run at each length in `lengths`
     cases = [("views/gates.py", "/gates", {"text": "", "t": "3"}), ("views/step.py", "/step", {"text": "", "t": "3"}),
              ("views/tutorial.py", "/tutorial", {}), ("views/home.py", "/", {}),
@@ -114,8 +121,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         reference = reference_app(Path(folder))
         for page, path, base_query in cases:
-            for tokens in lengths if "text" in base_query else (None,):
-                query = base_query if tokens is None else {**base_query, "text": text_of(tokens)}
+            for tokens, model_name in lengths if "text" in base_query else ((None, None),):
+                query = base_query if tokens is None else {**base_query, "text": text_of(tokens, model_name),
+                                                           "model": model_name}  # fmt: skip
                 app = opened(page, query)
                 page_times, reference_times = [], []
                 for _ in range(repeats):
@@ -123,8 +131,8 @@ def main() -> None:
                     reference_times.append(script_seconds(reference))
                 page_ms = 1000 * statistics.median(page_times)
                 reference_ms = 1000 * statistics.median(reference_times)
-                shown = len(state.language_model("words").tokens(query["text"])) if tokens else 0
-                label = f"{path} ({shown} tokens)" if tokens else path
+                shown = len(state.language_model(model_name).tokens(query["text"])) if tokens else 0
+                label = f"{path} ({shown} {model_name})" if tokens else path
                 verdict = ""
                 if tokens == 50:
                     verdict = "  within budget" if page_ms <= BUDGET_SECONDS * 1000 else "  OVER BUDGET"

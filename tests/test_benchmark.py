@@ -19,7 +19,7 @@ def test_page_benchmark_runs_and_reports_every_page_against_the_reference():
     result = subprocess.run([sys.executable, "-m", "benchmarks.page_speed", "--quick"], cwd=ROOT,
                             capture_output=True, text=True, timeout=600)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
-    for expected in ("/gates (50 tokens)", "/step (50 tokens)", "/tutorial", "/gradients?source=longlag", "/playground",
+    for expected in ("/gates (50 words)", "/step (50 words)", "/tutorial", "/gradients?source=longlag", "/playground",
                      "/train", "reference", "KiB"):  # fmt: skip
         assert expected in result.stdout
     assert "raised" not in result.stdout
@@ -30,4 +30,12 @@ def test_load_test_runs_and_reports_latency_errors_and_memory():
                              "--interval", "1"], cwd=ROOT, capture_output=True, text=True, timeout=600)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     for expected in ("One session alone", "p50", "p95", "x the single session", "errors: 0", "server memory"):
+        assert expected in result.stdout, result.stdout
+
+
+def test_cold_start_runs_and_reports_both_measures_against_the_reference():
+    result = subprocess.run([sys.executable, "-m", "benchmarks.cold_start", "--runs", "1"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    for expected in ("health check", "first page drawn", "reference", "ratio"):
         assert expected in result.stdout, result.stdout
