@@ -17,6 +17,8 @@ PAGES = [
     ("views/gradients.py", "Why LSTMs: vanishing gradients", ":material/trending_down:", "gradients"),
     ("views/train.py", "Train an RNN and an LSTM", ":material/model_training:", "train"),
     ("views/playground.py", "Playground: one LSTM unit", ":material/tune:", "playground"),
+    ("views/compare.py", "Compare two sentences", ":material/compare:", "compare"),
+    ("views/your_model.py", "Your own model", ":material/upload_file:", "your-model"),
 ]
 
 st.set_page_config(page_title="LSTM Gate Explorer", page_icon="🧠", layout="wide")

@@ -254,7 +254,7 @@ def test_hostile_label_on_the_page(models):  # noqa: F811
     assert not app.exception, app.exception
     assert app.radio(key="model").value == name == "img src x onerror alert(1) x"
     captions = list(app.radio(key="model").proto.captions)
-    assert captions == ["one token per word", "one token per character", "trained in this session, one token per word"]
+    assert captions == ["one token per word", "one token per character", "yours, this session only, one token per word"]
 
 
 def test_wrong_arguments_are_named():

@@ -263,7 +263,7 @@ def model_caption(name: str) -> str:
     """The line under a model's radio option."""
     kind = language_model(name).kind if is_session_model(name) else name
     per = "one token per word" if kind == "words" else "one token per character"
-    return f"trained in this session, {per}" if is_session_model(name) else per
+    return f"yours, this session only, {per}" if is_session_model(name) else per  # trained or uploaded
 
 
 @dataclass(frozen=True)
