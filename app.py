@@ -18,6 +18,8 @@ PAGES = [
     ("views/train.py", "Train an RNN and an LSTM", ":material/model_training:", "train"),
     ("views/playground.py", "Playground: one LSTM unit", ":material/tune:", "playground"),
     ("views/compare.py", "Compare two sentences", ":material/compare:", "compare"),
+    ("views/corpus.py", "Corpus explorer", ":material/manage_search:", "corpus"),
+    ("views/saturation.py", "Gate saturation", ":material/scatter_plot:", "saturation"),
     ("views/your_model.py", "Your own model", ":material/upload_file:", "your-model"),
 ]
 

@@ -1,0 +1,131 @@
+"""/saturation with AppTest (default, deep links, bad links, a session model with two layers and two
+directions, the cache) and its figure and sentences on hand-made numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from lstm_core.analysis import GateSaturation, gate_saturation
+from tests.test_corpus_page import bidirectional_char_model
+from ui import corpus_figures as figures
+from ui import state
+
+SATURATION = "views/saturation.py"
+SATURATION_SEED = 2_000_001  # the page's corpus: held-out stories
+
+
+@pytest.fixture
+def fresh_caches(models):
+    st.cache_resource.clear()
+    yield models
+    st.cache_resource.clear()
+
+
+def open_saturation(query: dict | None = None, app: AppTest | None = None) -> AppTest:
+    app = AppTest.from_file("../app.py", default_timeout=90) if app is None else app
+    app.switch_page(SATURATION)
+    app.query_params.update(query or {})
+    return app.run()
+
+
+def messages(app: AppTest) -> str:
+    return "\n".join(element.value for kind in ("warning", "info", "error") for element in getattr(app, kind))
+
+
+def sentences(app: AppTest) -> str:
+    return "\n".join(element.value for element in app.markdown).replace("\\", "")
+
+
+def test_default_run_reports_the_numbers_of_the_word_model(fresh_caches):
+    app = open_saturation({"stories": "20"})
+    assert not app.exception, app.exception
+    assert app.multiselect(key="models").value == ["words"] and not messages(app)
+    assert len(app.get("plotly_chart")) == 1
+    model = fresh_caches["words"]
+    sequences = [model.embedding[model.encode(text)] for text in figures.story_texts(20, SATURATION_SEED)]
+    expected = gate_saturation(model.lstm, sequences)
+    open_forget = int((expected.above["forget"][0, 0] > 0.5).sum())
+    shut_input = int((expected.below["input"][0, 0] > 0.5).sum())
+    hidden = model.lstm.hidden_size
+    text = sentences(app)
+    assert f"{open_forget} of {hidden} forget-gate units are above 0.9 more than half of the time" in text
+    assert f"{shut_input} of {hidden} input-gate units are below 0.1 more than half of the time" in text
+    assert f"Measured over {expected.timesteps:,} tokens." in text
+
+
+def test_two_models_side_by_side_and_the_cache(fresh_caches, monkeypatch):
+    app = open_saturation({"models": ["words", "chars"], "stories": "10"})
+    assert not app.exception, app.exception
+    assert app.multiselect(key="models").value == ["words", "chars"]
+    assert len(app.get("plotly_chart")) == 2
+    import lstm_core.explore
+
+    calls = []
+    monkeypatch.setattr(lstm_core.explore, "gate_saturation_chunks", lambda *a, **k: calls.append(1))
+    app.run()  # a rerun: both results come from the cache, nothing is computed
+    assert not app.exception and not calls and len(app.get("plotly_chart")) == 2
+
+
+def test_bad_links_get_messages(fresh_caches):
+    app = open_saturation({"models": ["<b>nope</b>"], "stories": "-4"})
+    assert not app.exception, app.exception
+    shown = messages(app).replace("\\", "")
+    assert "There is no model called “<b>nope</b>”" in shown and "stories “-4”" in shown
+    assert "\\<b\\>" in messages(app)  # escaped
+    assert app.number_input(key="stories").value == figures.STORY_LIMITS[0]
+    assert len(app.get("plotly_chart")) == 1  # the first model instead
+    app = open_saturation({"stories": "9999999999999999999999", "models": ["words", "???"]})
+    assert not app.exception and app.number_input(key="stories").value == figures.STORY_LIMITS[1]
+    assert "“???”" in messages(app).replace("\\", "")
+
+
+def test_no_model_chosen_asks_for_one(fresh_caches):
+    app = open_saturation({"stories": "10"})
+    app.multiselect(key="models").set_value([]).run()
+    assert not app.exception and "Choose at least one model" in messages(app)
+    assert not app.get("plotly_chart")
+
+
+def test_a_session_model_draws_a_panel_per_layer_and_direction(fresh_caches):
+    app = AppTest.from_file("../app.py", default_timeout=90)
+    name = state.add_session_model(bidirectional_char_model(), "uploaded", session=app.session_state)
+    open_saturation({"models": ["words", name], "stories": "5"}, app)
+    assert not app.exception, app.exception
+    assert len(app.get("plotly_chart")) == 1 + 4
+    assert list(app.session_state["_saturation_results"]) == [(name, 5)]  # kept in this session only
+
+
+# ------------------------------------------------------------------------------ the figure
+def hand_made() -> GateSaturation:
+    # 4 units, one layer, one direction
+    below = {gate: np.array([[[0.0, 0.6, 0.05, 0.2]]]) for gate in ("input", "forget", "output")}
+    above = {gate: np.array([[[0.9, 0.1, 0.02, 0.7]]]) for gate in ("input", "forget", "output")}
+    return GateSaturation(below=below, above=above, timesteps=1234)
+
+
+def test_saturation_figure_has_a_triangle_and_a_coloured_trace_per_gate():
+    figure = figures.saturation_figure(hand_made(), title="<b>x</b>")
+    triangle, *gates = figure.data
+    assert list(triangle.x) == [0, 1, 0, 0] and list(triangle.y) == [0, 0, 1, 0]
+    assert [trace.name for trace in gates] == ["forget gate", "input gate", "output gate"]
+    assert len({trace.marker.color for trace in gates}) == 3 and len({trace.marker.symbol for trace in gates}) == 3
+    forget = gates[0]
+    np.testing.assert_allclose(forget.x, [0.0, 0.6, 0.05, 0.2])
+    np.testing.assert_allclose(forget.y, [0.9, 0.1, 0.02, 0.7])
+    assert forget.x.dtype == np.float32 and list(forget.customdata) == [0, 1, 2, 3]
+    assert "unit %{customdata}" in forget.hovertemplate and "forget gate" in forget.hovertemplate
+    assert figure.layout.title.text == "&lt;b&gt;x&lt;/b&gt;"
+
+
+def test_saturation_sentences_count_from_the_numbers():
+    text = " ".join(figures.saturation_sentences(hand_made()))
+    assert "2 of 4 forget-gate units are above 0.9 more than half of the time" in text  # units 0 and 3
+    assert "1 of 4 input-gate units are below 0.1 more than half of the time" in text  # unit 1
+    assert "2 of 4 output gates are mostly open" in text and "and 1 mostly shut" in text
+    assert "3 of the 12 gates are saturated less than 10% of the time" in text  # unit 2 of each: 0.05 + 0.02
+    assert "Measured over 1,234 tokens." in text
+    shut = GateSaturation(below={"forget": np.ones((1, 1, 3))}, above={"forget": np.zeros((1, 1, 3))}, timesteps=9)
+    assert "No forget gate is above 0.9" in " ".join(figures.saturation_sentences(shut))
