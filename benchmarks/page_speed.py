@@ -70,6 +70,7 @@ class PageTimer:
 
 def opened(page: str, query: dict[str, str]) -> AppTest:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    app.run()  # before its first run AppTest finds a page by file name, and /your-model's differs
     app.switch_page(page)
     app.query_params.update(query)
     app.run()
@@ -114,7 +115,9 @@ def main() -> None:
              ("views/tutorial.py", "/tutorial", {}), ("views/home.py", "/", {}),
              ("views/gradients.py", "/gradients", {}), ("views/gradients.py", "/gradients?source=longlag",
               {"source": "longlag", "lag": "60"}), ("views/playground.py", "/playground", {}),
-             ("views/train.py", "/train", {})]  # fmt: skip
+             ("views/train.py", "/train", {}), ("views/compare.py", "/compare", {}),
+             ("views/corpus.py", "/corpus", {}), ("views/saturation.py", "/saturation", {}),
+             ("views/your_model.py", "/your-model", {})]  # fmt: skip
 
     print("Server time of a rerun (CPU time of the script thread), median of interleaved runs;")
     print(f"ratio = page / a one-line reference page; budget {BUDGET_SECONDS * 1000:.0f} ms for 50 tokens\n")

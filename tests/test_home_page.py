@@ -12,5 +12,6 @@ def test_home_page_runs_and_links_everywhere():
         assert words in text
     assert len(app.get("plotly_chart")) == 1  # the cell diagram
     links = " ".join(link.proto.page for link in app.get("page_link"))
-    for page in ("gates", "step", "tutorial", "gradients", "train", "playground"):
+    for page in ("gates", "step", "tutorial", "gradients", "train", "playground", "compare", "corpus", "saturation",
+                 "your-model"):  # fmt: skip
         assert page in links

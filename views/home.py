@@ -47,9 +47,18 @@ WAYS_IN = [
      "own text.", "Train both", ":material/model_training:"),
     ("views/playground.py", "Playground", "One LSTM unit with its weights on sliders: keep a bit, reset, count.",
      "Play with one unit", ":material/tune:"),
+    ("views/compare.py", "Compare", "Two sentences side by side, and where their gates part.", "Compare two texts",
+     ":material/compare:"),
+    ("views/corpus.py", "Corpus explorer", "Select a phrase, find the units on inside it, and where else they switch "
+     "on together.", "Explore the corpus", ":material/manage_search:"),
+    ("views/saturation.py", "Gate saturation", "How often each gate is nearly shut or fully open, unit by unit.",
+     "See saturation", ":material/scatter_plot:"),
+    ("views/your_model.py", "Your own model", "Upload a PyTorch LSTM and look inside it with every page.",
+     "Upload a model", ":material/upload_file:"),
 ]  # fmt: skip
-for row in (WAYS_IN[:3], WAYS_IN[3:]):
-    for column, (page, title, what, label, icon) in zip(st.columns(3, gap="medium"), row, strict=True):
+for start in range(0, len(WAYS_IN), 3):
+    row = WAYS_IN[start : start + 3]
+    for column, (page, title, what, label, icon) in zip(st.columns(3, gap="medium"), row, strict=False):
         with column, st.container(border=True):
             st.markdown(f"**{title}**  \n{what}")
             st.page_link(page, label=label, icon=icon)
