@@ -18,6 +18,7 @@ __all__ = [
     "GATE_COLORSCALE", "SIGNED_COLORSCALE", "SIGNAL_NAMES", "SIGNAL_TITLES", "UNIT_ORDERS", "MAX_CELLS_PER_FIGURE",
     "color_for_value", "text_color_on", "signals_of", "is_signed", "unit_order", "shown_units", "token_window",
     "token_labels", "top_predictions", "signed_limit", "customdata_item", "gate_heatmap", "predictions_figure", "colored_text_figure",
+    "layer_pairs", "pair_label", "MAX_COMPARED_PAIRS", "layers_heatmap",
 ]  # fmt: skip
 
 GATE_COLORSCALE = "Cividis"
@@ -443,3 +444,114 @@ def colored_text_figure(
     if title:
         layout["title"] = {"text": title, "font": {"size": 15}, "x": 0.0, "xanchor": "left"}
     return plotly_figure({"data": [tokens_layer], "layout": layout})
+
+
+# ----------------------------------------------------------------- layers and directions side by side
+MAX_COMPARED_PAIRS = 8  # (layer, direction) rows one comparison draws: each keeps a readable height
+
+
+def layer_pairs(num_layers: int, num_directions: int) -> list[tuple[int, int]]:
+    """Every (layer, direction) of a model, bottom layer first, forward before backward; at most
+    `MAX_COMPARED_PAIRS` of them.
+
+    >>> layer_pairs(2, 2)
+    [(0, 0), (0, 1), (1, 0), (1, 1)]
+    """
+    pairs = [(layer, direction) for layer in range(num_layers) for direction in range(num_directions)]
+    return pairs[:MAX_COMPARED_PAIRS]
+
+
+def pair_label(layer: int, direction: int) -> str:
+    """ "layer 0 · forward": how a row or column of a comparison is named."""
+    return f"layer {layer} · {('forward', 'backward')[direction]}"
+
+
+def layers_heatmap(
+    trace,
+    signal: str,
+    pairs: Sequence[tuple[int, int]],
+    tokens: Sequence[str],
+    units: np.ndarray,
+    *,
+    start: int = 0,
+    stop: int | None = None,
+    selected: tuple[int, int] | None = None,
+) -> go.Figure:
+    """One signal of several layers and directions, stacked rows on shared axes and one colour scale.
+
+    Args:
+        trace: a `Trace`; its (L, D, T, H) arrays are read for each pair.
+        signal: one of `SIGNAL_NAMES`.
+        pairs: the (layer, direction) rows to draw, top first (from `layer_pairs`).
+        tokens: the tokens of the window start..stop (escaped here).
+        units: (K,) the units to draw in every row, top first: the same units in each, so a row can be
+            compared with the one above it.
+        selected: (absolute token index, unit) outlined in every row.
+
+    Gates use Cividis fixed to 0..1; candidate and hidden RdBu over ±1; the cell RdBu over ±the 98th
+    percentile of |c| in all the rows drawn (`signed_limit`), so the rows share one colour bar.
+    """
+    if signal not in SIGNAL_NAMES:
+        raise ValueError(f"signal must be one of {SIGNAL_NAMES}, got {signal!r}")
+    if not pairs:
+        raise ValueError("pairs must name at least one (layer, direction)")
+    stop = trace.length if stop is None else stop
+    length = stop - start
+    if len(tokens) != length:
+        raise ValueError(f"{len(tokens)} tokens for the window {start}..{stop}")
+    units = np.asarray(units, dtype=np.int64)
+    if len(pairs) * len(units) * length > MAX_CELLS_PER_FIGURE:
+        raise ValueError(f"{len(pairs)} x {len(units)} units x {length} tokens: over {MAX_CELLS_PER_FIGURE} cells")
+    source = trace.cell if signal == "cell" else trace.hidden if signal == "hidden" else trace.gates[signal]
+    blocks = [np.asarray(source[pair][start:stop][:, units].T, dtype=np.float32) for pair in pairs]  # (K, T) each
+    if is_signed(signal):
+        limit = signed_limit(np.stack(blocks)) if signal == "cell" else 1.0
+        color_axis = {"colorscale": SIGNED_COLORSCALE, "cmin": -limit, "cmax": limit, "cmid": 0.0}
+    else:
+        color_axis = {"colorscale": GATE_COLORSCALE, "cmin": 0.0, "cmax": 1.0}
+    positions = np.arange(start, stop, dtype=np.int32)
+    unit_names = [str(int(unit)) for unit in units]
+    rows = len(pairs)
+    band_pixels = min(max(7 * len(units), 90), 280)
+    gap_pixels = 34  # room for the row's name
+    height = rows * band_pixels + (rows - 1) * gap_pixels + 190
+    plot_pixels = height - 190
+    data, layout = [], {}
+    for row, ((layer, direction), block) in enumerate(zip(pairs, blocks, strict=True)):
+        axis = "y" if row == 0 else f"y{row + 1}"
+        top = 1.0 - row * (band_pixels + gap_pixels) / plot_pixels
+        data.append({
+            "type": "heatmap", "z": np.ascontiguousarray(block, dtype=np.float32), "x": positions, "y": unit_names,
+            "coloraxis": "coloraxis", "yaxis": axis, "name": pair_label(layer, direction),
+            "hovertemplate": f"{pair_label(layer, direction)}<br>t=%{{x}}, unit %{{y}}<br>"
+                             f"{SIGNAL_SYMBOLS[signal]} = %{{z:.4f}}<extra></extra>",
+        })  # fmt: skip
+        layout["yaxis" if row == 0 else f"yaxis{row + 1}"] = {
+            "domain": [max(top - band_pixels / plot_pixels, 0.0), min(top, 1.0)], "type": "category",
+            "autorange": "reversed", "fixedrange": True, "showgrid": False, "tickfont": {"size": 9},
+            "title": {"text": pair_label(layer, direction), "font": {"size": 12}},
+            "nticks": 16,
+        }  # fmt: skip
+    shapes = []
+    if selected is not None and start <= selected[0] < stop:
+        token_index, unit = selected
+        for row in range(rows):
+            axis = "y" if row == 0 else f"y{row + 1}"
+            shapes.append({**_outline(token_index - 0.5, token_index + 0.5, -0.5, len(units) - 0.5,
+                                      SELECTION_COLOR, 1.5, "dot"), "yref": axis})  # fmt: skip
+            matches = np.flatnonzero(units == unit)
+            if len(matches):
+                shapes.append({**_outline(token_index - 0.5, token_index + 0.5, matches[0] - 0.5, matches[0] + 0.5,
+                                          SELECTION_COLOR, 3), "yref": axis})  # fmt: skip
+    labels = token_labels(tokens)
+    layout |= {
+        "title": {"text": f"{SIGNAL_TITLES[signal]}, in every layer and direction", "font": {"size": 15}, "x": 0.0,
+                  "xanchor": "left"},
+        "height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "shapes": shapes, "dragmode": False,
+        "hoverlabel": {"bgcolor": "white"}, "plot_bgcolor": "white",
+        "coloraxis": {**color_axis, "colorbar": {"thickness": 12, "len": 0.6}},
+        "xaxis": {"tickvals": positions, "ticktext": labels, "tickangle": _tick_angle(labels), "showgrid": False,
+                  "range": [start - 0.5, stop - 0.5], "fixedrange": True, "anchor": f"y{rows}" if rows > 1 else "y",
+                  "tickfont": {"size": 11 if length <= 60 else 9}},
+    }  # fmt: skip
+    return plotly_figure({"data": data, "layout": layout})

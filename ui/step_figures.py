@@ -14,7 +14,7 @@ Tokens shown in labels and hovers are HTML-escaped, since Plotly renders a few H
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -23,7 +23,16 @@ from lstm_core import GATE_NAMES, StepDetail, Trace
 from ui.explain import GATE_SYMBOLS
 from ui.figures import GATE_COLORSCALE, SIGNED_COLORSCALE
 
-__all__ = ["STRIP_ROWS", "GATE_COLORS", "gate_strips", "token_window", "unit_history", "token_labels"]
+__all__ = [
+    "STRIP_ROWS",
+    "GATE_COLORS",
+    "PAIR_COLORS",
+    "gate_strips",
+    "token_window",
+    "unit_history",
+    "token_labels",
+    "unit_across_layers",
+]
 
 # Line and label colours of each quantity, so a student matches a strip's name with its line.
 GATE_COLORS = {
@@ -237,5 +246,65 @@ def unit_history(
                 "line": {"color": "#111111", "width": 1.5, "dash": "dash"},
             }
         ],
+    }
+    return go.Figure(data=data, layout=layout)
+
+
+# Okabe and Ito's colour-blind-safe palette: one colour per (layer, direction) of a comparison.
+PAIR_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+
+
+def unit_across_layers(
+    steps: Mapping[tuple[int, int], StepDetail], unit: int, labels: Mapping | None = None
+) -> go.Figure:
+    """One unit's i, f, g, o, c, h at one token in several layers and directions, as grouped bars.
+
+    Args:
+        steps: (layer, direction) -> that layer and direction's `StepDetail` at the token, in the order
+            the bars should appear (e.g. `{pair: trace.step(t, *pair) for pair in figures.layer_pairs(...)}`).
+        unit: the unit drawn (the same index in every layer and direction).
+        labels: (layer, direction) -> legend name; "layer 0 · forward" and so on when not given.
+
+    Every bar carries its value as text; gates sit in 0..1, g and h in -1..1, c anywhere: the y axis
+    always shows -1..1 and grows to fit a larger cell state.
+    """
+    if not steps:
+        raise ValueError("steps must hold at least one (layer, direction)")
+    hidden_size = min(len(step.cell) for step in steps.values())
+    if not 0 <= unit < hidden_size:
+        raise ValueError(f"unit must be in 0..{hidden_size - 1}, got {unit!r}")
+    names = [label for _, label, _ in STRIP_ROWS]
+    data, largest = [], 1.0
+    for index, (pair, step) in enumerate(steps.items()):
+        values = np.array([float(_values(step, key)[unit]) for key, _, _ in STRIP_ROWS], dtype=np.float32)
+        largest = max(largest, float(np.abs(values).max()))
+        name = (labels or {}).get(pair) or f"layer {pair[0]} · {('forward', 'backward')[pair[1]]}"
+        data.append(
+            {
+                "type": "bar",
+                "x": names,
+                "y": values,
+                "name": name,
+                "marker": {"color": PAIR_COLORS[index % len(PAIR_COLORS)]},
+                "text": [f"{value:.2f}" for value in values],
+                "textposition": "outside",
+                "cliponaxis": False,
+                "hovertemplate": f"{name}<br>%{{x}} = %{{y:.4f}}<extra></extra>",
+            }
+        )
+    layout = {
+        "height": 340,
+        "barmode": "group",
+        "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "yaxis": {
+            "range": [-1.15 * largest, 1.15 * largest],
+            "fixedrange": True,
+            "zeroline": True,
+            "zerolinecolor": "#555555",
+            "title": {"text": "value"},
+        },  # fmt: skip
+        "xaxis": {"fixedrange": True, "tickfont": {"size": 13}},
+        "legend": {"orientation": "h", "y": 1.12, "x": 0},
+        "plot_bgcolor": "#ffffff",
     }
     return go.Figure(data=data, layout=layout)

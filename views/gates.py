@@ -1,13 +1,16 @@
 """/gates: every gate, the cell state and the hidden state of every unit, token by token.
 
 Query parameters (bound to the widgets, so the URL follows every change): text, model, layer,
-direction, t (selected token), unit (selected unit), order and top_k (which units are drawn).
+direction, t (selected token), unit (selected unit), order and top_k (which units are drawn),
+compare_layers and compare_signal (one signal in every layer and direction), present (presentation mode).
 Clicking a heatmap cell or a token of the coloured text selects it and offers the way to /step.
 """
 
+from functools import partial
+
 import streamlit as st
 
-from ui import explain, figures, inputs, state
+from ui import classroom, explain, export, figures, inputs, state
 from ui.step_state import DIRECTION_NAMES, check_view, view_query
 
 MAX_WINDOW_TOKENS = 80  # heatmap columns drawn at once: token labels stay readable
@@ -35,6 +38,14 @@ def select_from_chart(chart_key: str) -> None:
     st.session_state["gates_clicked"] = True
 
 
+def move_token(step: int, last: int) -> None:
+    st.session_state["t"] = min(max(int(st.session_state.get("t", 0)) + step, 0), last)
+
+
+def leave_presentation() -> None:
+    st.session_state["present"] = False
+
+
 def follow_unit(unit: int, layer: int, direction: int) -> None:
     st.session_state["unit"] = unit
     st.session_state["layer"] = layer
@@ -44,24 +55,44 @@ def follow_unit(unit: int, layer: int, direction: int) -> None:
 # ------------------------------------------------------------------ what the URL asked for
 raw_params = st.query_params.to_dict()  # read before any widget: bound widgets drop values they reject
 state.carry_selection(raw_params, "gates")  # from the other page: its bound parameters do not come along
-st.header("Gates over a sentence")
-st.caption(
-    "Every unit's forget, input and output gate, candidate, cell state and hidden state at every token. "
-    "Hover a cell for its exact value; click one to select that token and unit."
-)
+link_notices = [  # "present=1" works; a value no widget can read gets a message
+    *classroom.apply_flags(raw_params, st.session_state, {"present": "", "compare_layers": "layers side by side"}),
+    classroom.check_choice(raw_params, "compare_signal", figures.SIGNAL_NAMES, "signal"),
+]
+# The title row is hidden whole when presenting (its key starts like the other controls'), so it leaves no gap.
+title_column, toolbar_column = st.container(key="gates_controls_top").columns([3, 2], vertical_alignment="bottom")
+# Filled as the page goes: Share and Export need the view and the figures. Hidden when presenting.
+toolbar = toolbar_column.container(horizontal=True, horizontal_alignment="right")
+with toolbar:
+    present = st.toggle("Present", key="present", bind="query-params", persist_state="session",
+                        help="Presentation mode: large type, only the charts and the token buttons (← → keys).")  # fmt: skip
+if present:
+    st.html(classroom.PRESENTATION_CSS)
+    # The way out comes first, so it is there even when the page stops early (an empty text).
+    present_bar = st.container(horizontal=True, vertical_alignment="center", key="gates_present_bar")
+    headline = present_bar.container(horizontal=True, vertical_alignment="center")  # filled once the view is known
+    present_bar.button("Leave presentation", key="gates_leave_present", on_click=leave_presentation,
+                       shortcut="Escape", icon=":material/close_fullscreen:")  # fmt: skip
+else:
+    title_column.header("Gates over a sentence")
+    st.caption(
+        "Every unit's forget, input and output gate, candidate, cell state and hidden state at every token. "
+        "Hover a cell for its exact value; click one to select that token and unit."
+    )
 
 # ------------------------------------------------------------------------------ the inputs
-example_columns = st.columns(len(state.EXAMPLES))
-for index, (column, (name, example)) in enumerate(zip(example_columns, state.EXAMPLES.items(), strict=True)):
-    column.button(name, key=f"gates_example_{index}", on_click=use_example, args=(example,), width="stretch",
-                  help=example)  # fmt: skip
-text_column, model_column = st.columns([4, 1])
-with model_column:
-    model_name, model_notice = inputs.model_choice(raw_params)
-with text_column:
-    typed = inputs.text_box()
+with st.container(key="gates_controls_inputs"):  # drawn even when presenting: the widgets keep the URL
+    example_columns = st.columns(len(state.EXAMPLES))
+    for index, (column, (name, example)) in enumerate(zip(example_columns, state.EXAMPLES.items(), strict=True)):
+        column.button(name, key=f"gates_example_{index}", on_click=use_example, args=(example,), width="stretch",
+                      help=example)  # fmt: skip
+    text_column, model_column = st.columns([4, 1])
+    with model_column:
+        model_name, model_notice = inputs.model_choice(raw_params)
+    with text_column:
+        typed = inputs.text_box()
 cleaned = state.clean_text(typed)
-for notice in (model_notice, *cleaned.notices):
+for notice in (model_notice, *link_notices, *cleaned.notices):
     if notice:  # escaped: a notice can quote what the link said, and a link can say anything
         st.warning(explain.as_markdown(notice), icon=":material/warning:")
 if not cleaned.text:
@@ -106,25 +137,35 @@ with st.sidebar:
     top_k = st.slider("How many units to draw", min_value=1, max_value=lstm.hidden_size, key="top_k",
                       value=min(DEFAULT_TOP_K, lstm.hidden_size), bind="query-params", persist_state="session",
                       help="The first ones in the order above. The selected unit and named units are always drawn.")  # fmt: skip
+    pairs = figures.layer_pairs(lstm.num_layers, lstm.num_directions)
+    compare = st.toggle("Every layer and direction side by side", key="compare_layers", bind="query-params",
+                        persist_state="session", disabled=len(pairs) == 1,
+                        help="One signal of every layer and direction, stacked on the same token axis. "
+                        + ("This model has one layer and one direction." if len(pairs) == 1 else ""))  # fmt: skip
+    # Plain names as options (no format_func): a bound selectbox keeps the shown text in the URL.
+    compare_signal = st.selectbox("Signal side by side", figures.SIGNAL_NAMES, key="compare_signal",
+                                  bind="query-params", persist_state="session", disabled=not compare or len(pairs) == 1)  # fmt: skip
+compare = compare and len(pairs) > 1
 
 named_units = {
     info.unit: info.name for info in model.units.values() if (info.layer, info.direction) == (layer, direction)
 }
-token_column, unit_column, follow_column = st.columns([2, 1, 2], vertical_alignment="bottom")
-with token_column:
-    t = st.number_input(f"Selected token t (0 to {trace.length - 1})", min_value=0, max_value=trace.length - 1,
-                        step=1, key="t", bind="query-params", persist_state="session")  # fmt: skip
-with unit_column:
-    unit = st.number_input(f"Selected unit (0 to {lstm.hidden_size - 1})", min_value=0,
-                           max_value=lstm.hidden_size - 1, step=1, key="unit", bind="query-params", persist_state="session",
-                           value=state.default_unit(model))  # fmt: skip
-with follow_column, st.container(horizontal=True):
-    for info in model.units.values():
-        st.button(f"Follow the {info.name} unit ({info.unit})", key=f"gates_follow_{info.name}", on_click=follow_unit,
-                  args=(info.unit, info.layer, info.direction), disabled=(info.unit, info.layer, info.direction)
-                  == (unit, layer, direction))  # fmt: skip
-    if not model.units:
-        st.caption(explain.as_markdown(f"The {model_name} model has no named units."))
+with st.container(key="gates_controls_selection"):
+    token_column, unit_column, follow_column = st.columns([2, 1, 2], vertical_alignment="bottom")
+    with token_column:
+        t = st.number_input(f"Selected token t (0 to {trace.length - 1})", min_value=0, max_value=trace.length - 1,
+                            step=1, key="t", bind="query-params", persist_state="session")  # fmt: skip
+    with unit_column:
+        unit = st.number_input(f"Selected unit (0 to {lstm.hidden_size - 1})", min_value=0,
+                               max_value=lstm.hidden_size - 1, step=1, key="unit", bind="query-params",
+                               persist_state="session", value=state.default_unit(model))  # fmt: skip
+    with follow_column, st.container(horizontal=True):
+        for info in model.units.values():
+            st.button(f"Follow the {info.name} unit ({info.unit})", key=f"gates_follow_{info.name}",
+                      on_click=follow_unit, args=(info.unit, info.layer, info.direction),
+                      disabled=(info.unit, info.layer, info.direction) == (unit, layer, direction))  # fmt: skip
+        if not model.units:
+            st.caption(explain.as_markdown(f"The {model_name} model has no named units."))
 
 # --------------------------------------------------------------------------- the selection
 signals = figures.signals_of(trace, layer, direction)
@@ -143,13 +184,21 @@ with st.sidebar:
         icon=":material/step:",
         query_params=step_link,
     )
-with st.container(border=True):
-    link_column, values_column = st.columns([2, 3], vertical_alignment="center")
-    with link_column:
-        st.page_link("views/step.py", label=f"Open token {t}, {unit_shown} in the step view", icon=":material/step:",
-                     query_params=step_link)  # fmt: skip
-    with values_column:
-        st.markdown(f"Token {t} {token_shown}: {values_line}")
+if present:  # the headline and the token buttons; ← → step as on /step, Esc leaves
+    with headline:
+        st.button("◀ Previous", key="gates_previous", on_click=move_token, args=(-1, trace.length - 1),
+                  disabled=t == 0, shortcut="Left")  # fmt: skip
+        st.button("Next ▶", key="gates_next", on_click=move_token, args=(1, trace.length - 1),
+                  disabled=t == trace.length - 1, shortcut="Right")  # fmt: skip
+        st.markdown(f"**Token {t} {token_shown}, {unit_shown}**  \n{values_line}", width="stretch")
+else:
+    with st.container(border=True):
+        link_column, values_column = st.columns([2, 3], vertical_alignment="center")
+        with link_column:
+            st.page_link("views/step.py", label=f"Open token {t}, {unit_shown} in the step view",
+                         icon=":material/step:", query_params=step_link)  # fmt: skip
+        with values_column:
+            st.markdown(f"Token {t} {token_shown}: {values_line}")
 if st.session_state.pop("gates_clicked", False):
     st.toast(f"Selected token {t} and unit {unit}. The step view link is in the sidebar.", icon=":material/step:")
 
@@ -157,15 +206,16 @@ if st.session_state.pop("gates_clicked", False):
 cell_of_unit = signals["cell"][:, unit]
 text_start, text_stop = figures.token_window(trace.length, t, COLORED_TEXT_TOKENS)
 limit = figures.signed_limit(cell_of_unit)
-st.plotly_chart(
+drawn = [  # every figure on the page, in order, for the HTML export
     figures.colored_text_figure(
         tokens[text_start:text_stop], cell_of_unit[text_start:text_stop], signed=True, limit=limit,
         start=text_start, selected=t, separator="" if model.kind == "chars" else " ",
         title=f"The text coloured by the cell state of {unit_shown} (blue > 0, red < 0; click a token to select it)",
-    ),
-    key="gates_text_chart", on_select=lambda: select_from_chart("gates_text_chart"), selection_mode="points",
-    config=CHART_CONFIG, width="content",
-)  # fmt: skip
+    )
+]  # fmt: skip
+st.plotly_chart(drawn[-1], key="gates_text_chart", on_select=lambda: select_from_chart("gates_text_chart"),
+                selection_mode="points", config=export.png_chart_config(f"text-{model_name}-unit-{unit}"),
+                width="content")  # fmt: skip
 
 # ------------------------------------------------------------------------------- predictions
 start, stop = figures.token_window(trace.length, t, MAX_WINDOW_TOKENS)
@@ -177,24 +227,52 @@ if (start, stop) != (0, trace.length):
 if layer == lstm.num_layers - 1:
     ids, probabilities = figures.top_predictions(traced.next_token_probs[start:stop], k=5)
     predicted = [[model.vocab[index] for index in row] for row in ids]
-    st.plotly_chart(figures.predictions_figure(tokens[start:stop], predicted, probabilities, start=start, selected=t),
-                    key="gates_predictions", config=CHART_CONFIG)  # fmt: skip
+    drawn.append(figures.predictions_figure(tokens[start:stop], predicted, probabilities, start=start, selected=t))
+    st.plotly_chart(drawn[-1], key="gates_predictions", config=export.png_chart_config(f"guesses-{model_name}"))
 
 # ---------------------------------------------------------------------------------- heatmaps
 units = figures.shown_units(figures.unit_order(signals["cell"], order, t), top_k, pinned=[unit, *named_units])
 cell_limit = figures.signed_limit(signals["cell"])
+if compare:
+    drawn.append(figures.layers_heatmap(trace, compare_signal, pairs, tokens[start:stop], units, start=start,
+                                        stop=stop, selected=(t, unit)))  # fmt: skip
+    st.plotly_chart(drawn[-1], key="gates_compare_layers",
+                    config=export.png_chart_config(f"{compare_signal}-{model_name}-every-layer"))  # fmt: skip
 columns = st.columns(2) if stop - start <= 40 else [st.container()] * 2
-for index, signal in enumerate(figures.SIGNAL_NAMES):
+for index, signal in enumerate(() if compare else figures.SIGNAL_NAMES):
     chart_key = f"gates_heatmap_{signal}"
+    drawn.append(figures.gate_heatmap(signals[signal][start:stop], tokens[start:stop], units, signal, start=start,
+                                      selected=(t, unit), unit_names=named_units,
+                                      signed_limit=cell_limit if signal == "cell" else None))  # fmt: skip
     with columns[index % 2]:
-        st.plotly_chart(
-            figures.gate_heatmap(signals[signal][start:stop], tokens[start:stop], units, signal, start=start,
-                                 selected=(t, unit), unit_names=named_units,
-                                 signed_limit=cell_limit if signal == "cell" else None),
-            key=chart_key, on_select=lambda chart_key=chart_key: select_from_chart(chart_key),
-            selection_mode="points", config=CHART_CONFIG,
-        )  # fmt: skip
+        st.plotly_chart(drawn[-1], key=chart_key, on_select=lambda chart_key=chart_key: select_from_chart(chart_key),
+                        selection_mode="points", config=export.png_chart_config(f"{signal}-{model_name}"))  # fmt: skip
 st.caption(
     "Gates (0 to 1) use the Cividis scale; the candidate, cell state and hidden state use red for negative and blue "
     "for positive values. Named units are framed in magenta; the selected token and unit in red."
 )
+
+# ---------------------------------------------------------------------- share and export
+# Exports are built only when their button is clicked (a callable `data`), never on a rerun.
+view_title = f"LSTM Gate Explorer: {model_name} model, token {t}, unit {unit}"
+with toolbar:
+    with st.popover("Share", icon=":material/share:", key="gates_share"):
+        st.caption("The link to exactly this view (text, model, token, unit, order, presentation):")
+        share_query = classroom.present_query(
+            step_link, present=present, order=figures.UNIT_ORDERS[order], top_k=top_k,  # as the bound box shows it
+            compare_layers=True if compare else None, compare_signal=compare_signal if compare else None,
+        )  # fmt: skip
+        st.code(classroom.share_url(st.context.url, "gates", share_query), language=None, wrap_lines=True)
+    with st.popover("Export", icon=":material/download:", key="gates_export"):
+        stem = export.file_stem("lstm", model_name)
+        st.download_button("Trace as CSV", data=partial(export.trace_csv, trace), file_name=f"{stem}-trace.csv",
+                           mime="text/csv", key="gates_export_csv", on_click="ignore", icon=":material/table:",
+                           help="One row per token, layer, direction and unit: every gate, cell and hidden value.")  # fmt: skip
+        st.download_button("Trace as NumPy .npz", data=partial(export.trace_npz, trace), file_name=f"{stem}-trace.npz",
+                           mime="application/octet-stream", key="gates_export_npz", on_click="ignore",
+                           icon=":material/data_array:", help="gates (4, L, D, T, H), cell, hidden, tokens.")  # fmt: skip
+        st.download_button("Charts as HTML", data=partial(export.figures_html, tuple(drawn), view_title),
+                           file_name=f"{stem}-gates.html", mime="text/html", key="gates_export_html",
+                           on_click="ignore", icon=":material/code:",
+                           help="Every chart of this view in one page that opens offline.")  # fmt: skip
+        st.caption("A chart as PNG: hover it and click the camera at its top right.")

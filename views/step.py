@@ -1,14 +1,17 @@
 """/step: one timestep of the cell, for one unit, with the real numbers.
 
 Query parameters (bound to the widgets, so the URL follows every change): text, model, layer,
-direction, t (token index), unit. A link like /step?text=...&t=5&unit=17 opens exactly that view.
+direction, t (token index), unit, compare_layers (the unit in every layer and direction), present
+(presentation mode). A link like /step?text=...&t=5&unit=17 opens exactly that view.
 """
+
+from functools import partial
 
 import streamlit as st
 
-from ui import explain, inputs, state, step_figures
+from ui import classroom, explain, export, figures, inputs, state, step_figures
 from ui.diagram import cell_diagram_figure
-from ui.step_state import check_view, step_url
+from ui.step_state import check_view, view_query
 
 PLAY_SECONDS = 1.0  # one token per second: slow enough to read the diagram change
 
@@ -22,6 +25,10 @@ def keep_in_range(key: str, size: int) -> None:
 
 def move_token(step: int, last: int) -> None:
     st.session_state["t"] = min(max(st.session_state.get("t", 0) + step, 0), last)
+
+
+def leave_presentation() -> None:
+    st.session_state["present"] = False
 
 
 def show_notices(box, notices: list[str]) -> None:
@@ -42,19 +49,44 @@ def drop_param(key: str) -> None:
 # ------------------------------------------------------------------ what the URL asked for
 raw_params = st.query_params.to_dict()  # read before any widget: bound widgets drop values they reject
 state.carry_selection(raw_params, "step")  # from the other page: its bound parameters do not come along
-st.header("One step inside the cell")
-st.caption(
-    "Pick a token and a unit: the diagram, the sentence and the equations show what that unit's gates did there."
+# "present=1" works; a value no toggle can read gets a message
+link_notices = classroom.apply_flags(
+    raw_params, st.session_state, {"present": "", "compare_layers": "layers side by side"}
 )
+# The title row is hidden whole when presenting (its key starts like the other controls'), so it leaves no gap.
+title_column, toolbar_column = st.container(key="step_controls_top").columns([3, 2], vertical_alignment="bottom")
+# Filled as the page goes: Share and Export need the view and the figures. Hidden when presenting.
+toolbar = toolbar_column.container(horizontal=True, horizontal_alignment="right")
+with toolbar:
+    present = st.toggle(
+        "Present",
+        key="present",
+        bind="query-params",
+        persist_state="session",
+        help="Presentation mode: large type, only the diagram, the explanation and the token buttons (← → keys).",
+    )
+if present:
+    st.html(classroom.PRESENTATION_CSS)
+    # The way out comes first, so it is there even when the page stops early (an empty text).
+    present_bar = st.container(horizontal=True, vertical_alignment="center", key="step_present_bar")
+    headline = present_bar.container(horizontal=True, vertical_alignment="center")  # filled once the view is known
+    present_bar.button("Leave presentation", key="step_leave_present", on_click=leave_presentation,
+                       shortcut="Escape", icon=":material/close_fullscreen:")  # fmt: skip
+else:
+    title_column.header("One step inside the cell")
+    st.caption(
+        "Pick a token and a unit: the diagram, the sentence and the equations show what that unit's gates did there."
+    )
 
 # ------------------------------------------------------------------------------ the inputs
-text_column, model_column = st.columns([4, 1])
-with model_column:
-    model_name, model_notice = inputs.model_choice(raw_params)
-with text_column:
-    typed = inputs.text_box()
+with st.container(key="step_controls_inputs"):  # drawn even when presenting: the widgets keep the URL
+    text_column, model_column = st.columns([4, 1])
+    with model_column:
+        model_name, model_notice = inputs.model_choice(raw_params)
+    with text_column:
+        typed = inputs.text_box()
 cleaned = state.clean_text(typed)
-notices = [notice for notice in (model_notice, *cleaned.notices) if notice]
+notices = [notice for notice in (model_notice, *link_notices, *cleaned.notices) if notice]
 notice_box = st.container()  # one box for everything the page had to change, filled once below
 if not cleaned.text:
     show_notices(notice_box, notices)
@@ -86,8 +118,9 @@ for key, size in sizes.items():
 
 # ------------------------------------------------------------------- which layer, unit and token
 gender_unit = model.units.get("subject gender")
-choices = st.columns(
-    [1, 2, 1, 1] if lstm.num_layers > 1 or lstm.num_directions > 1 else [1, 2, 2], vertical_alignment="bottom"
+pairs = figures.layer_pairs(lstm.num_layers, lstm.num_directions)
+choices = st.container(key="step_controls_choices").columns(
+    [1, 2, 1, 1] if len(pairs) > 1 else [1, 2, 2], vertical_alignment="bottom"
 )
 with choices[0]:
     unit = st.number_input(
@@ -110,6 +143,13 @@ with choices[1]:
             args=("unit", gender_unit.unit),
             disabled=unit == gender_unit.unit,
         )
+    compare = len(pairs) > 1 and st.toggle(  # (models with one layer and direction have nothing to compare)
+        "Every layer and direction",
+        key="compare_layers",
+        bind="query-params",
+        persist_state="session",
+        help="This unit's gates at this token in every layer and direction, side by side.",
+    )
 if lstm.num_layers > 1:
     with choices[2]:
         layer = st.selectbox("Layer", range(lstm.num_layers), key="layer", bind="query-params", persist_state="session")
@@ -152,7 +192,7 @@ with next_column:
         shortcut="Right",
         width="stretch",
     )
-with slider_column:
+with slider_column, st.container(key="step_controls_slider"):
     if last > 0:
         t = st.slider(
             "Token",
@@ -169,13 +209,22 @@ with slider_column:
 with play_column:
     playing = st.toggle("Play", key="step_play", disabled=last == 0, help="Step through the text, one token a second.")
 
+if present:  # the headline; ← → keep stepping, Esc leaves
+    where = f", layer {layer} {('forward', 'backward')[direction]}" if len(pairs) > 1 else ""
+    headline.subheader(f"Token {t} {explain.as_markdown(f'“{tokens[t]}”')}, unit {unit}{where}", anchor=False)
 st.markdown(explain.highlighted_text(tokens, t, model.kind))
 
 # -------------------------------------------------------------------------------- the step
 step = trace.step(t, layer, direction)
+share_query = classroom.present_query(
+    view_query(cleaned.text, model_name, t, unit, layer, direction), present=present, compare_layers=compare or None
+)
+share_link = classroom.share_url(st.context.url, "step", share_query)
+chart_stem = export.file_stem(model_name, "t", t, "unit", unit)
+drawn = [cell_diagram_figure(step, unit)]  # every figure on the page, in order, for the HTML export
 diagram_column, words_column = st.columns([3, 2], gap="large")
 with diagram_column:
-    st.plotly_chart(cell_diagram_figure(step, unit), key="step_diagram", config={"displayModeBar": False})
+    st.plotly_chart(drawn[-1], key="step_diagram", config=export.png_chart_config(f"cell-{chart_stem}"))
 with words_column:
     st.subheader("What happened here")
     with st.container(border=True):
@@ -189,30 +238,80 @@ with words_column:
                 + ", ".join(f"“{explain.token_name(token)}” {p:.0%}" for token, p in guesses)
             )
         )
-    st.caption("Link to this view, to share:")
-    st.code(step_url(cleaned.text, model_name, t, unit, layer, direction), language=None, wrap_lines=True)
+    if not present:
+        st.caption("Link to this view, to share:")
+        st.code(share_link, language=None, wrap_lines=True)
 
-st.subheader(f"Every unit at this token ({lstm.hidden_size} units, unit {unit} outlined)")
-st.plotly_chart(step_figures.gate_strips(step, unit), key="step_strips", config={"displayModeBar": False})
+if compare:
+    st.subheader(f"Unit {unit} at token {t} in every layer and direction")
+    steps = {pair: (step if pair == (layer, direction) else trace.step(t, *pair)) for pair in pairs}
+    drawn.append(step_figures.unit_across_layers(steps, unit))
+    st.plotly_chart(drawn[-1], key="step_compare_layers", config=export.png_chart_config(f"layers-{chart_stem}"))
 
-st.subheader(f"Unit {unit} along the text")
-st.plotly_chart(
-    step_figures.unit_history(trace, unit, t, layer, direction, window=40 if model.kind == "chars" else 60),
-    key="step_history",
-    config={"displayModeBar": False},
-)
+if not present:  # presenting keeps to the diagram and the explanation
+    st.subheader(f"Every unit at this token ({lstm.hidden_size} units, unit {unit} outlined)")
+    drawn.append(step_figures.gate_strips(step, unit))
+    st.plotly_chart(drawn[-1], key="step_strips", config=export.png_chart_config(f"strips-{chart_stem}"))
 
-st.subheader("The six equations")
-symbols_column, numbers_column = st.columns(2, gap="large")
-with symbols_column:
-    st.markdown("**With symbols** (σ is the sigmoid, ⊙ multiplies unit by unit)")
-    for equation in explain.symbolic_equations():
-        st.latex(equation)
-with numbers_column:
-    st.markdown(f"**With unit {unit}'s numbers at token {t}**")
-    for equation in explain.numeric_equations(step, unit):
-        st.latex(equation)
-st.caption(explain.TORCH_NAMES_NOTE)
+    st.subheader(f"Unit {unit} along the text")
+    drawn.append(
+        step_figures.unit_history(trace, unit, t, layer, direction, window=40 if model.kind == "chars" else 60)
+    )
+    st.plotly_chart(drawn[-1], key="step_history", config=export.png_chart_config(f"history-{chart_stem}"))
+
+    st.subheader("The six equations")
+    symbols_column, numbers_column = st.columns(2, gap="large")
+    with symbols_column:
+        st.markdown("**With symbols** (σ is the sigmoid, ⊙ multiplies unit by unit)")
+        for equation in explain.symbolic_equations():
+            st.latex(equation)
+    with numbers_column:
+        st.markdown(f"**With unit {unit}'s numbers at token {t}**")
+        for equation in explain.numeric_equations(step, unit):
+            st.latex(equation)
+    st.caption(explain.TORCH_NAMES_NOTE)
+
+# ---------------------------------------------------------------------- share and export
+# Exports are built only when their button is clicked (a callable `data`), never on a rerun.
+with toolbar:
+    with st.popover("Share", icon=":material/share:", key="step_share"):
+        st.caption("The link to exactly this view (text, model, token, unit, presentation):")
+        st.code(share_link, language=None, wrap_lines=True)
+    with st.popover("Export", icon=":material/download:", key="step_export"):
+        stem = export.file_stem("lstm", model_name)
+        st.download_button(
+            "Trace as CSV",
+            data=partial(export.trace_csv, trace),
+            file_name=f"{stem}-trace.csv",
+            mime="text/csv",
+            key="step_export_csv",
+            on_click="ignore",
+            icon=":material/table:",
+            help="One row per token, layer, direction and unit: every gate, cell and hidden value.",
+        )
+        st.download_button(
+            "Trace as NumPy .npz",
+            data=partial(export.trace_npz, trace),
+            file_name=f"{stem}-trace.npz",
+            mime="application/octet-stream",
+            key="step_export_npz",
+            on_click="ignore",
+            icon=":material/data_array:",
+            help="gates (4, L, D, T, H), cell, hidden, tokens.",
+        )
+        st.download_button(
+            "Charts as HTML",
+            data=partial(
+                export.figures_html, tuple(drawn), f"LSTM Gate Explorer: {model_name}, token {t}, unit {unit}"
+            ),
+            file_name=f"{export.file_stem('lstm', chart_stem)}.html",
+            mime="text/html",
+            key="step_export_html",
+            on_click="ignore",
+            icon=":material/code:",
+            help="Every chart of this view in one page that opens offline.",
+        )
+        st.caption("A chart as PNG: hover it and click the camera at its top right.")
 
 
 # --------------------------------------------------------------------------------- playing

@@ -1,0 +1,173 @@
+"""Exports of /gates and /step (`ui.export`): the trace as CSV and .npz, figures as standalone HTML, and the
+chart config of the client-side PNG button. Checked against the trace's own arrays, on a two-layer
+bidirectional LSTM, with hostile tokens."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import zipfile
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+
+from lstm_core import LSTM
+from ui import export, figures
+
+HOSTILE_TOKENS = (
+    '=HYPERLINK("http://evil")',
+    "+1",
+    "-2",
+    "@SUM(A1)",
+    "\tTAB",
+    "a,b",
+    'say "hi"',
+    "two\nlines",
+    "</script><script>window.pwned=1</script>",
+    "<img src=x onerror=alert(1)>",
+    "ok",
+)
+
+
+def traced(tokens=HOSTILE_TOKENS, *, num_layers: int = 2, bidirectional: bool = True, hidden_size: int = 5):
+    lstm = LSTM.random(input_size=4, hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional,
+                       seed=3, scale=1.5)  # fmt: skip
+    inputs = np.random.default_rng(0).normal(size=(len(tokens), 4))
+    return dataclasses.replace(lstm.run(inputs), tokens=tuple(tokens))
+
+
+# --------------------------------------------------------------------------------------- CSV
+def test_csv_has_one_row_per_token_layer_direction_and_unit_with_every_value():
+    trace = traced()
+    rows = list(csv.reader(io.StringIO(export.trace_csv(trace))))
+    assert tuple(rows[0]) == export.CSV_COLUMNS
+    layers, directions, length, hidden_size = trace.cell.shape
+    body = rows[1:]
+    assert len(body) == length * layers * directions * hidden_size == 11 * 2 * 2 * 5
+    column = {name: index for index, name in enumerate(export.CSV_COLUMNS)}
+    seen = set()
+    for row in body:
+        t, layer, unit = int(row[column["t"]]), int(row[column["layer"]]), int(row[column["unit"]])
+        direction = ("forward", "backward").index(row[column["direction"]])
+        seen.add((t, layer, direction, unit))
+        for gate in export.EXPORT_GATE_NAMES:
+            expected = trace.gates[gate][layer, direction, t, unit]
+            np.testing.assert_allclose(float(row[column[gate]]), expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            float(row[column["cell"]]), trace.cell[layer, direction, t, unit], rtol=1e-5, atol=1e-6
+        )
+        np.testing.assert_allclose(float(row[column["hidden"]]), trace.hidden[layer, direction, t, unit], rtol=1e-5,
+                                   atol=1e-6)  # fmt: skip
+    assert len(seen) == len(body)  # every (token, layer, direction, unit) exactly once
+
+
+def test_csv_quotes_tokens_and_neutralises_formulas():
+    trace = traced()
+    rows = list(csv.DictReader(io.StringIO(export.trace_csv(trace))))
+    token_of = {int(row["t"]): row["token"] for row in rows}
+    for index, token in enumerate(HOSTILE_TOKENS):
+        shown = token_of[index]
+        if token[0] in "=+-@\t":
+            assert shown == "'" + token  # a spreadsheet shows it as text, never runs it
+        else:
+            assert shown == token  # commas, quotes and newlines survive the round trip
+    # The numbers are never touched: negative values stay numbers.
+    assert any(float(row["candidate"]) < 0 for row in rows)
+    assert not any(row["candidate"].startswith("'") for row in rows)
+
+
+@pytest.mark.parametrize(("text", "expected"), [("=1+1", "'=1+1"), ("-", "'-"), ("@x", "'@x"), ("\rx", "'\rx"),
+                                                ("bob", "bob"), ("", ""), ("a=b", "a=b")])  # fmt: skip
+def test_spreadsheet_safe(text, expected):
+    assert export.spreadsheet_safe(text) == expected
+
+
+def test_csv_of_a_trace_without_tokens_numbers_them():
+    lstm = LSTM.random(input_size=2, hidden_size=3, seed=0)
+    rows = list(csv.DictReader(io.StringIO(export.trace_csv(lstm.run(np.ones((4, 2)))))))
+    assert [row["token"] for row in rows[::3]] == ["0", "1", "2", "3"]
+
+
+# --------------------------------------------------------------------------------------- npz
+def test_npz_loads_without_pickle_and_holds_the_trace():
+    trace = traced()
+    data = export.trace_npz(trace)
+    assert zipfile.is_zipfile(io.BytesIO(data))
+    with np.load(io.BytesIO(data), allow_pickle=False) as loaded:
+        assert set(loaded.files) == {"gates", "gate_names", "cell", "hidden", "tokens"}
+        assert list(loaded["gate_names"]) == list(export.EXPORT_GATE_NAMES)
+        assert loaded["gates"].shape == (4, *trace.cell.shape) and loaded["gates"].dtype == np.float32
+        for index, gate in enumerate(export.EXPORT_GATE_NAMES):
+            np.testing.assert_array_equal(loaded["gates"][index], trace.gates[gate])
+        np.testing.assert_array_equal(loaded["cell"], trace.cell)
+        np.testing.assert_array_equal(loaded["hidden"], trace.hidden)
+        assert loaded["tokens"].dtype.kind == "U"
+        assert list(loaded["tokens"]) == list(HOSTILE_TOKENS)
+
+
+# -------------------------------------------------------------------------------------- HTML
+class ScriptCounter(HTMLParser):
+    """Counts the <script> elements and every tag name a browser would build from a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.scripts = 0
+        self.script_sources: list[str] = []
+        self.tags: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.scripts += tag == "script"
+        self.script_sources += [value or "" for name, value in attrs if tag == "script" and name == "src"]
+
+
+def parsed(page: str) -> ScriptCounter:
+    counter = ScriptCounter()
+    counter.feed(page)
+    return counter
+
+
+def heatmap_of(tokens) -> object:
+    trace = traced(tokens)
+    values = figures.signals_of(trace)["forget"]
+    return figures.gate_heatmap(values, list(tokens), np.arange(5), "forget")
+
+
+def test_figure_html_is_standalone_and_typed_text_cannot_run():
+    hostile = heatmap_of(HOSTILE_TOKENS)
+    plain = heatmap_of([f"word{index}" for index in range(len(HOSTILE_TOKENS))])
+    page = export.figure_html(hostile)
+    assert page.lstrip().lower().startswith("<html") or page.lstrip().lower().startswith("<!doctype html")
+    assert parsed(page).script_sources == []  # plotly.js is inline, not from a CDN: it opens offline
+    assert len(page) > 1_000_000  # the whole library: it opens offline
+    # The hostile tokens make no more <script> elements and no <img> than harmless ones.
+    assert parsed(page).scripts == parsed(export.figure_html(plain)).scripts
+    assert "img" not in parsed(page).tags
+    assert "</script><script>window.pwned" not in page and "<img src=x" not in page
+
+
+def test_figures_html_puts_several_figures_in_one_page_with_an_escaped_title():
+    first, second = heatmap_of(HOSTILE_TOKENS), heatmap_of(("a", "b") * 5 + ("c",))
+    page = export.figures_html([first, second], "<script>alert('title')</script> Bob & Dan")
+    assert page.count('class="plotly-graph-div"') == 2
+    assert "<script>alert('title')" not in page and "&lt;script&gt;alert(&#x27;title&#x27;)" in page
+    assert "img" not in parsed(page).tags
+    with pytest.raises(ValueError, match="at least one"):
+        export.figures_html([], "nothing")
+
+
+# --------------------------------------------------------------------------------------- PNG
+def test_png_config_shows_only_the_download_button_at_twice_the_size():
+    config = export.png_chart_config("forget-my text (chars)/../x", base={"scrollZoom": False})
+    assert config["modeBarButtons"] == [["toImage"]]
+    assert config["toImageButtonOptions"] == {"format": "png", "filename": "forget-my-text-chars-x", "scale": 2}
+    assert config["displaylogo"] is False and config["displayModeBar"] == "hover" and config["scrollZoom"] is False
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"), [(("a b", "(c)"), "a-b-c"), (("<>",), "lstm"), (("x" * 100,), "x" * 60)]
+)
+def test_file_stem(parts, expected):
+    assert export.file_stem(*parts) == expected

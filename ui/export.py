@@ -1,0 +1,152 @@
+"""What a student or teacher takes away from /gates and /step: the trace as CSV or `.npz`, figures as
+standalone HTML, and the chart config that gives a figure Plotly's own "download as PNG" button.
+
+Pure functions, no Streamlit. The pages hand them to `st.download_button(data=callable)`, so nothing
+here runs on a rerun, only when someone clicks a download.
+
+Safety: a token is whatever the user typed. In the CSV it is quoted by the `csv` module (commas,
+quotes, newlines) and a leading ``= + - @`` (or tab, carriage return) is neutralised with a ``'`` so a
+spreadsheet never runs it as a formula (OWASP "CSV injection"). In the HTML it only travels inside
+Plotly's JSON, which escapes ``<`` and ``>``, so a typed ``</script>`` cannot close the script.
+
+>>> import dataclasses, numpy as np
+>>> from lstm_core import LSTM
+>>> trace = LSTM.random(input_size=3, hidden_size=2, seed=0).run(np.ones((2, 3)))
+>>> trace = dataclasses.replace(trace, tokens=("=1+1", "b"))
+>>> trace_csv(trace).splitlines()[1].split(",")[:5]
+['0', "'=1+1", '0', 'forward', '0']
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from lstm_core import Trace
+
+__all__ = [
+    "CSV_COLUMNS",
+    "EXPORT_GATE_NAMES",
+    "figure_html",
+    "figures_html",
+    "file_stem",
+    "png_chart_config",
+    "spreadsheet_safe",
+    "trace_csv",
+    "trace_npz",
+]
+
+# PyTorch's gate order (i, f, g, o), as `weight_ih_l{k}` stacks them; the CSV and the .npz use it too.
+EXPORT_GATE_NAMES: tuple[str, ...] = ("input", "forget", "candidate", "output")
+CSV_COLUMNS: tuple[str, ...] = ("t", "token", "layer", "direction", "unit", *EXPORT_GATE_NAMES, "cell", "hidden")
+_DIRECTIONS = ("forward", "backward")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """`text` with a leading formula character (= + - @, tab, CR) made inert by a ``'`` in front.
+
+    >>> spreadsheet_safe("=HYPERLINK(\\"x\\")"), spreadsheet_safe("bob")
+    ('\\'=HYPERLINK("x")', 'bob')
+    """
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _tokens_of(trace: Trace) -> list[str]:
+    return list(trace.tokens) if trace.tokens is not None else [str(index) for index in range(trace.length)]
+
+
+def trace_csv(trace: Trace) -> str:
+    """Every recorded value as CSV text: a header (`CSV_COLUMNS`), then one row per token x layer x
+    direction x unit (T * L * D * H rows), token-major, with the four gates, the cell and the hidden state.
+
+    Numbers are written with 6 significant digits (float32 carries about 7).
+    """
+    layers, directions, length, hidden_size = trace.cell.shape
+    columns = [trace.gates[name] for name in EXPORT_GATE_NAMES] + [trace.cell, trace.hidden]
+    # (T, L, D, H, 6): one row of numbers per output line, formatted in one NumPy call per token.
+    values = np.stack([np.asarray(column, dtype=np.float32) for column in columns], axis=-1).transpose(2, 0, 1, 3, 4)
+    units = [str(unit) for unit in range(hidden_size)]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for t, token in enumerate(_tokens_of(trace)):
+        token_cell = spreadsheet_safe(token)
+        numbers = np.char.mod("%.6g", values[t]).tolist()  # (L, D, H, 6) strings
+        for layer in range(layers):
+            for direction in range(directions):
+                lead = (str(t), token_cell, str(layer), _DIRECTIONS[direction])
+                writer.writerows((*lead, units[unit], *numbers[layer][direction][unit]) for unit in range(hidden_size))
+    return buffer.getvalue()
+
+
+def trace_npz(trace: Trace) -> bytes:
+    """The trace as `.npz` bytes that `np.load(..., allow_pickle=False)` reads back.
+
+    Arrays: ``gates`` (4, L, D, T, H) float32 in the order of ``gate_names`` (input, forget, candidate,
+    output); ``cell`` and ``hidden`` (L, D, T, H) float32; ``tokens`` (T,) and ``gate_names`` (4,) as
+    fixed-width unicode arrays (never object arrays, which would need pickle).
+    """
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        gates=np.stack([np.asarray(trace.gates[name], dtype=np.float32) for name in EXPORT_GATE_NAMES]),
+        gate_names=np.array(EXPORT_GATE_NAMES, dtype=np.str_),
+        cell=np.asarray(trace.cell, dtype=np.float32),
+        hidden=np.asarray(trace.hidden, dtype=np.float32),
+        tokens=np.array(_tokens_of(trace), dtype=np.str_).reshape(-1),
+    )
+    return buffer.getvalue()
+
+
+def figure_html(figure: go.Figure) -> str:
+    """One figure as a standalone HTML page (plotly.js inlined: it opens offline, about 5 MB)."""
+    return figure.to_html(include_plotlyjs=True, full_html=True)
+
+
+def figures_html(figures: Sequence[go.Figure], title: str) -> str:
+    """Several figures, one under the other, in one standalone HTML page titled `title` (escaped)."""
+    if not figures:
+        raise ValueError("figures_html needs at least one figure")
+    parts = [
+        figure.to_html(include_plotlyjs=index == 0, full_html=False, default_width="100%")
+        for index, figure in enumerate(figures)
+    ]
+    heading = html.escape(title)
+    return (
+        f'<!DOCTYPE html>\n<html>\n<head><meta charset="utf-8" /><title>{heading}</title></head>\n'
+        f'<body style="font-family: sans-serif">\n<h1 style="font-size: 1.3em">{heading}</h1>\n'
+        + "\n".join(parts)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def file_stem(*parts: object) -> str:
+    """A file name stem from free text (a model's name may be "my text (chars)"): letters, digits and
+    dashes only, at most 60 characters.
+
+    >>> file_stem("gates", "my text (chars)", "t", 5)
+    'gates-my-text-chars-t-5'
+    """
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", "-".join(str(part) for part in parts)).strip("-")
+    return stem[:60].rstrip("-") or "lstm"
+
+
+def png_chart_config(file_name: str, base: dict | None = None) -> dict:
+    """A `st.plotly_chart(config=...)` whose mode bar holds only Plotly's "Download plot as a PNG"
+    button, at twice the shown size (sharp on a projector). The PNG is drawn in the browser: no server
+    side renderer (kaleido) is needed.
+    """
+    return {
+        **(base or {}),
+        "displayModeBar": "hover",
+        "displaylogo": False,
+        "modeBarButtons": [["toImage"]],
+        "toImageButtonOptions": {"format": "png", "filename": file_stem(file_name), "scale": 2},
+    }
