@@ -50,7 +50,9 @@ class AppServer:
 
 
 @contextmanager
-def serve_app(extra_args: Sequence[str] = (), timeout: float = 90, script: str | Path = "app.py") -> Iterator[AppServer]:
+def serve_app(
+    extra_args: Sequence[str] = (), timeout: float = 90, script: str | Path = "app.py"
+) -> Iterator[AppServer]:
     """Run `streamlit run <script>` (the app by default) until the block ends; yield once
     /_stcore/health answers ok.
 

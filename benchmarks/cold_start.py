@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import statistics
 import tempfile
 import time
@@ -18,7 +17,7 @@ from urllib.parse import quote
 import websockets
 
 from benchmarks.app_server import serve_app
-from benchmarks.load_test import AppSession
+from benchmarks.load_test import AppSession, run_in_own_loop
 
 __all__ = ["cold_start", "main"]
 
@@ -41,7 +40,7 @@ def cold_start(script: str | Path = "app.py", page_name: str = "gates") -> tuple
     started = time.perf_counter()
     with serve_app(script=script) as server:
         healthy = time.perf_counter() - started
-        first_page = asyncio.run(_first_page(server.url, page_name))
+        first_page = run_in_own_loop(_first_page(server.url, page_name))
     return healthy, first_page
 
 

@@ -72,7 +72,11 @@ def where_the_time_goes(input_size: int, hidden_size: int, length: int, repeats:
     fast = lstm._fast[0][0]
     x = np.random.default_rng(0).normal(size=(length, input_size)).astype(np.float32)
     H = hidden_size
-    gates, cells, hiddens = np.empty((length, 4 * H), np.float32), np.empty((length, H), np.float32), np.empty((length, H), np.float32)
+    gates, cells, hiddens = (
+        np.empty((length, 4 * H), np.float32),
+        np.empty((length, H), np.float32),
+        np.empty((length, H), np.float32),
+    )
     zeros = np.zeros(H, np.float32)
     projected = x @ fast.w_ih_t + fast.bias
 

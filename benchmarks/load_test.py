@@ -23,6 +23,7 @@ import asyncio
 import random
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -32,7 +33,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from benchmarks.app_server import AppServer, serve_app
 
-__all__ = ["SessionResult", "LoadReport", "run_sessions", "main"]
+__all__ = ["SessionResult", "LoadReport", "AppSession", "run_sessions", "run_in_own_loop", "main"]
 
 TEXT_LABEL = "Text the model reads"
 SENTENCES = (
@@ -209,7 +210,14 @@ def run_sessions(
     server: AppServer, sessions: int, seconds: float, interval: float = 4.0, ramp: float = 5.0
 ) -> LoadReport:
     """Drive `sessions` concurrent sessions against a running app for about `seconds`."""
-    return asyncio.run(_run(server, sessions, seconds, interval, ramp))
+    return run_in_own_loop(_run(server, sessions, seconds, interval, ramp))
+
+
+def run_in_own_loop(coroutine):
+    """`asyncio.run` in a thread of its own: the caller may be inside a running event loop already
+    (Playwright's sync API keeps one in the test process)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def memory_line(memory: list[tuple[float, int]], points: int = 8) -> str:

@@ -3,7 +3,6 @@ keep each browser on its own process (sticky sessions) while spreading browsers 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import subprocess
@@ -87,5 +86,5 @@ def test_two_processes_behind_nginx_keep_each_browser_on_one_and_use_both():
             assert fetch(cluster.url + path, f"lstm_backend={cookie}")[0] == first_upstream  # sticky
         seen = {fetch(cluster.url + "/")[0] for _ in range(24)}  # 24 new browsers
         assert seen == upstreams, seen  # both processes serve someone
-        texts = asyncio.run(gates_through(cluster.url, f"lstm_backend={cookie}", session=7))
+        texts = load_test.run_in_own_loop(gates_through(cluster.url, f"lstm_backend={cookie}", session=7))
         assert load_test.check_isolation(7, texts, sessions=8) is None

@@ -78,7 +78,8 @@ def test_gate_heatmap_layout_and_click_layer(trace):
     assert len(click_layer.x) == 3 * 6
     row, column = 2, 2  # unit 5 at token 4
     index = row * 6 + column
-    assert click_layer.x[index] == 4 and click_layer.customdata[index][0] == 5 and click_layer.customdata[index][2] == 4
+    assert click_layer.x[index] == 4 and click_layer.customdata[index][0] == 5
+    assert figures.clicked_cell({"x": click_layer.x[index], "customdata": list(click_layer.customdata[index])}) == (4, 5)
     assert click_layer.customdata[index][1] == pytest.approx(float(signals["forget"][4, 5]))
     assert "%{text}" in click_layer.hovertemplate and "unit %{customdata[0]}" in click_layer.hovertemplate
     # the named unit is marked on the y axis, the selection is outlined
@@ -156,3 +157,4 @@ def test_customdata_of_a_clicked_point():
     clicked = {"x": 4, "y": 2, "customdata": {"0": 119, "1": 0.93, "2": 4}}
     assert figures.customdata_item(clicked, 0) == 119 and figures.customdata_item(clicked, 2) == 4
     assert figures.customdata_item({"customdata": [7, 0.5]}, 1) == 0.5
+    assert figures.clicked_cell({"x": 4.0, "y": 2, "customdata": {"0": 119, "1": 0.93}}) == (4, 119)

@@ -4,6 +4,8 @@ benchmarks.load_test`, not from a test."""
 
 from __future__ import annotations
 
+import asyncio
+
 from benchmarks import load_test
 from benchmarks.app_server import serve_app
 
@@ -22,8 +24,11 @@ def test_memory_levels_off_or_not():
 
 
 def test_concurrent_sessions_each_see_only_their_own_text():
-    with serve_app() as server:
-        report = load_test.run_sessions(server, sessions=4, seconds=8, interval=1.0, ramp=1.0)
+    async def inside_a_running_loop():  # as under Playwright's sync API, which keeps an event loop running
+        with serve_app() as server:
+            return load_test.run_sessions(server, sessions=4, seconds=8, interval=1.0, ramp=1.0)
+
+    report = asyncio.run(inside_a_running_loop())
     assert not report.errors, report.errors
     assert len(report.latencies) >= 4 * 3  # every session changed its text several times
     assert report.memory and all(rss > 0 for _, rss in report.memory)

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 __all__ = [
     "GATE_COLORSCALE", "SIGNED_COLORSCALE", "SIGNAL_NAMES", "SIGNAL_TITLES", "UNIT_ORDERS", "MAX_CELLS_PER_FIGURE",
     "color_for_value", "text_color_on", "signals_of", "is_signed", "unit_order", "shown_units", "token_window",
-    "token_labels", "top_predictions", "signed_limit", "customdata_item", "gate_heatmap", "predictions_figure", "colored_text_figure",
+    "token_labels", "top_predictions", "signed_limit", "customdata_item", "clicked_cell", "gate_heatmap", "predictions_figure", "colored_text_figure",
     "layer_pairs", "pair_label", "MAX_COMPARED_PAIRS", "layers_heatmap",
 ]  # fmt: skip
 
@@ -156,6 +156,11 @@ def customdata_item(point: Mapping, index: int) -> float:
     return float(data[index])
 
 
+def clicked_cell(point: Mapping) -> tuple[int, int]:
+    """(token index, unit) of a click on a `gate_heatmap` cell, as Streamlit reports the point."""
+    return int(round(float(point["x"]))), int(customdata_item(point, 0))
+
+
 def token_labels(tokens: Sequence[str]) -> list[str]:
     """Tokens as axis labels: HTML-escaped (Plotly reads tags in labels), spaces and newlines visible."""
     visible = {" ": "␣", "\n": "⏎"}
@@ -201,8 +206,9 @@ def gate_heatmap(
         unit_names: unit -> name (e.g. {64: "subject gender"}) marked on the y axis.
 
     A transparent scatter marker sits on every cell, because Streamlit reports no points for clicks
-    on a heatmap; its `customdata` is (unit, value, absolute token index). Hover shows the
-    token, the unit and the exact value. Arrays go out as float32.
+    on a heatmap; its x is the absolute token index and its `customdata` is (unit, value)
+    (`clicked_cell` reads a click back). Hover shows the token, the unit and the exact value. Arrays go
+    out as float32, coordinates as int16.
     """
     values = np.asarray(values, dtype=np.float32)
     units = np.asarray(units, dtype=np.int64)
@@ -215,8 +221,11 @@ def gate_heatmap(
         raise ValueError(f"{rows} units x {length} tokens is more than {MAX_CELLS_PER_FIGURE} cells; draw a window")
     unit_names = dict(unit_names or {})
     z = np.ascontiguousarray(values[:, units].T)  # (K, T): row r is unit units[r]
-    positions = np.arange(start, start + length, dtype=np.int32)
-    row_numbers = np.arange(rows, dtype=np.int32)
+    # Coordinates go out as int16 when they fit (half the bytes of int32): the click layer repeats them
+    # for every cell, and a page draws six of these figures on every rerun.
+    index_type = np.int16 if start + length < 2**15 and rows < 2**15 else np.int32
+    positions = np.arange(start, start + length, dtype=index_type)
+    row_numbers = np.arange(rows, dtype=index_type)
     labels = token_labels(tokens)
     if is_signed(signal):
         limit = 1.0 if signed_limit is None else max(float(signed_limit), 1e-6)
@@ -231,15 +240,12 @@ def gate_heatmap(
         "type": "scatter",
         "x": np.tile(positions, rows),
         "y": np.repeat(row_numbers, length),
-        "customdata": np.stack(
-            [np.repeat(units, length).astype(np.float32), z.reshape(-1), np.tile(positions, rows).astype(np.float32)],
-            axis=1,
-        ),
+        "customdata": np.stack([np.repeat(units, length).astype(np.float32), z.reshape(-1)], axis=1),
         "text": np.tile(np.array(labels, dtype=object), rows),
         "mode": "markers",
         "marker": {"size": 8, "opacity": 0, "color": "black"},
         "hovertemplate": (
-            f"token %{{text}} (t=%{{customdata[2]}})<br>unit %{{customdata[0]}}<br>{SIGNAL_SYMBOLS[signal]} = %{{customdata[1]:.4f}}"
+            f"token %{{text}} (t=%{{x}})<br>unit %{{customdata[0]}}<br>{SIGNAL_SYMBOLS[signal]} = %{{customdata[1]:.4f}}"
             "<extra></extra>"
         ),
         "showlegend": False,

@@ -29,11 +29,10 @@ def show_error(message: str) -> None:
 
 
 def select_from_chart(chart_key: str) -> None:
-    """A click on a heatmap cell (customdata: unit, value, timestep) selects that timestep and unit."""
+    """A click on a heatmap cell (`figures.clicked_cell`) selects that timestep and unit."""
     points = st.session_state[chart_key].selection.points
     if points:
-        st.session_state["your_model_t"] = int(figures.customdata_item(points[0], 2))
-        st.session_state["your_model_unit"] = int(figures.customdata_item(points[0], 0))
+        st.session_state["your_model_t"], st.session_state["your_model_unit"] = figures.clicked_cell(points[0])
 
 
 def keep_in_range(key: str, size: int) -> None:
