@@ -8,6 +8,10 @@ that need Chromium are marked `browser`; without /usr/bin/chromium they are skip
 from __future__ import annotations
 
 import os
+
+# Before the app's modules load: every figure a test builds is checked by Plotly, property by property
+# (the app itself skips that check for speed; see ui.figures.plotly_figure).
+os.environ.setdefault("LSTM_GATE_EXPLORER_VALIDATE_FIGURES", "1")
 from contextlib import contextmanager
 from pathlib import Path
 

@@ -8,6 +8,7 @@ candidate, cell and hidden states) use the diverging `SIGNED_COLORSCALE` centred
 from __future__ import annotations
 
 import html
+import os
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -51,9 +52,17 @@ def plotly_figure(spec: dict) -> go.Figure:
     Plotly's default template is nine tenths of a small figure and most of the time it takes to build
     and send one; Streamlit's theme styles the chart anyway. Building from one dict instead of
     `update_layout` calls is also several times faster, which keeps a page rerun within budget.
+
+    Plotly checks every property of every trace when a figure is built, and Streamlit builds and checks
+    it again before sending; the first check is half the cost of a heatmap. The figure builders are
+    checked in the tests (`VALIDATE_FIGURES`, set by tests/conftest.py), so the app skips it.
     """
     spec["layout"].setdefault("template", _EMPTY_TEMPLATE)
-    return go.Figure(spec)
+    return go.Figure(spec) if VALIDATE_FIGURES else go.Figure(spec, _validate=False)
+
+
+# "1" in the tests: every figure built there is checked property by property by Plotly.
+VALIDATE_FIGURES = os.environ.get("LSTM_GATE_EXPLORER_VALIDATE_FIGURES") == "1"
 
 
 def text_color_on(fill: str) -> str:
