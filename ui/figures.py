@@ -250,7 +250,7 @@ def gate_heatmap(
         "x": np.tile(positions, rows),
         "y": np.repeat(row_numbers, length),
         "customdata": np.stack([np.repeat(units, length).astype(np.float32), z.reshape(-1)], axis=1),
-        "text": np.tile(np.array(labels, dtype=object), rows),
+        "text": np.tile(np.array(labels, dtype=str), rows),  # a unicode array: copied and sent in one piece, unlike objects
         "mode": "markers",
         "marker": {"size": 8, "opacity": 0, "color": "black"},
         "hovertemplate": (
