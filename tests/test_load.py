@@ -4,8 +4,6 @@ benchmarks.load_test`, not from a test."""
 
 from __future__ import annotations
 
-import asyncio
-
 from benchmarks import load_test
 from benchmarks.app_server import serve_app
 
@@ -28,7 +26,7 @@ def test_concurrent_sessions_each_see_only_their_own_text():
         with serve_app() as server:
             return load_test.run_sessions(server, sessions=4, seconds=8, interval=1.0, ramp=1.0)
 
-    report = asyncio.run(inside_a_running_loop())
+    report = load_test.run_in_own_loop(inside_a_running_loop())
     assert not report.errors, report.errors
     assert len(report.latencies) >= 4 * 3  # every session changed its text several times
     assert report.memory and all(rss > 0 for _, rss in report.memory)
