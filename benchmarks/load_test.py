@@ -228,12 +228,17 @@ def memory_line(memory: list[tuple[float, int]], points: int = 8) -> str:
 
 
 def levels_off(memory: list[tuple[float, int]]) -> bool:
-    """The last quarter of the run grew the memory by less than 10% of what the first three quarters reached."""
+    """Memory levels off when it grows in the last quarter of the run at under a quarter of the rate
+    of the first quarter (when sessions arrive and the caches fill)."""
     if len(memory) < 8:
         return True
-    cut = len(memory) * 3 // 4
-    before, after = max(rss for _, rss in memory[:cut]), max(rss for _, rss in memory[cut:])
-    return after <= 1.10 * before
+    quarter = len(memory) // 4
+
+    def rate(points: list[tuple[float, int]]) -> float:
+        (start_seconds, start_rss), (end_seconds, end_rss) = points[0], points[-1]
+        return (end_rss - start_rss) / max(end_seconds - start_seconds, 1e-9)
+
+    return rate(memory[-quarter:]) <= max(0.25 * rate(memory[:quarter]), 0.0)
 
 
 def main() -> None:

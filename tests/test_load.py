@@ -18,7 +18,9 @@ def test_the_isolation_check_catches_another_sessions_text_and_a_missing_own_tex
 def test_memory_levels_off_or_not():
     flat = [(second, 100 + (second < 4) * second) for second in range(20)]
     growing = [(second, 100 + 10 * second) for second in range(20)]
-    assert load_test.levels_off(flat) and not load_test.levels_off(growing)
+    slowing = [(second, 100 + round(400 * (1 - 0.8**second))) for second in range(20)]  # a cache filling up
+    assert load_test.levels_off(flat) and load_test.levels_off(slowing)
+    assert not load_test.levels_off(growing)
 
 
 def test_concurrent_sessions_each_see_only_their_own_text():

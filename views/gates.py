@@ -10,7 +10,7 @@ from functools import partial
 
 import streamlit as st
 
-from ui import classroom, explain, export, figures, inputs, state
+from ui import classroom, explain, export, figures, inputs, selection, state
 from ui.step_state import DIRECTION_NAMES, check_view, view_query
 
 MAX_WINDOW_TOKENS = 80  # heatmap columns drawn at once: token labels stay readable
@@ -21,20 +21,6 @@ CHART_CONFIG = {"displayModeBar": False}
 
 def use_example(text: str) -> None:
     st.session_state["text"] = text
-
-
-def select_from_chart(chart_key: str) -> None:
-    """A click on a heatmap cell (`figures.clicked_cell`) or on a token of the coloured text
-    (customdata: token, value): select them for the whole page and for the link to /step."""
-    points = st.session_state[chart_key].selection.points
-    if not points:
-        return
-    point = points[0]
-    if chart_key == "gates_text_chart":
-        st.session_state["t"] = int(figures.customdata_item(point, 0))
-    else:
-        st.session_state["t"], st.session_state["unit"] = figures.clicked_cell(point)
-    st.session_state["gates_clicked"] = True
 
 
 def move_token(step: int, last: int) -> None:
@@ -212,7 +198,7 @@ drawn = [  # every figure on the page, in order, for the HTML export
         title=f"The text coloured by the cell state of {unit_shown} (blue > 0, red < 0; click a token to select it)",
     )
 ]  # fmt: skip
-st.plotly_chart(drawn[-1], key="gates_text_chart", on_select=lambda: select_from_chart("gates_text_chart"),
+st.plotly_chart(drawn[-1], key="gates_text_chart", on_select=partial(selection.select_on_gates, "gates_text_chart"),
                 selection_mode="points", config=export.png_chart_config(f"text-{model_name}-unit-{unit}"),
                 width="content")  # fmt: skip
 
@@ -244,7 +230,7 @@ for index, signal in enumerate(() if compare else figures.SIGNAL_NAMES):
                                       selected=(t, unit), unit_names=named_units,
                                       signed_limit=cell_limit if signal == "cell" else None))  # fmt: skip
     with columns[index % 2]:
-        st.plotly_chart(drawn[-1], key=chart_key, on_select=lambda chart_key=chart_key: select_from_chart(chart_key),
+        st.plotly_chart(drawn[-1], key=chart_key, on_select=partial(selection.select_on_gates, chart_key),
                         selection_mode="points", config=export.png_chart_config(f"{signal}-{model_name}"))  # fmt: skip
 st.caption(
     "Gates (0 to 1) use the Cividis scale; the candidate, cell state and hidden state use red for negative and blue "

@@ -6,10 +6,12 @@ reads vectors pasted or uploaded here (CSV, one timestep a line) and is drawn on
 `st.session_state` only. No query parameters: an uploaded model cannot travel in a link.
 """
 
+from functools import partial
+
 import streamlit as st
 
 from lstm_core import model_files
-from ui import explain, figures, state, your_model
+from ui import explain, figures, selection, state, your_model
 from ui.diagram import cell_diagram_figure
 from ui.step_figures import gate_strips
 
@@ -26,13 +28,6 @@ def fill_example(input_size: int) -> None:
 
 def show_error(message: str) -> None:
     st.error(explain.as_markdown(message), icon=":material/block:")
-
-
-def select_from_chart(chart_key: str) -> None:
-    """A click on a heatmap cell (`figures.clicked_cell`) selects that timestep and unit."""
-    points = st.session_state[chart_key].selection.points
-    if points:
-        st.session_state["your_model_t"], st.session_state["your_model_unit"] = figures.clicked_cell(points[0])
 
 
 def keep_in_range(key: str, size: int) -> None:
@@ -251,7 +246,7 @@ for index, signal in enumerate(figures.SIGNAL_NAMES):
         st.plotly_chart(
             figures.gate_heatmap(signals[signal][start:stop], labels[start:stop], units, signal, start=start,
                                  selected=(t, unit), signed_limit=cell_limit if signal == "cell" else None),
-            key=chart_key, on_select=lambda chart_key=chart_key: select_from_chart(chart_key),
+            key=chart_key, on_select=partial(selection.select_on_your_model, chart_key),
             selection_mode="points", config=CHART_CONFIG,
         )  # fmt: skip
 
