@@ -26,6 +26,7 @@ from lstm_core.analysis import GateSaturation
 from lstm_core.explore import Match, SelectedUnit
 from ui.figures import SIGNED_COLORSCALE, plotly_figure, signed_limit, token_labels
 from ui.state import MAX_TEXT_CHARS, clean_text
+from ui.step_state import first_value, quoted_value
 
 __all__ = [
     "SOURCES", "SIGNAL_CHOICES", "SIGNAL_LABELS", "POLARITIES", "POLARITY_SIGNS", "STORY_LIMITS", "SEED_LIMITS",
@@ -67,16 +68,6 @@ class CheckedQuery:
     notices: tuple[str, ...]
 
 
-def _first(value: object) -> object:
-    # A repeated parameter (?start=1&start=2) arrives as a list; the first one counts.
-    if isinstance(value, list | tuple):
-        return value[0] if value else ""
-    return value
-
-
-def _quoted(value: object) -> str:
-    text = str(_first(value))
-    return f"“{text if len(text) <= 20 else text[:20] + '…'}”"
 
 
 def check_query(
@@ -96,15 +87,15 @@ def check_query(
     corrected: dict[str, int | float] = {}
     notices = []
     for key, allowed in choices.items():
-        if key in raw and _first(raw[key]) not in allowed:
-            notices.append(f"The link asks for {key} {_quoted(raw[key])}, which is not one of "
+        if key in raw and first_value(raw[key]) not in allowed:
+            notices.append(f"The link asks for {key} {quoted_value(raw[key])}, which is not one of "
                            f"{', '.join(allowed)}; showing {allowed[0]} instead.")  # fmt: skip
     numbers = [(key, limits, int) for key, limits in integers.items()]
     numbers += [(key, limits, float) for key, limits in (decimals or {}).items()]
     for key, (low, high, default), kind in numbers:
         if key not in raw:
             continue
-        text = str(_first(raw[key])).strip()
+        text = str(first_value(raw[key])).strip()
         try:
             value = kind(text)
             if not math.isfinite(value):
@@ -113,12 +104,12 @@ def check_query(
             corrected[key] = default
             noun = "a whole number" if kind is int else "a number"
             notices.append(
-                f"The link asks for {key} {_quoted(raw[key])}, which is not {noun}; showing {default} instead."
+                f"The link asks for {key} {quoted_value(raw[key])}, which is not {noun}; showing {default} instead."
             )
             continue
         if not low <= value <= high:
             corrected[key] = kind(min(max(value, low), high))
-            notices.append(f"The link asks for {key} {_quoted(raw[key])}, but it must be from {low} to {high}; "
+            notices.append(f"The link asks for {key} {quoted_value(raw[key])}, but it must be from {low} to {high}; "
                            f"showing {corrected[key]} instead.")  # fmt: skip
     return CheckedQuery(corrected, tuple(notices))
 
@@ -130,7 +121,7 @@ def index_notice(noun: str, asked: object, notice: str) -> str:
     'The link asks for start “abc”, but it is not a whole number; showing 0 instead.'
     """
     reason = notice.split(" is ", 1)[1] if " is " in notice else notice
-    return f"The link asks for {noun} {_quoted(asked)}, but it is {reason}"
+    return f"The link asks for {noun} {quoted_value(asked)}, but it is {reason}"
 
 
 # ------------------------------------------------------------------------------ the texts

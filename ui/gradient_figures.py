@@ -27,6 +27,7 @@ import plotly.graph_objects as go
 
 from lstm_core.gradients import GradientComparison, GradientProfile
 from ui.figures import GATE_COLORSCALE, plotly_figure
+from ui.step_state import first_value, quoted_value
 
 if TYPE_CHECKING:
     from lstm_core.task_model import TaskModel
@@ -419,34 +420,24 @@ def check_query(raw: Mapping[str, object], choices: Mapping[str, Sequence[str]],
     """
     corrected, notices = {}, []
     for key, allowed in choices.items():
-        if key in raw and _first(raw[key]) not in allowed:
-            notices.append(f"The link asks for {key} {_quoted(raw[key])}, which is not one of "
+        if key in raw and first_value(raw[key]) not in allowed:
+            notices.append(f"The link asks for {key} {quoted_value(raw[key])}, which is not one of "
                            f"{', '.join(allowed)}; showing {allowed[0]} instead.")  # fmt: skip
     for key, (low, high, default) in numbers.items():
         if key not in raw:
             continue
-        text = str(_first(raw[key])).strip()
+        text = str(first_value(raw[key])).strip()
         try:
             value = int(text)
         except ValueError:
             corrected[key] = default
-            notices.append(f"The link asks for {key} {_quoted(raw[key])}, which is not a whole number; "
+            notices.append(f"The link asks for {key} {quoted_value(raw[key])}, which is not a whole number; "
                            f"showing {default} instead.")  # fmt: skip
             continue
         if not low <= value <= high:
             corrected[key] = min(max(value, low), high)
-            notices.append(f"The link asks for {key} {_quoted(raw[key])}, but it must be from {low} to {high}; "
+            notices.append(f"The link asks for {key} {quoted_value(raw[key])}, but it must be from {low} to {high}; "
                            f"showing {corrected[key]} instead.")  # fmt: skip
     return CheckedQuery(corrected, tuple(notices))
 
 
-def _first(value: object) -> object:
-    # A repeated parameter (?lag=1&lag=2) arrives as a list; the first one counts.
-    if isinstance(value, list | tuple):
-        return value[0] if value else ""
-    return value
-
-
-def _quoted(value: object) -> str:
-    text = str(_first(value))
-    return f"“{text if len(text) <= 20 else text[:20] + '…'}”"

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from ui import state
+from ui import explain, state
 from ui.step_state import check_model
 
 TEXT_LABEL = "Text the model reads"
@@ -37,3 +37,19 @@ def model_choice(raw_params: Mapping[str, object]) -> tuple[str, str | None]:
     name = st.radio("Model", model_names, key="model", bind="query-params", persist_state="session",
                     captions=[state.model_caption(name) for name in model_names])  # fmt: skip
     return name, notice
+
+
+def show_notices(box, notices: list[str]) -> None:
+    """Every value a page had to change, in one warning box. Escaped: a notice quotes what the link
+    said, and a link can say anything."""
+    if notices:
+        box.warning("\n".join(f"- {explain.as_markdown(notice)}" for notice in notices), icon=":material/warning:")
+
+
+def drop_param(key: str) -> None:
+    """Remove a query parameter no widget shows on this view (a layer for a one-layer model)."""
+    if key in st.query_params:
+        try:
+            del st.query_params[key]
+        except Exception:  # noqa: BLE001 - a binding left by another page owns it; it goes with that page
+            pass

@@ -21,7 +21,8 @@ from urllib.parse import urlencode
 
 from ui.state import MODEL_NAMES, clamp_index
 
-__all__ = ["DIRECTION_NAMES", "INDEX_KEYS", "CheckedView", "check_model", "check_view", "view_query", "step_url"]
+__all__ = ["DIRECTION_NAMES", "INDEX_KEYS", "CheckedView", "check_model", "check_view", "view_query", "step_url",
+           "first_value", "quoted_value"]  # fmt: skip
 
 # Query parameter (and widget key) -> what it indexes, in a student's words. Shared with /gates.
 INDEX_KEYS: dict[str, str] = {"layer": "layer", "direction": "direction", "t": "token", "unit": "unit"}
@@ -37,7 +38,7 @@ class CheckedView:
     notices: tuple[str, ...]  # one plain sentence per value that was changed
 
 
-def _first(value: object) -> object:
+def first_value(value: object) -> object:
     # A repeated parameter (?t=1&t=2) arrives as a list; the first one counts.
     if isinstance(value, list | tuple):
         return value[0] if value else ""
@@ -54,7 +55,7 @@ def check_model(raw: Mapping[str, object], names: Sequence[str] = MODEL_NAMES) -
     """
     if "model" not in raw:
         return names[0], None
-    wanted = str(_first(raw["model"]))
+    wanted = str(first_value(raw["model"]))
     if wanted in names:
         return wanted, None
     shown = wanted if len(wanted) <= 40 else wanted[:40] + "…"
@@ -79,18 +80,18 @@ def check_view(raw: Mapping[str, object], sizes: Mapping[str, int], names: Seque
     for key, noun in INDEX_KEYS.items():
         if key not in raw or key not in sizes:
             continue
-        asked = _first(raw[key])
+        asked = first_value(raw[key])
         if key == "direction" and asked in DIRECTION_NAMES:
             asked = DIRECTION_NAMES.index(asked)
         value, notice = clamp_index(asked, sizes[key])
         if notice:
             corrected[key] = value
-            notices.append(f"The link asks for {noun} {_quoted(raw[key])}, but {notice[0].lower()}{notice[1:]}")
+            notices.append(f"The link asks for {noun} {quoted_value(raw[key])}, but {notice[0].lower()}{notice[1:]}")
     return CheckedView(model, corrected, tuple(notices))
 
 
-def _quoted(value: object) -> str:
-    text = str(_first(value))
+def quoted_value(value: object) -> str:
+    text = str(first_value(value))
     return f"“{text if len(text) <= 20 else text[:20] + '…'}”"
 
 

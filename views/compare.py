@@ -25,19 +25,6 @@ def use_preset(text_a: str, text_b: str) -> None:
     st.session_state["compare_b"] = text_b
 
 
-def show_notices(box, notices: list[str]) -> None:
-    # Escaped: a notice quotes what the link said, and a link can say anything.
-    if notices:
-        box.warning("\n".join(f"- {explain.as_markdown(notice)}" for notice in notices), icon=":material/warning:")
-
-
-def drop_param(key: str) -> None:
-    """Remove a query parameter no widget shows here (a layer for a one-layer model)."""
-    if key in st.query_params:
-        try:
-            del st.query_params[key]
-        except Exception:  # noqa: BLE001 - a binding left by another page owns it; it goes with that page
-            pass
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -77,14 +64,14 @@ notices += choices.notices
 notice_box = st.container()  # one box for everything the page had to change, filled once below
 empty = [name for name, cleaned in (("A", cleaned_a), ("B", cleaned_b)) if not cleaned.text]
 if empty:
-    show_notices(notice_box, notices)
+    inputs.show_notices(notice_box, notices)
     which = "Both texts are empty" if len(empty) == 2 else f"Text {empty[0]} is empty"
     st.info(f"{which}. Type a sentence on each side, or pick one of the pairs above.", icon=":material/edit_note:")
     st.stop()
 try:
     model = state.language_model(model_name)
 except FileNotFoundError:
-    show_notices(notice_box, notices)
+    inputs.show_notices(notice_box, notices)
     st.error(f"The {model_name} model is not installed yet. Choose the other model.", icon=":material/construction:")
     st.stop()
 traced_a = state.text_trace(model_name, cleaned_a.text)
@@ -106,7 +93,7 @@ long_texts = len(alignment) > MAX_WINDOW_TOKENS
 if long_texts:
     numbers["compare_at"] = (0, len(alignment) - 1, 0)
 checked = check_query(raw_params, {}, numbers)
-show_notices(notice_box, [*notices, *view.notices[1 if model_notice else 0 :], *checked.notices])
+inputs.show_notices(notice_box, [*notices, *view.notices[1 if model_notice else 0 :], *checked.notices])
 for key, value in {**view.corrected, **checked.corrected}.items():
     st.session_state[key] = value  # what the notice promised (the bound widget would drop the bad value)
 for key, size in {"compare_top_k": lstm.hidden_size + 1, "compare_at": len(alignment)}.items():
@@ -119,12 +106,12 @@ with st.sidebar:
     if lstm.num_layers > 1:
         layer = st.selectbox("Layer", range(lstm.num_layers), key="layer", bind="query-params", persist_state="session")
     else:
-        drop_param("layer")
+        inputs.drop_param("layer")
     if lstm.num_directions > 1:
         direction = st.selectbox("Direction", range(lstm.num_directions), key="direction", bind="query-params",
                                  persist_state="session", format_func=DIRECTION_NAMES.__getitem__)  # fmt: skip
     else:
-        drop_param("direction")
+        inputs.drop_param("direction")
     signal = st.radio("Signal", figures.SIGNAL_NAMES, index=figures.SIGNAL_NAMES.index(DEFAULT_SIGNAL),
                       key="compare_signal", bind="query-params", persist_state="session", horizontal=True,
                       help="The three gates (0 to 1), the candidate, the cell state (the memory) or the hidden state.")  # fmt: skip
@@ -163,7 +150,7 @@ if long_texts:
                             "of them around this one.")  # fmt: skip
 else:
     at = focus_column
-    drop_param("compare_at")
+    inputs.drop_param("compare_at")
 start, stop = figures.token_window(len(alignment), at, MAX_WINDOW_TOKENS)
 
 # ------------------------------------------------------------------------------ in words

@@ -70,11 +70,6 @@ def corpus_states(model_name: str, model, texts: tuple[str, ...]) -> explore.Cor
     return traced
 
 
-def show_notices(box, notices: list[str]) -> None:
-    # Escaped: a notice quotes what the link said, and a link can say anything.
-    if notices:
-        box.warning("\n".join(f"- {explain.as_markdown(notice)}" for notice in notices), icon="⚠️")
-
 
 def keep_in_range(key: str, size: int) -> None:
     """A value carried over from another corpus or model may not fit this one: pull it in before its widget."""
@@ -132,13 +127,13 @@ with source_column:
 notices = [notice for notice in (model_notice, *notices) if notice]
 notice_box = st.container()
 if not texts:
-    show_notices(notice_box, notices)
+    inputs.show_notices(notice_box, notices)
     st.info("The corpus is empty. Paste some text (each line is one text), or read the stories of the story world.")
     st.stop()
 try:
     model = state.language_model(model_name)
 except FileNotFoundError:
-    show_notices(notice_box, notices)
+    inputs.show_notices(notice_box, notices)
     st.error(f"The {model_name} model is not installed yet. Choose another model.", icon=":material/construction:")
     st.stop()
 
@@ -226,7 +221,7 @@ with margin_column:
 if start > end:
     range_notices.append(f"The start ({start}) comes after the end ({end}); the range is read from {end} to {start}.")
     start, end = end, start
-show_notices(notice_box, notices + range_notices)
+inputs.show_notices(notice_box, notices + range_notices)
 
 unknown = model.unknown_words(texts[ref])
 if unknown:

@@ -39,11 +39,6 @@ def use_example(text: str) -> None:
     st.session_state["text"] = text
 
 
-def show_notices(box, notices: list[str]) -> None:
-    # Escaped: a notice quotes what the link said, and a link can say anything.
-    if notices:
-        box.warning("\n".join(f"- {explain.as_markdown(notice)}" for notice in notices), icon="⚠️")
-
 
 def weights_stamp() -> tuple:
     """(kind, path, modification time or None) of each shipped long-lag checkpoint: the cache key that
@@ -145,7 +140,7 @@ if source == "text":
     cleaned = state.clean_text(typed)
     notices += cleaned.notices
     if not cleaned.text:
-        show_notices(notice_box, notices)
+        inputs.show_notices(notice_box, notices)
         st.info(
             "The text is empty. Type a sentence for the model to read, for example: " + TEXT_EXAMPLES["A short one"]
         )
@@ -153,21 +148,21 @@ if source == "text":
     try:
         model = state.language_model("words")
     except FileNotFoundError:
-        show_notices(notice_box, notices)
+        inputs.show_notices(notice_box, notices)
         st.error(
             "The word model is not installed (assets/words/model.safetensors is missing). Choose the long-lag sequence."
         )
         st.stop()
     tokens = model.tokens(cleaned.text)
     if len(tokens) < 2:
-        show_notices(notice_box, notices)
+        inputs.show_notices(notice_box, notices)
         st.info(
             "The model needs at least two words: the loss is its surprise at the last word, given the words before it."
         )
         st.stop()
     if len(tokens) > MAX_TEXT_TOKENS:
         notices.append(f"The text has {len(tokens):,} tokens; this page reads the first {MAX_TEXT_TOKENS}.")
-    show_notices(notice_box, notices)
+    inputs.show_notices(notice_box, notices)
     unknown = model.unknown_words(cleaned.text)
     if all(token == UNKNOWN_TOKEN for token in tokens):
         st.warning(
@@ -204,7 +199,7 @@ else:
         bind="query-params",
         persist_state="session",
     )
-    show_notices(notice_box, notices)
+    inputs.show_notices(notice_box, notices)
     stamp = weights_stamp()
     trained, missing, unreadable = shipped_task_models(stamp)
     if missing:

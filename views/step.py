@@ -31,19 +31,6 @@ def leave_presentation() -> None:
     st.session_state["present"] = False
 
 
-def show_notices(box, notices: list[str]) -> None:
-    # Escaped: a notice quotes what the link said, and a link can say anything.
-    if notices:
-        box.warning("\n".join(f"- {explain.as_markdown(notice)}" for notice in notices), icon="⚠️")
-
-
-def drop_param(key: str) -> None:
-    """Remove a query parameter no widget shows on this view (a layer for a one-layer model)."""
-    if key in st.query_params:
-        try:
-            del st.query_params[key]
-        except Exception:  # noqa: BLE001 - a binding left by another page owns it; it goes with that page
-            pass
 
 
 # ------------------------------------------------------------------ what the URL asked for
@@ -89,7 +76,7 @@ cleaned = state.clean_text(typed)
 notices = [notice for notice in (model_notice, *link_notices, *cleaned.notices) if notice]
 notice_box = st.container()  # one box for everything the page had to change, filled once below
 if not cleaned.text:
-    show_notices(notice_box, notices)
+    inputs.show_notices(notice_box, notices)
     st.info("The text is empty. Type a sentence for the model to read, for example: " + state.DEFAULT_TEXT)
     st.stop()
 
@@ -110,7 +97,7 @@ if traced.unknown:
 lstm = model.lstm
 sizes = {"t": trace.length, "unit": lstm.hidden_size, "layer": lstm.num_layers, "direction": lstm.num_directions}
 view = check_view(raw_params, sizes, state.model_names())
-show_notices(notice_box, [*notices, *view.notices[1 if model_notice else 0 :]])
+inputs.show_notices(notice_box, [*notices, *view.notices[1 if model_notice else 0 :]])
 for key, value in view.corrected.items():
     st.session_state[key] = value  # what the notice promised (the bound widget would drop the bad value to 0)
 for key, size in sizes.items():
@@ -155,7 +142,7 @@ if lstm.num_layers > 1:
         layer = st.selectbox("Layer", range(lstm.num_layers), key="layer", bind="query-params", persist_state="session")
 else:
     layer = 0
-    drop_param("layer")
+    inputs.drop_param("layer")
 if lstm.num_directions > 1:
     with choices[3]:
         direction = st.selectbox(
@@ -168,7 +155,7 @@ if lstm.num_directions > 1:
         )
 else:
     direction = 0
-    drop_param("direction")
+    inputs.drop_param("direction")
 
 last = trace.length - 1
 previous_column, slider_column, next_column, play_column = st.columns([1.4, 6, 1.4, 1.3], vertical_alignment="bottom")
@@ -205,7 +192,7 @@ with slider_column, st.container(key="step_controls_slider"):
         )
     else:
         t = 0
-        drop_param("t")
+        inputs.drop_param("t")
 with play_column:
     playing = st.toggle("Play", key="step_play", disabled=last == 0, help="Step through the text, one token a second.")
 
