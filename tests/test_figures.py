@@ -158,3 +158,22 @@ def test_customdata_of_a_clicked_point():
     assert figures.customdata_item(clicked, 0) == 119 and figures.customdata_item(clicked, 2) == 4
     assert figures.customdata_item({"customdata": [7, 0.5]}, 1) == 0.5
     assert figures.clicked_cell({"x": 4.0, "y": 2, "customdata": {"0": 119, "1": 0.93}}) == (4, 119)
+
+
+def test_heatmap_hover_labels_are_a_plain_list_not_a_numpy_string_array(trace):
+    """Plotly turns a NumPy array of strings into an object array when Streamlit serialises the figure,
+    and the server kept those: under the load test its memory grew without end. Lists level off."""
+    signals = figures.signals_of(trace)
+    figure = figures.gate_heatmap(signals["input"], list(trace.tokens), np.arange(5), "input")
+
+    def string_arrays(value):
+        if isinstance(value, np.ndarray):
+            return [value] if value.dtype.kind in "OUS" else []
+        if isinstance(value, dict):
+            return [array for item in value.values() for array in string_arrays(item)]
+        if isinstance(value, list | tuple):
+            return [array for item in value for array in string_arrays(item)]
+        return []
+
+    assert not string_arrays(figure.to_plotly_json())
+    assert len(figure.data[1].text) == 5 * trace.length

@@ -367,7 +367,7 @@ def match_figure(
     heatmap = {
         "type": "heatmap", "z": z, "x": positions, "y": list(range(len(units))), "colorscale": SIGNED_COLORSCALE,
         "zmin": -limit, "zmax": limit, "zmid": 0.0, "showscale": False,
-        "customdata": np.tile(np.array(labels, dtype=object), (len(units), 1)),
+        "customdata": [list(labels) for _ in range(len(units))],
         "text": [[row] * len(tokens) for row in rows],
         "hovertemplate": "%{text}<br>token %{customdata} (t=%{x})<br>value %{z:.3f}<extra></extra>",
         "xgap": 1, "ygap": 1,

@@ -250,7 +250,10 @@ def gate_heatmap(
         "x": np.tile(positions, rows),
         "y": np.repeat(row_numbers, length),
         "customdata": np.stack([np.repeat(units, length).astype(np.float32), z.reshape(-1)], axis=1),
-        "text": np.tile(np.array(labels, dtype=str), rows),  # a unicode array: copied and sent in one piece, unlike objects
+        # A plain list, never a NumPy array of strings: Plotly turns such an array into an object array
+        # when Streamlit serialises the figure, and the server kept those (load test: memory grew
+        # without end; with lists it levels off).
+        "text": labels * rows,
         "mode": "markers",
         "marker": {"size": 8, "opacity": 0, "color": "black"},
         "hovertemplate": (
