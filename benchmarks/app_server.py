@@ -18,9 +18,35 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["AppServer", "serve_app", "free_port"]
+__all__ = ["AppServer", "serve_app", "free_port", "wait_until_healthy", "stop"]
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, name: str, log_tail, timeout: float) -> None:
+    """Poll `url`/_stcore/health until it answers ok; RuntimeError (with `log_tail()`) if `process`
+    exits first or the timeout passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with code {process.returncode}: {log_tail()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.read() == b"ok":
+                    return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not answer {url}/_stcore/health within {timeout:.0f} s") from None
+            time.sleep(0.3)
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
 
 
 def free_port() -> int:
@@ -71,23 +97,7 @@ def serve_app(
             )  # fmt: skip
         server = AppServer(f"http://127.0.0.1:{port}", process, log_path)
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"streamlit exited with code {process.returncode}: {server.log_tail()}")
-                try:
-                    with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as answer:
-                        if answer.read() == b"ok":
-                            break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"the app did not answer /_stcore/health within {timeout:.0f} s") from None
-                    time.sleep(0.5)
+            wait_until_healthy(server.url, process, "streamlit", server.log_tail, timeout)
             yield server
         finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+            stop(process)

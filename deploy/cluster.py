@@ -16,13 +16,12 @@ import shutil
 import subprocess
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.app_server import AppServer, free_port, serve_app
+from benchmarks.app_server import AppServer, free_port, serve_app, stop, wait_until_healthy
 
 __all__ = ["Cluster", "nginx_config", "run_cluster", "NGINX"]
 
@@ -61,29 +60,10 @@ def run_cluster(processes: int = 2, port: int | None = None, timeout: float = 90
         log = open(prefix / "nginx.out", "wb")  # noqa: SIM115 - closed by the stack
         stack.callback(log.close)
         nginx = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
-        stack.callback(_stop, nginx)
+        stack.callback(stop, nginx)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + timeout
-        while True:
-            if nginx.poll() is not None:
-                raise RuntimeError(f"nginx exited with code {nginx.returncode}: {(prefix / 'nginx.out').read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.read() == b"ok":
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("nginx did not answer within the timeout") from None
-                time.sleep(0.3)
+        wait_until_healthy(url, nginx, "nginx", lambda: (prefix / "nginx.out").read_text()[-2000:], timeout)
         yield Cluster(url, apps)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def main() -> None:

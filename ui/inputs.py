@@ -6,11 +6,12 @@ Their keys are shared too ("text", "model"): what a student typed on /gates is w
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import partial
 
 import streamlit as st
 
-from ui import explain, state
+from ui import classroom, explain, export, state
 from ui.step_state import check_model
 
 TEXT_LABEL = "Text the model reads"
@@ -53,3 +54,44 @@ def drop_param(key: str) -> None:
             del st.query_params[key]
         except Exception:  # noqa: BLE001 - a binding left by another page owns it; it goes with that page
             pass
+
+
+def leave_presentation() -> None:
+    st.session_state["present"] = False
+
+
+def presentation_toggle(help: str) -> bool:
+    """The "Present" toggle of /gates and /step, bound to the URL (`present`)."""
+    return st.toggle("Present", key="present", bind="query-params", persist_state="session", help=help)
+
+
+def presentation_bar(page: str):
+    """Presentation mode's CSS and its top bar; returns the container for the page's headline.
+
+    The way out comes first, so it is there even when the page stops early (an empty text).
+    """
+    st.html(classroom.PRESENTATION_CSS)
+    bar = st.container(horizontal=True, vertical_alignment="center", key=f"{page}_present_bar")
+    headline = bar.container(horizontal=True, vertical_alignment="center")  # filled once the view is known
+    bar.button("Leave presentation", key=f"{page}_leave_present", on_click=leave_presentation,
+               shortcut="Escape", icon=":material/close_fullscreen:")  # fmt: skip
+    return headline
+
+
+def export_popover(page: str, trace, figures: Sequence, model_name: str, title: str, html_name: str) -> None:
+    """The Export popover of /gates and /step: the trace as CSV and .npz, the charts as one HTML page.
+
+    Each file is built only when its button is clicked (a callable `data`), never on a rerun.
+    """
+    with st.popover("Export", icon=":material/download:", key=f"{page}_export"):
+        stem = export.file_stem("lstm", model_name)
+        st.download_button("Trace as CSV", data=partial(export.trace_csv, trace), file_name=f"{stem}-trace.csv",
+                           mime="text/csv", key=f"{page}_export_csv", on_click="ignore", icon=":material/table:",
+                           help="One row per token, layer, direction and unit: every gate, cell and hidden value.")  # fmt: skip
+        st.download_button("Trace as NumPy .npz", data=partial(export.trace_npz, trace), file_name=f"{stem}-trace.npz",
+                           mime="application/octet-stream", key=f"{page}_export_npz", on_click="ignore",
+                           icon=":material/data_array:", help="gates (4, L, D, T, H), cell, hidden, tokens.")  # fmt: skip
+        st.download_button("Charts as HTML", data=partial(export.figures_html, tuple(figures), title),
+                           file_name=html_name, mime="text/html", key=f"{page}_export_html", on_click="ignore",
+                           icon=":material/code:", help="Every chart of this view in one page that opens offline.")  # fmt: skip
+        st.caption("A chart as PNG: hover it and click the camera at its top right.")

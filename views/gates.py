@@ -27,10 +27,6 @@ def move_token(step: int, last: int) -> None:
     st.session_state["t"] = min(max(int(st.session_state.get("t", 0)) + step, 0), last)
 
 
-def leave_presentation() -> None:
-    st.session_state["present"] = False
-
-
 def follow_unit(unit: int, layer: int, direction: int) -> None:
     st.session_state["unit"] = unit
     st.session_state["layer"] = layer
@@ -49,15 +45,9 @@ title_column, toolbar_column = st.container(key="gates_controls_top").columns([3
 # Filled as the page goes: Share and Export need the view and the figures. Hidden when presenting.
 toolbar = toolbar_column.container(horizontal=True, horizontal_alignment="right")
 with toolbar:
-    present = st.toggle("Present", key="present", bind="query-params", persist_state="session",
-                        help="Presentation mode: large type, only the charts and the token buttons (← → keys).")  # fmt: skip
+    present = inputs.presentation_toggle("Presentation mode: large type, only the charts and the token buttons (← → keys).")
 if present:
-    st.html(classroom.PRESENTATION_CSS)
-    # The way out comes first, so it is there even when the page stops early (an empty text).
-    present_bar = st.container(horizontal=True, vertical_alignment="center", key="gates_present_bar")
-    headline = present_bar.container(horizontal=True, vertical_alignment="center")  # filled once the view is known
-    present_bar.button("Leave presentation", key="gates_leave_present", on_click=leave_presentation,
-                       shortcut="Escape", icon=":material/close_fullscreen:")  # fmt: skip
+    headline = inputs.presentation_bar("gates")
 else:
     title_column.header("Gates over a sentence")
     st.caption(
@@ -238,7 +228,6 @@ st.caption(
 )
 
 # ---------------------------------------------------------------------- share and export
-# Exports are built only when their button is clicked (a callable `data`), never on a rerun.
 view_title = f"LSTM Gate Explorer: {model_name} model, token {t}, unit {unit}"
 with toolbar:
     with st.popover("Share", icon=":material/share:", key="gates_share"):
@@ -248,16 +237,4 @@ with toolbar:
             compare_layers=True if compare else None, compare_signal=compare_signal if compare else None,
         )  # fmt: skip
         st.code(classroom.share_url(st.context.url, "gates", share_query), language=None, wrap_lines=True)
-    with st.popover("Export", icon=":material/download:", key="gates_export"):
-        stem = export.file_stem("lstm", model_name)
-        st.download_button("Trace as CSV", data=partial(export.trace_csv, trace), file_name=f"{stem}-trace.csv",
-                           mime="text/csv", key="gates_export_csv", on_click="ignore", icon=":material/table:",
-                           help="One row per token, layer, direction and unit: every gate, cell and hidden value.")  # fmt: skip
-        st.download_button("Trace as NumPy .npz", data=partial(export.trace_npz, trace), file_name=f"{stem}-trace.npz",
-                           mime="application/octet-stream", key="gates_export_npz", on_click="ignore",
-                           icon=":material/data_array:", help="gates (4, L, D, T, H), cell, hidden, tokens.")  # fmt: skip
-        st.download_button("Charts as HTML", data=partial(export.figures_html, tuple(drawn), view_title),
-                           file_name=f"{stem}-gates.html", mime="text/html", key="gates_export_html",
-                           on_click="ignore", icon=":material/code:",
-                           help="Every chart of this view in one page that opens offline.")  # fmt: skip
-        st.caption("A chart as PNG: hover it and click the camera at its top right.")
+    inputs.export_popover("gates", trace, drawn, model_name, view_title, f"{export.file_stem('lstm', model_name)}-gates.html")

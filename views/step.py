@@ -5,7 +5,6 @@ direction, t (token index), unit, compare_layers (the unit in every layer and di
 (presentation mode). A link like /step?text=...&t=5&unit=17 opens exactly that view.
 """
 
-from functools import partial
 
 import streamlit as st
 
@@ -27,10 +26,6 @@ def move_token(step: int, last: int) -> None:
     st.session_state["t"] = min(max(st.session_state.get("t", 0) + step, 0), last)
 
 
-def leave_presentation() -> None:
-    st.session_state["present"] = False
-
-
 
 
 # ------------------------------------------------------------------ what the URL asked for
@@ -45,20 +40,11 @@ title_column, toolbar_column = st.container(key="step_controls_top").columns([3,
 # Filled as the page goes: Share and Export need the view and the figures. Hidden when presenting.
 toolbar = toolbar_column.container(horizontal=True, horizontal_alignment="right")
 with toolbar:
-    present = st.toggle(
-        "Present",
-        key="present",
-        bind="query-params",
-        persist_state="session",
-        help="Presentation mode: large type, only the diagram, the explanation and the token buttons (← → keys).",
+    present = inputs.presentation_toggle(
+        "Presentation mode: large type, only the diagram, the explanation and the token buttons (← → keys)."
     )
 if present:
-    st.html(classroom.PRESENTATION_CSS)
-    # The way out comes first, so it is there even when the page stops early (an empty text).
-    present_bar = st.container(horizontal=True, vertical_alignment="center", key="step_present_bar")
-    headline = present_bar.container(horizontal=True, vertical_alignment="center")  # filled once the view is known
-    present_bar.button("Leave presentation", key="step_leave_present", on_click=leave_presentation,
-                       shortcut="Escape", icon=":material/close_fullscreen:")  # fmt: skip
+    headline = inputs.presentation_bar("step")
 else:
     title_column.header("One step inside the cell")
     st.caption(
@@ -259,46 +245,12 @@ if not present:  # presenting keeps to the diagram and the explanation
     st.caption(explain.TORCH_NAMES_NOTE)
 
 # ---------------------------------------------------------------------- share and export
-# Exports are built only when their button is clicked (a callable `data`), never on a rerun.
 with toolbar:
     with st.popover("Share", icon=":material/share:", key="step_share"):
         st.caption("The link to exactly this view (text, model, token, unit, presentation):")
         st.code(share_link, language=None, wrap_lines=True)
-    with st.popover("Export", icon=":material/download:", key="step_export"):
-        stem = export.file_stem("lstm", model_name)
-        st.download_button(
-            "Trace as CSV",
-            data=partial(export.trace_csv, trace),
-            file_name=f"{stem}-trace.csv",
-            mime="text/csv",
-            key="step_export_csv",
-            on_click="ignore",
-            icon=":material/table:",
-            help="One row per token, layer, direction and unit: every gate, cell and hidden value.",
-        )
-        st.download_button(
-            "Trace as NumPy .npz",
-            data=partial(export.trace_npz, trace),
-            file_name=f"{stem}-trace.npz",
-            mime="application/octet-stream",
-            key="step_export_npz",
-            on_click="ignore",
-            icon=":material/data_array:",
-            help="gates (4, L, D, T, H), cell, hidden, tokens.",
-        )
-        st.download_button(
-            "Charts as HTML",
-            data=partial(
-                export.figures_html, tuple(drawn), f"LSTM Gate Explorer: {model_name}, token {t}, unit {unit}"
-            ),
-            file_name=f"{export.file_stem('lstm', chart_stem)}.html",
-            mime="text/html",
-            key="step_export_html",
-            on_click="ignore",
-            icon=":material/code:",
-            help="Every chart of this view in one page that opens offline.",
-        )
-        st.caption("A chart as PNG: hover it and click the camera at its top right.")
+    inputs.export_popover("step", trace, drawn, model_name, f"LSTM Gate Explorer: {model_name}, token {t}, unit {unit}",
+                          f"{export.file_stem('lstm', chart_stem)}.html")  # fmt: skip
 
 
 # --------------------------------------------------------------------------------- playing
