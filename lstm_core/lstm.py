@@ -47,12 +47,20 @@ __all__ = ["GATE_NAMES", "LSTM", "Trace", "BatchTrace", "StepDetail", "Gradients
 
 GATE_NAMES = ("input", "forget", "candidate", "output")  # PyTorch's block order i, f, g, o
 
-# Inside the fast forward the gate blocks are reordered to i, f, o, g so that the three sigmoid gates
-# are one contiguous slice, and their rows are halved: σ(a) = (1 + tanh(a / 2)) / 2, so a single tanh
-# over all 4H pre-activations followed by one multiply-add gives every gate (halving is exact in
+# The forward records every step of a layer and direction in one row of five blocks of H values,
+#
+#     [c_read | g | f | i | o]      c_read: the cell state this step reads (c_{t-1}, or c_{t+1} backward)
+#
+# so that f ⊙ c_read and i ⊙ g are one multiply of [f, i] by [c_read, g]. A step writes its new cell
+# state into the c_read slot of the row read next: row t+1 going forward, row t-1 going backward. The
+# record therefore has one row more at each end (row index = t + 1); the first row read holds c0. In a
+# batch each block is (B, H), so that every block of a step stays one contiguous array.
+# The three sigmoid gates are contiguous and their weight rows halved: σ(a) = (1 + tanh(a / 2)) / 2, so
+# one tanh over the 4H pre-activations and one multiply-add give every gate (halving is exact in
 # floating point). The recorded gate values are the real gates; only the weights are rearranged.
-_TORCH_BLOCK_OF_INTERNAL = (0, 1, 3, 2)  # internal block k holds torch block _TORCH_BLOCK_OF_INTERNAL[k]
-_INTERNAL_BLOCK = {"input": 0, "forget": 1, "output": 2, "candidate": 3}
+_TORCH_BLOCK_OF_INTERNAL = (2, 1, 0, 3)  # internal gate block k (g, f, i, o) is torch block (i, f, g, o)[...]
+_CELL_BLOCK = 0
+_GATE_BLOCK = {"candidate": 1, "forget": 2, "input": 3, "output": 4}  # blocks of a record row
 
 
 def sigmoid(a: np.ndarray) -> np.ndarray:
@@ -63,9 +71,33 @@ def sigmoid(a: np.ndarray) -> np.ndarray:
 class _FastWeights:
     """One layer and direction's weights, rearranged for the forward loop (see the note above)."""
 
-    w_ih_t: np.ndarray  # (layer_input, 4H), internal block order, sigmoid rows halved
-    w_hh_t: np.ndarray  # (H, 4H)
-    bias: np.ndarray  # (4H,) b_ih + b_hh, zeros without bias
+    w_ih_t: np.ndarray  # (layer_input [+ 1], 4H), internal block order g, f, i, o, sigmoid rows halved;
+    #                     with biases its last row is b_ih + b_hh
+    w_hh_t: np.ndarray  # (H, 4H), the same blocks
+    bias: bool
+    # σ(z) = (1 + tanh(z / 2)) / 2 as one multiply-add over all four blocks: scale 1 and shift 0 leave
+    # the candidate's tanh as it is, so the step needs no separate view of the sigmoid blocks.
+    sigmoid_scale: np.ndarray  # (4, H)
+    sigmoid_shift: np.ndarray  # (4, H)
+
+    def project(self, layer_input: np.ndarray, out: np.ndarray) -> None:
+        """Write x_t W_ih^T + b into the gate blocks `out` (T, 4, [B,] H) for `layer_input` (T, [B,] n).
+
+        One matrix product of [x_t, 1] with [W_ih^T; b], which costs less than a product followed by
+        a broadcast add of the bias."""
+        if self.bias:
+            augmented = np.empty(layer_input.shape[:-1] + (layer_input.shape[-1] + 1,), dtype=self.w_ih_t.dtype)
+            augmented[..., :-1] = layer_input
+            augmented[..., -1] = 1
+            layer_input = augmented
+        if layer_input.ndim == 2:  # one sequence: straight into the record rows, seen as (T, 4H)
+            rows = out.view()
+            rows.shape = (len(out), -1)  # raises rather than copies if that view is impossible
+            np.matmul(layer_input, self.w_ih_t, out=rows)
+            return
+        T, B, n = layer_input.shape
+        projected = (layer_input.reshape(T * B, n) @ self.w_ih_t).reshape(T, B, 4, -1)  # one product, not T
+        out[...] = projected.transpose(0, 2, 1, 3)
 
 
 class LSTM:
@@ -166,15 +198,17 @@ class LSTM:
     def _fast_weights(self, layer: int, direction: int) -> _FastWeights:
         H = self.hidden_size
         rows = np.concatenate([np.arange(b * H, (b + 1) * H) for b in _TORCH_BLOCK_OF_INTERNAL])
-        halve = np.ones(4 * H, dtype=self.dtype)
-        halve[: 3 * H] = 0.5
+        halve = np.full(4 * H, 0.5, dtype=self.dtype)
+        halve[:H] = 1.0  # the candidate's tanh takes the whole pre-activation
         w_ih = self.weight("weight_ih", layer, direction)[rows] * halve[:, None]
         w_hh = self.weight("weight_hh", layer, direction)[rows] * halve[:, None]
+        w_ih_t = w_ih.T
         if self.bias:
             bias = (self.weight("bias_ih", layer, direction) + self.weight("bias_hh", layer, direction))[rows] * halve
-        else:
-            bias = np.zeros(4 * H, dtype=self.dtype)
-        return _FastWeights(np.ascontiguousarray(w_ih.T), np.ascontiguousarray(w_hh.T), bias)
+            w_ih_t = np.vstack([w_ih_t, bias])
+        shift = np.where(np.arange(4 * H) < H, 0, 0.5).astype(self.dtype)
+        return _FastWeights(np.ascontiguousarray(w_ih_t), np.ascontiguousarray(w_hh.T), self.bias,
+                            halve.reshape(4, H), shift.reshape(4, H))  # fmt: skip
 
     # ----------------------------------------------------------------------------- forward
     def run(self, x, h0=None, c0=None) -> Trace:
@@ -187,21 +221,19 @@ class LSTM:
         h0 = check_state(h0, states, self.dtype, "h0")
         c0 = check_state(c0, states, self.dtype, "c0")
         T, L, D, H = len(x), self.num_layers, self.num_directions, self.hidden_size
-        gate_buffer = np.empty((L, T, D, 4 * H), dtype=self.dtype)
-        cell_buffer = np.empty((L, T, D, H), dtype=self.dtype)
+        record = np.empty((L, T + 2, D, 5, H), dtype=self.dtype)  # see the note on the record layout
+        record[:, 0] = record[:, -1] = 0  # the end rows are only partly written
         hidden_buffer = np.empty((L, T, D, H), dtype=self.dtype)
         layer_input = x
         for layer in range(L):
             for d in range(D):
-                fast = self._fast[layer][d]
-                projected = layer_input @ fast.w_ih_t  # (T, 4H)
-                projected += fast.bias
-                _recurrence(
-                    projected, fast.w_hh_t, h0[layer * D + d], c0[layer * D + d],
-                    gate_buffer[layer, :, d], cell_buffer[layer, :, d], hidden_buffer[layer, :, d], reverse=d == 1,
-                )  # fmt: skip
+                fast, k = self._fast[layer][d], layer * D + d
+                rows = record[layer, :, d]  # (T + 2, 5, H)
+                fast.project(layer_input, out=rows[1 : T + 1, 1:])
+                rows[T if d == 1 else 1, _CELL_BLOCK] = c0[k]
+                _recurrence(rows, fast, h0[k], hidden_buffer[layer, :, d], reverse=d == 1)
             layer_input = hidden_buffer[layer].reshape(T, D * H)  # both directions side by side, a view
-        return Trace(self, x, h0, c0, gate_buffer, cell_buffer, hidden_buffer)
+        return Trace(self, x, h0, c0, record, hidden_buffer)
 
     def run_batch(self, sequences: Sequence) -> BatchTrace:
         """Run many sequences of different lengths at once (zero initial states).
@@ -224,31 +256,38 @@ class LSTM:
         steps = np.arange(T)[:, None]
         time_reversed = np.where(steps < lengths, lengths - 1 - steps, steps)
         batch_index = np.arange(B)
-        gate_buffer = np.empty((L, T, D, B, 4 * H), dtype=self.dtype)
-        cell_buffer = np.empty((L, T, D, B, H), dtype=self.dtype)
+        record = np.empty((L, T + 2, D, 5, B, H), dtype=self.dtype)
+        record[:, 0] = record[:, -1] = 0
         hidden_buffer = np.empty((L, T, D, B, H), dtype=self.dtype)
         zeros = np.zeros((B, H), dtype=self.dtype)
         layer_input = padded
         for layer in range(L):
             for d in range(D):
                 fast = self._fast[layer][d]
-                projected = layer_input @ fast.w_ih_t  # (T, B, 4H)
-                projected += fast.bias
+                rows = record[layer, :, d]  # (T + 2, 5, B, H)
                 if d == 0:
-                    _recurrence(projected, fast.w_hh_t, zeros, zeros, gate_buffer[layer, :, d],
-                                cell_buffer[layer, :, d], hidden_buffer[layer, :, d], reverse=False)  # fmt: skip
-                else:
-                    gates, cells, hiddens = (np.empty_like(a[layer, :, d]) for a in (gate_buffer, cell_buffer, hidden_buffer))
-                    _recurrence(projected[time_reversed, batch_index], fast.w_hh_t, zeros, zeros, gates, cells, hiddens,
-                                reverse=False)  # fmt: skip
-                    gate_buffer[layer, time_reversed, d, batch_index] = gates
-                    cell_buffer[layer, time_reversed, d, batch_index] = cells
-                    hidden_buffer[layer, time_reversed, d, batch_index] = hiddens
+                    fast.project(layer_input, out=rows[1 : T + 1, 1:])
+                    rows[1, _CELL_BLOCK] = 0
+                    _recurrence(rows, fast, zeros, hidden_buffer[layer, :, d], reverse=False)
+                    continue
+                # Backward: run every sequence from its own last token in reading order, then put each
+                # step back at its token position.
+                reading = np.empty((T + 2, 5, B, H), dtype=self.dtype)
+                fast.project(layer_input[time_reversed, batch_index], out=reading[1 : T + 1, 1:])
+                reading[1, _CELL_BLOCK] = 0
+                hiddens = np.empty((T, B, H), dtype=self.dtype)
+                _recurrence(reading, fast, zeros, hiddens, reverse=False)
+                rows[1 + time_reversed, 1:, batch_index] = reading[1 : T + 1, 1:].transpose(0, 2, 1, 3)
+                rows[time_reversed, _CELL_BLOCK, batch_index] = reading[2:, _CELL_BLOCK]  # c_t: row t backward
+                rows[T, _CELL_BLOCK] = 0  # c0 of the sequences as long as the batch; shorter ones are padding there
+                hidden_buffer[layer, time_reversed, d, batch_index] = hiddens
             layer_input = hidden_buffer[layer].transpose(0, 2, 1, 3).reshape(T, B, D * H)
         padding = steps >= lengths  # (T, B)
-        for buffer in (gate_buffer, cell_buffer, hidden_buffer):
-            buffer.transpose(1, 3, 0, 2, 4)[padding] = 0
-        return BatchTrace(self, xs, lengths, gate_buffer, cell_buffer, hidden_buffer)
+        for view in (*_gate_views(record, time_axis=3, writeable=True).values(),
+                     _cell_view(record, time_axis=3, writeable=True),
+                     hidden_buffer.transpose(0, 2, 3, 1, 4)):  # fmt: skip
+            view[:, :, padding.T] = 0
+        return BatchTrace(self, xs, lengths, record, hidden_buffer)
 
     # ---------------------------------------------------------------- backpropagation in time
     def backward(self, trace: Trace, grad_output=None, grad_h_n=None, grad_c_n=None) -> Gradients:
@@ -309,36 +348,45 @@ class LSTM:
         return Gradients(grad_input, grad_hidden, grad_cell, grad_h0, grad_c0, grad_weights)
 
 
-def _recurrence(projected, w_hh_t, h, c, gates, cells, hiddens, reverse: bool) -> None:
-    """The time loop of one layer and direction, writing into the trace's buffers.
+def _recurrence(rows, fast: _FastWeights, h, hiddens, reverse: bool) -> None:
+    """The time loop of one layer and direction, writing into its record rows and hidden states.
 
-    projected: (T, [B,] 4H) = x_t W_ih^T + b, internal block order (i, f, o, g), sigmoid rows halved;
-    gates: (T, [B,] 4H), cells and hiddens: (T, [B,] H), written in place.
+    rows: (T + 2, 5, [B,] H) record rows [c_read | g f i o] (see the note on the record layout). On
+    entry rows 1..T hold the input projection x_t W_ih^T + b in their gate blocks and the first row
+    read holds c0; on exit they hold the gates, and every step's cell state is in the next row's
+    c_read block. fast: the layer and direction's rearranged weights; h: ([B,] H) = h0; hiddens:
+    (T, [B,] H), written.
     """
-    H = cells.shape[-1]
-    scratch = np.empty(cells.shape[1:], dtype=cells.dtype)
-    rows = (projected, gates, gates[..., : 3 * H], gates[..., :H], gates[..., H : 2 * H],
-            gates[..., 2 * H : 3 * H], gates[..., 3 * H :], cells, hiddens)  # fmt: skip
+    H = hiddens.shape[-1]
+    steps, next_cells = rows[1:-1], rows[2:, _CELL_BLOCK]
     if reverse:
-        rows = tuple(array[::-1] for array in rows)
+        steps, next_cells, hiddens = steps[::-1], rows[:-2, _CELL_BLOCK][::-1], hiddens[::-1]
+    views = (steps[:, 1:], steps[:, 2:4], steps[:, :2], steps[:, 4], next_cells, hiddens)
+    batch = hiddens.shape[1:-1]  # () or (B,)
+    recurrent = np.empty(batch + (4 * H,), dtype=hiddens.dtype)  # h_{t-1} W_hh^T, as h.dot gives it
+    recurrent_blocks = recurrent.reshape(batch + (4, H))
+    if batch:
+        recurrent_blocks = recurrent_blocks.swapaxes(0, 1)  # (4, B, H), a view (np.moveaxis costs µs)
+    products = np.empty((2,) + batch + (H,), dtype=hiddens.dtype)  # [f ⊙ c_{t-1}, i ⊙ g]
+    kept, written = products
+    tanh_c = np.empty_like(kept)
+    blocks = (4,) + (1,) * len(batch) + (H,)
+    w_hh_t, scale, shift = fast.w_hh_t, fast.sigmoid_scale.reshape(blocks), fast.sigmoid_shift.reshape(blocks)
     # Iterating rows with zip costs less per step than indexing: this loop is the forward's hot path.
-    # Outputs are passed positionally and the constant 1/2 as a 0-d array of the same dtype: a keyword
-    # `out=` or a Python float costs NumPy extra parsing or a scalar conversion on every call, which at
-    # these sizes is as much as the arithmetic itself.
-    dot, add, multiply, tanh = np.dot, np.add, np.multiply, np.tanh
-    half = np.array(0.5, dtype=cells.dtype)
-    for projected_t, z, sigmoid_gates, input_gate, forget_gate, output_gate, candidate, c_t, h_t in zip(*rows, strict=True):
-        dot(h, w_hh_t, z)
-        add(z, projected_t, z)
-        tanh(z, z)  # candidate = tanh(z_g); the other blocks hold tanh(z / 2)
-        multiply(sigmoid_gates, half, sigmoid_gates)
-        add(sigmoid_gates, half, sigmoid_gates)  # σ(z) = (1 + tanh(z / 2)) / 2
-        multiply(forget_gate, c, c_t)
-        multiply(input_gate, candidate, scratch)
-        add(c_t, scratch, c_t)  # c_t = f ⊙ c_{t-1} + i ⊙ g
-        tanh(c_t, scratch)
-        multiply(output_gate, scratch, h_t)  # h_t = o ⊙ tanh(c_t)
-        h, c = h_t, c_t
+    # Outputs are passed positionally: a keyword `out=` costs NumPy extra parsing on every call, which
+    # at these sizes is as much as the arithmetic itself.
+    add, multiply, tanh = np.add, np.multiply, np.tanh
+    for z, forget_input, read_candidate, output_gate, c_t, h_t in zip(*views, strict=True):
+        h.dot(w_hh_t, recurrent)  # the method call costs less than np.dot(h, w_hh_t, recurrent)
+        add(z, recurrent_blocks, z)  # z = x_t W_ih^T + b + W_hh h_{t-1}
+        tanh(z, z)  # candidate = tanh(z_g); the sigmoid blocks hold tanh(z / 2)
+        multiply(z, scale, z)
+        add(z, shift, z)  # σ(z) = (1 + tanh(z / 2)) / 2 for f, i, o
+        multiply(forget_input, read_candidate, products)  # [f, i] ⊙ [c_{t-1}, g]
+        add(kept, written, c_t)  # c_t = f ⊙ c_{t-1} + i ⊙ g, into the row read next
+        tanh(c_t, tanh_c)
+        multiply(output_gate, tanh_c, h_t)  # h_t = o ⊙ tanh(c_t)
+        h = h_t
 
 
 def _previous(states: np.ndarray, initial: np.ndarray, reverse: bool) -> np.ndarray:
@@ -357,17 +405,34 @@ def _grad_or_zeros(grad, shape, dtype, name):
     return array.astype(dtype, copy=False)
 
 
-def _gate_views(gate_buffer: np.ndarray, hidden_size: int, time_axis: int) -> Mapping[str, np.ndarray]:
-    """Name -> (L, D, [B,] T, H) views into a (L, T, D, [B,] 4H) buffer in internal block order."""
-    axes = list(range(gate_buffer.ndim))
-    axes.insert(time_axis, axes.pop(1))  # move T after D (and after B when batched)
+def _gate_views(record: np.ndarray, time_axis: int, writeable: bool = False) -> Mapping[str, np.ndarray]:
+    """Name -> (L, D, [B,] T, H) views into a (L, T + 2, D, 5, [B,] H) record."""
     views = {}
     for name in GATE_NAMES:
-        block = _INTERNAL_BLOCK[name]
-        view = gate_buffer[..., block * hidden_size : (block + 1) * hidden_size].transpose(axes)
-        view.flags.writeable = False
+        view = _time_axis_to(record[:, 1:-1, :, _GATE_BLOCK[name]], time_axis)
+        view.flags.writeable = writeable
         views[name] = view
     return MappingProxyType(views)
+
+
+def _cell_view(record: np.ndarray, time_axis: int, writeable: bool = False) -> np.ndarray:
+    """(L, D, [B,] T, H) view of the cell states in a (L, T + 2, D, 5, [B,] H) record.
+
+    c_t is in the c_read block of row t + 2 going forward and of row t going backward (record rows are
+    t + 1), so the direction axis steps back two rows as it steps to the next direction.
+    """
+    forward = record[:, 2:, :, _CELL_BLOCK]  # (L, T, D, [B,] H), right for direction 0
+    strides = list(forward.strides)
+    strides[2] -= 2 * forward.strides[1]
+    view = np.lib.stride_tricks.as_strided(forward, forward.shape, strides, writeable=writeable)
+    return _time_axis_to(view, time_axis)
+
+
+def _time_axis_to(array: np.ndarray, time_axis: int) -> np.ndarray:
+    """(L, T, D, ...) -> T moved to `time_axis` (after D, and after B when batched)."""
+    axes = list(range(array.ndim))
+    axes.insert(time_axis, axes.pop(1))
+    return array.transpose(axes)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -389,8 +454,7 @@ class Trace:
     inputs: np.ndarray = field(repr=False)  # (T, input_size), x
     h0: np.ndarray = field(repr=False)
     c0: np.ndarray = field(repr=False)
-    gate_buffer: np.ndarray = field(repr=False)  # (L, T, D, 4H), internal block order
-    cell_buffer: np.ndarray = field(repr=False)  # (L, T, D, H)
+    record: np.ndarray = field(repr=False)  # (L, T + 2, D, 5, H) rows [c_read | g f i o], see the layout note
     hidden_buffer: np.ndarray = field(repr=False)  # (L, T, D, H)
     tokens: tuple[str, ...] | None = None
 
@@ -403,15 +467,15 @@ class Trace:
 
     @property
     def length(self) -> int:
-        return self.gate_buffer.shape[1]
+        return self.hidden_buffer.shape[1]
 
     @cached_property
     def gates(self) -> Mapping[str, np.ndarray]:
-        return _gate_views(self.gate_buffer, self.model.hidden_size, time_axis=2)
+        return _gate_views(self.record, time_axis=2)
 
     @cached_property
     def cell(self) -> np.ndarray:
-        return _read_only(self.cell_buffer.transpose(0, 2, 1, 3))
+        return _cell_view(self.record, time_axis=2)
 
     @cached_property
     def hidden(self) -> np.ndarray:
@@ -433,7 +497,7 @@ class Trace:
     @property
     def nbytes(self) -> int:
         """Bytes of the arrays this trace holds (the model's weights are shared, not counted)."""
-        return sum(a.nbytes for a in (self.inputs, self.h0, self.c0, self.gate_buffer, self.cell_buffer, self.hidden_buffer))
+        return sum(a.nbytes for a in (self.inputs, self.h0, self.c0, self.record, self.hidden_buffer))
 
     def step(self, t: int, layer: int = 0, direction: int = 0) -> StepDetail:
         """Every intermediate quantity of timestep `t` for one layer and direction.
@@ -528,20 +592,19 @@ class BatchTrace:
     model: LSTM = field(repr=False)
     inputs: list[np.ndarray] = field(repr=False)
     lengths: np.ndarray
-    gate_buffer: np.ndarray = field(repr=False)  # (L, T, D, B, 4H)
-    cell_buffer: np.ndarray = field(repr=False)  # (L, T, D, B, H)
-    hidden_buffer: np.ndarray = field(repr=False)
+    record: np.ndarray = field(repr=False)  # (L, T + 2, D, 5, B, H)
+    hidden_buffer: np.ndarray = field(repr=False)  # (L, T, D, B, H)
 
     def __len__(self) -> int:
         return len(self.lengths)
 
     @cached_property
     def gates(self) -> Mapping[str, np.ndarray]:
-        return _gate_views(self.gate_buffer, self.model.hidden_size, time_axis=3)
+        return _gate_views(self.record, time_axis=3)
 
     @cached_property
     def cell(self) -> np.ndarray:
-        return _read_only(self.cell_buffer.transpose(0, 2, 3, 1, 4))
+        return _cell_view(self.record, time_axis=3)
 
     @cached_property
     def hidden(self) -> np.ndarray:
@@ -549,7 +612,7 @@ class BatchTrace:
 
     @property
     def mask(self) -> np.ndarray:
-        return np.arange(self.gate_buffer.shape[1])[None, :] < self.lengths[:, None]
+        return np.arange(self.hidden_buffer.shape[1])[None, :] < self.lengths[:, None]
 
     @property
     def output(self) -> np.ndarray:
@@ -573,8 +636,7 @@ class BatchTrace:
         T = int(self.lengths[index])
         states = np.zeros((self.model.num_layers * self.model.num_directions, self.model.hidden_size), self.model.dtype)
         return Trace(self.model, self.inputs[index], states, states,
-                     self.gate_buffer[:, :T, :, index], self.cell_buffer[:, :T, :, index],
-                     self.hidden_buffer[:, :T, :, index])  # fmt: skip
+                     self.record[:, : T + 2, :, :, index], self.hidden_buffer[:, :T, :, index])  # fmt: skip
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))

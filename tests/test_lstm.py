@@ -177,8 +177,12 @@ def test_batched_forward_equals_one_by_one(bidirectional, num_layers):
             np.testing.assert_allclose(batch[i].gates[name], single.gates[name], atol=1e-6)
             np.testing.assert_allclose(batch.gates[name][:, :, i, : len(x)], single.gates[name], atol=1e-6)
             assert not batch.gates[name][:, :, i, len(x) :].any()  # zero padding
+        for states in ("cell", "hidden"):
+            np.testing.assert_allclose(getattr(batch[i], states), getattr(single, states), atol=1e-6)
+            assert not getattr(batch, states)[:, :, i, len(x) :].any()
         np.testing.assert_allclose(batch[i].output, single.output, atol=1e-6)
         np.testing.assert_allclose(batch[i].h_n, single.h_n, atol=1e-6)
+        np.testing.assert_allclose(batch[i].c_n, single.c_n, atol=1e-6)
         np.testing.assert_allclose(batch.output[i, : len(x)], single.output, atol=1e-6)
     np.testing.assert_allclose(batch.h_n[:, 2], lstm.run(sequences[2]).h_n, atol=1e-6)
 
@@ -309,9 +313,11 @@ def test_trace_holds_no_redundant_copies():
     lstm = LSTM.random(8, 16, num_layers=2, seed=0)
     trace = lstm.run(np.zeros((50, 8)))
     values = 2 * 50 * 16 * (4 + 1 + 1)  # gates, cell, hidden per layer and timestep
-    assert trace.nbytes <= 4 * values + 4 * (50 * 8 + 4 * 2 * 16)
+    end_rows = 2 * 2 * 16 * 5  # the record's row before and after the sequence, per layer (c0 and c_n live there)
+    assert trace.nbytes <= 4 * (values + end_rows) + 4 * (50 * 8 + 4 * 2 * 16)
     for name in GATE_NAMES:
-        assert np.shares_memory(trace.gates[name], trace.gate_buffer)
+        assert np.shares_memory(trace.gates[name], trace.record)
+    assert np.shares_memory(trace.cell, trace.record)
     assert np.shares_memory(trace.output, trace.hidden_buffer)
 
 

@@ -163,7 +163,7 @@ class _SessionModel:
 
 def _trace_bytes(traced: TextTrace) -> int:
     trace = traced.trace
-    arrays = (trace.inputs, trace.gate_buffer, trace.cell_buffer, trace.hidden_buffer, traced.next_token_probs)
+    arrays = (trace.inputs, trace.record, trace.hidden_buffer, traced.next_token_probs)
     return sum(array.nbytes for array in arrays)
 
 
