@@ -7,10 +7,12 @@ candidate, cell and hidden states) use the diverging `SIGNED_COLORSCALE` centred
 
 from __future__ import annotations
 
+import base64
 import html
 import os
 from collections.abc import Mapping, Sequence
 
+import _plotly_utils.utils
 import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
@@ -47,22 +49,88 @@ def color_for_value(scale: str, value: float, signed: bool = False, limit: float
 
 
 def plotly_figure(spec: dict) -> go.Figure:
-    """A `go.Figure` from a plain figure dict, with an empty template.
+    """A Plotly figure from a plain figure dict, with an empty template.
 
     Plotly's default template is nine tenths of a small figure and most of the time it takes to build
     and send one; Streamlit's theme styles the chart anyway. Building from one dict instead of
-    `update_layout` calls is also several times faster, which keeps a page rerun within budget.
+    `update_layout` calls is also several times faster.
 
-    Plotly checks every property of every trace when a figure is built, and Streamlit builds and checks
-    it again before sending; the first check is half the cost of a heatmap. The figure builders are
-    checked in the tests (`VALIDATE_FIGURES`, set by tests/conftest.py), so the app skips it.
+    The figure is a `SpecFigure`: Streamlit only asks a figure for `to_dict()`, which it answers from
+    the dict itself, so a page rerun never builds Plotly's object tree. The figure builders are checked
+    property by property in the tests (`VALIDATE_FIGURES`, set by tests/conftest.py).
     """
     spec["layout"].setdefault("template", _EMPTY_TEMPLATE)
-    return go.Figure(spec) if VALIDATE_FIGURES else go.Figure(spec, _validate=False)
+    if VALIDATE_FIGURES:
+        go.Figure(spec)  # raises on any property Plotly does not know
+    return SpecFigure(spec)
 
 
 # "1" in the tests: every figure built there is checked property by property by Plotly.
 VALIDATE_FIGURES = os.environ.get("LSTM_GATE_EXPLORER_VALIDATE_FIGURES") == "1"
+
+
+class SpecFigure(go.Figure):
+    """A `go.Figure` that builds Plotly's object tree only when something other than `to_dict` uses it.
+
+    Building the tree (every property becomes an object) and `to_dict` on it (a deep copy, then every
+    array encoded) were half of the server's time under a class of sessions (benchmarks.load_test):
+    six heatmaps on every rerun of /gates. `to_dict` here encodes the arrays of the plain figure dict
+    as Plotly does, without the tree. Anything else, such as a test reading `figure.data`, an export
+    calling `to_html` or `figure.layout.title.text = ...`, builds the real figure first and from then
+    on this is an ordinary `go.Figure`.
+    """
+
+    def __init__(self, spec: dict):  # noqa: D107 - Plotly's __init__ runs later, in _build
+        object.__setattr__(self, "_spec", spec)
+        object.__setattr__(self, "_built", False)
+
+    def __getattribute__(self, name: str):
+        if name not in _UNBUILT_NAMES and not object.__getattribute__(self, "_built"):
+            object.__getattribute__(self, "_build")()
+        return object.__getattribute__(self, name)
+
+    def _build(self) -> None:
+        object.__setattr__(self, "_built", True)  # first: Plotly's __init__ reads attributes
+        go.Figure.__init__(self, object.__getattribute__(self, "_spec"), _validate=False)
+
+    def to_dict(self) -> dict:
+        if object.__getattribute__(self, "_built"):
+            return go.Figure.to_dict(self)
+        return _wire_format(object.__getattribute__(self, "_spec"))
+
+
+_UNBUILT_NAMES = frozenset({"_spec", "_built", "_build", "to_dict", "__class__"})
+
+
+def _wire_format(value, key: str | None = None):
+    """A copy of a figure dict as `go.Figure(value).to_dict()` gives it: NumPy arrays become Plotly's
+    typed arrays (base64), except under the keys Plotly leaves alone; the input is not changed."""
+    if isinstance(value, dict):
+        return {name: _wire_format(item, name) for name, item in value.items()}
+    if isinstance(value, list | tuple):
+        if _SCALAR_TYPES.issuperset(map(type, value)):  # hover labels, tick texts: nothing inside to encode
+            return list(value)
+        return [_wire_format(item) for item in value]
+    if isinstance(value, np.ndarray) and not _plotly_utils.utils.is_skipped_key(key or ""):
+        return _typed_array(value)
+    return value
+
+
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+_TYPED_ARRAY_CODES = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "int32": "i4", "uint32": "u4",
+                      "float32": "f4", "float64": "f8"}  # fmt: skip
+
+
+def _typed_array(array: np.ndarray):
+    """Plotly's typed-array spec of `array`, as `_plotly_utils.utils.to_typed_array_spec` makes it but
+    without its copy and its check for data frames; other dtypes are left to Plotly's function."""
+    code = _TYPED_ARRAY_CODES.get(array.dtype.name)
+    if code is None or array.size == 0 or not array.dtype.isnative:
+        return _plotly_utils.utils.to_typed_array_spec(array)
+    spec = {"dtype": code, "bdata": base64.b64encode(np.ascontiguousarray(array)).decode("ascii")}
+    if array.ndim > 1:
+        spec["shape"] = str(array.shape)[1:-1]
+    return spec
 
 
 def text_color_on(fill: str) -> str:
