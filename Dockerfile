@@ -5,6 +5,9 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+# One BLAS thread: the app's matrices are small, and OpenBLAS's extra thread spins on another core
+# after every product (it kept a core busy under benchmarks.load_test).
+ENV OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 WORKDIR /app
 
 # torch==2.13.0 from PyPI is a multi-GB CUDA build: take the CPU build from PyTorch's own index first,

@@ -8,6 +8,8 @@ opens with a "Page not found" dialog.
 
 import streamlit as st
 
+from ui import process
+
 # (file, title, icon, url path)
 PAGES = [
     ("views/home.py", "Home", ":material/home:", ""),
@@ -33,3 +35,4 @@ current = st.navigation(
 with st.sidebar:
     st.caption("LSTM Gate Explorer: watch an LSTM remember and forget, gate by gate.")
 current.run()
+process.freeze_long_lived_objects()  # once per process, after the first page

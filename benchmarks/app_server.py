@@ -7,13 +7,14 @@ the load test and the benchmarks.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,10 +78,11 @@ class AppServer:
 
 @contextmanager
 def serve_app(
-    extra_args: Sequence[str] = (), timeout: float = 90, script: str | Path = "app.py"
+    extra_args: Sequence[str] = (), timeout: float = 90, script: str | Path = "app.py",
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[AppServer]:
     """Run `streamlit run <script>` (the app by default) until the block ends; yield once
-    /_stcore/health answers ok.
+    /_stcore/health answers ok. `env` adds to this process's environment.
 
     The server's output goes to a file, not a pipe: a pipe nobody reads fills up after 64 KiB of log
     and then blocks the server.
@@ -93,7 +95,7 @@ def serve_app(
                 [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
                  "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats",
                  "false", "--server.fileWatcherType", "none", *extra_args],
-                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **(env or {})},
             )  # fmt: skip
         server = AppServer(f"http://127.0.0.1:{port}", process, log_path)
         try:

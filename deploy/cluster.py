@@ -46,6 +46,12 @@ class Cluster:
     apps: list[AppServer]
 
 
+# One BLAS thread per process: the app's matrices are small, and OpenBLAS's extra thread spins on
+# another core after every product (it kept a core busy under the load test), which several processes
+# on one machine need for themselves.
+ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+
+
 @contextmanager
 def run_cluster(processes: int = 2, port: int | None = None, timeout: float = 90) -> Iterator[Cluster]:
     """Start the app processes and nginx; yield once nginx answers the app's health check."""
@@ -53,7 +59,7 @@ def run_cluster(processes: int = 2, port: int | None = None, timeout: float = 90
         raise RuntimeError(f"nginx not found at {NGINX}: apt-get install -y nginx")
     port = port or free_port()
     with ExitStack() as stack:
-        apps = [stack.enter_context(serve_app()) for _ in range(processes)]
+        apps = [stack.enter_context(serve_app(env=ONE_BLAS_THREAD)) for _ in range(processes)]
         prefix = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         config = prefix / "nginx.conf"
         config.write_text(nginx_config(port, [int(app.url.rsplit(":", 1)[1]) for app in apps], prefix))
