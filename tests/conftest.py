@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "tests" / "screenshots"
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
+DRAWN = "[data-testid='stMain'] [data-testid='stElementContainer']"
 
 
 @contextmanager
@@ -75,8 +76,12 @@ def page(browser, app_url):
 
 
 def wait_until_idle(tab, settle_ms: int = 400) -> None:
-    """Wait for Streamlit to finish running the script (twice, since a rerun can follow a load)."""
+    """Wait for Streamlit to finish running the script (twice, since a rerun can follow a load).
+
+    The app shows "not running" before its first run has started, too: the page must also have drawn
+    something (on a fresh server the first run loads the model first)."""
     tab.wait_for_selector(READY, timeout=60_000)
+    tab.wait_for_selector(DRAWN, state="attached", timeout=60_000)
     tab.wait_for_timeout(settle_ms)
     tab.wait_for_selector(READY, timeout=60_000)
 

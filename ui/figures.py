@@ -91,7 +91,7 @@ class SpecFigure(go.Figure):
 
     def _build(self) -> None:
         object.__setattr__(self, "_built", True)  # first: Plotly's __init__ reads attributes
-        go.Figure.__init__(self, object.__getattribute__(self, "_spec"), _validate=False)
+        go.Figure.__init__(self, object.__getattribute__(self, "_spec"), _validate=VALIDATE_FIGURES)
 
     def to_dict(self) -> dict:
         if object.__getattribute__(self, "_built"):
