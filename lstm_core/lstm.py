@@ -58,7 +58,7 @@ GATE_NAMES = ("input", "forget", "candidate", "output")  # PyTorch's block order
 # The three sigmoid gates are contiguous and their weight rows halved: σ(a) = (1 + tanh(a / 2)) / 2, so
 # one tanh over the 4H pre-activations and one multiply-add give every gate (halving is exact in
 # floating point). The recorded gate values are the real gates; only the weights are rearranged.
-_TORCH_BLOCK_OF_INTERNAL = (2, 1, 0, 3)  # internal gate block k (g, f, i, o) is torch block (i, f, g, o)[...]
+_TORCH_BLOCK_OF_INTERNAL = (2, 1, 0, 3)  # internal block k of (g, f, i, o) is this torch block of (i, f, g, o)
 _CELL_BLOCK = 0
 _GATE_BLOCK = {"candidate": 1, "forget": 2, "input": 3, "output": 4}  # blocks of a record row
 
@@ -91,8 +91,7 @@ class _FastWeights:
             augmented[..., -1] = 1
             layer_input = augmented
         if layer_input.ndim == 2:  # one sequence: straight into the record rows, seen as (T, 4H)
-            rows = out.view()
-            rows.shape = (len(out), -1)  # raises rather than copies if that view is impossible
+            rows = np.reshape(out, (len(out), -1), copy=False)  # raises rather than copies
             np.matmul(layer_input, self.w_ih_t, out=rows)
             return
         T, B, n = layer_input.shape
