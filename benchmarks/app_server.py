@@ -56,6 +56,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# One BLAS thread per app process, as the Dockerfile runs it: the app's matrices are small, and
+# OpenBLAS's extra thread spins on another core after every product (a core busy under the load test),
+# a core that other processes, or the load test's own client, need.
+ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+
+
 @dataclass
 class AppServer:
     url: str
@@ -71,6 +77,14 @@ class AppServer:
         except OSError:
             pass
         return 0
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far, user and system (Linux /proc), 0 when unknown."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+        except (OSError, ValueError, IndexError):
+            return 0.0
 
     def log_tail(self, characters: int = 2000) -> str:
         return self.log_path.read_text(errors="replace")[-characters:]

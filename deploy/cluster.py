@@ -21,7 +21,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.app_server import AppServer, free_port, serve_app, stop, wait_until_healthy
+from benchmarks.app_server import ONE_BLAS_THREAD, AppServer, free_port, serve_app, stop, wait_until_healthy
 
 __all__ = ["Cluster", "nginx_config", "run_cluster", "NGINX"]
 
@@ -44,12 +44,6 @@ def nginx_config(listen_port: int, upstream_ports: list[int], prefix: Path) -> s
 class Cluster:
     url: str  # nginx
     apps: list[AppServer]
-
-
-# One BLAS thread per process: the app's matrices are small, and OpenBLAS's extra thread spins on
-# another core after every product (it kept a core busy under the load test), which several processes
-# on one machine need for themselves.
-ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
 
 @contextmanager
