@@ -5,9 +5,8 @@
 
 Starts the app with `streamlit run app.py` on loopback, with one BLAS thread as the Dockerfile runs
 it. Each session connects as a browser does (`/_stcore/stream`), opens /gates with a sentence of its
-own, then every few seconds types a new one
-(a widget change, as when a student edits the text box). The latency of a rerun is the time from
-sending the change to the server's "script finished". First one session alone does the same, as the
+own, then every few seconds types a new one (a widget change, as when a student edits the text box).
+The latency of a rerun is the time from sending the change to the server's "script finished". First one session alone does the same, as the
 reference measured in the same run; then all N together. The report: p50 and p95 against that
 single-session latency, errors (exception boxes, failed or missing runs, lost connections, another
 session's text on a page), and the server's memory over time.

@@ -58,9 +58,10 @@ GATE_NAMES = ("input", "forget", "candidate", "output")  # PyTorch's block order
 # The three sigmoid gates are contiguous and their weight rows halved: σ(a) = (1 + tanh(a / 2)) / 2, so
 # one tanh over the 4H pre-activations and one multiply-add give every gate (halving is exact in
 # floating point). The recorded gate values are the real gates; only the weights are rearranged.
-_TORCH_BLOCK_OF_INTERNAL = (2, 1, 0, 3)  # internal block k of (g, f, i, o) is this torch block of (i, f, g, o)
 _CELL_BLOCK = 0
 _GATE_BLOCK = {"candidate": 1, "forget": 2, "input": 3, "output": 4}  # blocks of a record row
+# the torch block (of i, f, g, o) behind each gate block of a row, in row order g, f, i, o
+_TORCH_BLOCK_OF_INTERNAL = tuple(GATE_NAMES.index(name) for name in sorted(_GATE_BLOCK, key=_GATE_BLOCK.get))
 
 
 def sigmoid(a: np.ndarray) -> np.ndarray:
@@ -205,9 +206,8 @@ class LSTM:
         if self.bias:
             bias = (self.weight("bias_ih", layer, direction) + self.weight("bias_hh", layer, direction))[rows] * halve
             w_ih_t = np.vstack([w_ih_t, bias])
-        shift = np.where(np.arange(4 * H) < H, 0, 0.5).astype(self.dtype)
         return _FastWeights(np.ascontiguousarray(w_ih_t), np.ascontiguousarray(w_hh.T), self.bias,
-                            halve.reshape(4, H), shift.reshape(4, H))  # fmt: skip
+                            halve.reshape(4, H), (1 - halve).reshape(4, H))  # fmt: skip
 
     # ----------------------------------------------------------------------------- forward
     def run(self, x, h0=None, c0=None) -> Trace:

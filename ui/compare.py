@@ -17,7 +17,6 @@ what differs later is what the model carried over (Mary's gender) or read afterw
 from __future__ import annotations
 
 import difflib
-import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -27,14 +26,14 @@ import plotly.graph_objects as go
 from ui.explain import as_markdown, token_name
 from ui.figures import (
     MAX_CELLS_PER_FIGURE,
-    NAMED_UNIT_COLOR,
-    SELECTION_COLOR,
     SIGNAL_TITLES,
     SIGNED_COLORSCALE,
     gate_heatmap,
+    outline,
     plotly_figure,
     signed_limit,
     token_labels,
+    unit_axis_marks,
     unit_order,
 )
 
@@ -546,7 +545,7 @@ def difference_heatmap(
     for first, last, kind in _runs(kinds):
         if kind not in _ONLY_LABEL:
             continue
-        shapes.append(_rect(start + first - 0.5, start + last + 0.5, -0.5, rows - 0.5, "#7f7f7f", 1, "dot"))
+        shapes.append(outline(start + first - 0.5, start + last + 0.5, -0.5, rows - 0.5, "#7f7f7f", 1, "dot"))
         # "only in B" over a block wide enough for it, "B" over a narrower one: neighbouring labels must not overlap
         block_pixels = (last - first + 1) * column_pixels
         text = _ONLY_LABEL[kind] if block_pixels >= 70 else kind[-1].upper() if block_pixels >= 12 else ""
@@ -555,24 +554,8 @@ def difference_heatmap(
                 "x": start + (first + last) / 2, "y": -0.5, "xref": "x", "yref": "y", "yanchor": "bottom",
                 "text": text, "showarrow": False, "font": {"size": 11, "color": "#555555"},
             })  # fmt: skip
-    every = max(1, rows // 32)
-    named_rows = {row for row, unit in enumerate(units) if int(unit) in unit_names}
-    tick_rows = sorted(set(range(0, rows, every)) | named_rows)
-    y_text = [
-        f"<b>{html.escape(unit_names[int(units[row])], quote=False)} · {units[row]}</b>" if row in named_rows
-        else str(units[row])
-        for row in tick_rows
-    ]  # fmt: skip
-    shapes += [
-        _rect(start - 0.5, start + length - 0.5, row - 0.5, row + 0.5, NAMED_UNIT_COLOR, 2) for row in named_rows
-    ]
-    if selected is not None and start <= selected[0] < start + length:
-        column, unit = selected
-        shapes.append(_rect(column - 0.5, column + 0.5, -0.5, rows - 0.5, SELECTION_COLOR, 1.5, "dot"))
-        matches = np.flatnonzero(units == unit)
-        if len(matches):
-            row = int(matches[0])
-            shapes.append(_rect(column - 0.5, column + 0.5, row - 0.5, row + 0.5, SELECTION_COLOR, 3))
+    tick_rows, y_text, unit_shapes = unit_axis_marks(units, unit_names, start, length, selected)
+    shapes += unit_shapes
     layout = {
         "title": {"text": f"Difference B − A of the {SIGNAL_NOUNS[signal]}, where the texts line up",
                   "font": {"size": 15}, "x": 0.0, "xanchor": "left"},
@@ -600,8 +583,3 @@ def _runs(kinds: Sequence[str]) -> list[tuple[int, int, str]]:
     return runs
 
 
-def _rect(x0: float, x1: float, y0: float, y1: float, color: str, width: float, dash: str = "solid") -> dict:
-    return {
-        "type": "rect", "x0": x0, "x1": x1, "y0": y0, "y1": y1, "xref": "x", "yref": "y",
-        "line": {"color": color, "width": width, "dash": dash}, "fillcolor": "rgba(0,0,0,0)",
-    }  # fmt: skip

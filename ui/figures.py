@@ -21,7 +21,7 @@ __all__ = [
     "GATE_COLORSCALE", "SIGNED_COLORSCALE", "SIGNAL_NAMES", "SIGNAL_TITLES", "UNIT_ORDERS", "MAX_CELLS_PER_FIGURE",
     "color_for_value", "text_color_on", "signals_of", "is_signed", "unit_order", "shown_units", "token_window",
     "token_labels", "top_predictions", "signed_limit", "customdata_item", "clicked_cell", "gate_heatmap", "predictions_figure", "colored_text_figure",
-    "layer_pairs", "pair_label", "MAX_COMPARED_PAIRS", "layers_heatmap",
+    "layer_pairs", "pair_label", "MAX_COMPARED_PAIRS", "layers_heatmap", "unit_axis_marks", "outline",
 ]  # fmt: skip
 
 GATE_COLORSCALE = "Cividis"
@@ -117,14 +117,12 @@ def _wire_format(value, key: str | None = None):
 
 
 _SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
-_TYPED_ARRAY_CODES = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "int32": "i4", "uint32": "u4",
-                      "float32": "f4", "float64": "f8"}  # fmt: skip
 
 
 def _typed_array(array: np.ndarray):
     """Plotly's typed-array spec of `array`, as `_plotly_utils.utils.to_typed_array_spec` makes it but
     without its copy and its check for data frames; other dtypes are left to Plotly's function."""
-    code = _TYPED_ARRAY_CODES.get(array.dtype.name)
+    code = _plotly_utils.utils.plotlyjsShortTypes.get(array.dtype.name)
     if code is None or array.size == 0 or not array.dtype.isnative:
         return _plotly_utils.utils.to_typed_array_spec(array)
     spec = {"dtype": code, "bdata": base64.b64encode(np.ascontiguousarray(array)).decode("ascii")}
@@ -333,27 +331,7 @@ def gate_heatmap(
         "selected": {"marker": {"opacity": 0}},
         "unselected": {"marker": {"opacity": 0}},
     }
-    # y ticks: every unit when they fit, otherwise about 32 of them, always the named ones
-    every = max(1, rows // 32)
-    named_rows = {row for row, unit in enumerate(units) if int(unit) in unit_names}
-    tick_rows = sorted(set(range(0, rows, every)) | named_rows)
-    tick_text = [
-        f"<b>{html.escape(unit_names[int(units[row])], quote=False)} · {units[row]}</b>"
-        if row in named_rows
-        else str(units[row])
-        for row in tick_rows
-    ]
-    shapes = [
-        _outline(start - 0.5, start + length - 0.5, row - 0.5, row + 0.5, NAMED_UNIT_COLOR, 2)
-        for row in sorted(named_rows)
-    ]
-    if selected is not None and start <= selected[0] < start + length:
-        token_index, unit = selected
-        shapes.append(_outline(token_index - 0.5, token_index + 0.5, -0.5, rows - 0.5, SELECTION_COLOR, 1.5, "dot"))
-        matches = np.flatnonzero(units == unit)
-        if len(matches):
-            row = int(matches[0])
-            shapes.append(_outline(token_index - 0.5, token_index + 0.5, row - 0.5, row + 0.5, SELECTION_COLOR, 3))
+    tick_rows, tick_text, shapes = unit_axis_marks(units, unit_names, start, length, selected)
     layout = {
         "title": {"text": SIGNAL_TITLES[signal], "font": {"size": 15}, "x": 0.0, "xanchor": "left"},
         "height": min(max(11 * rows, 110), 520) + 150,  # 150 px for the title and the slanted token labels
@@ -380,7 +358,41 @@ NAMED_UNIT_COLOR = "#d100d1"  # magenta: seen on Cividis's blue and yellow and o
 SELECTION_COLOR = "#d62728"
 
 
-def _outline(x0: float, x1: float, y0: float, y1: float, color: str, width: float, dash: str = "solid") -> dict:
+def unit_axis_marks(
+    units: np.ndarray, unit_names: Mapping[int, str], start: int, length: int, selected: tuple[int, int] | None
+) -> tuple[list[int], list[str], list[dict]]:
+    """(tick rows, tick texts, shapes) of a heatmap whose rows are `units` over columns start..start+length-1.
+
+    Ticks: every unit when they fit, otherwise about 32 of them, always the named ones (in bold with
+    their name). Shapes: a magenta frame around each named unit's row; for `selected` (column, unit) a
+    dotted red column and a red outline on its cell.
+    """
+    rows = len(units)
+    every = max(1, rows // 32)
+    named_rows = {row for row, unit in enumerate(units) if int(unit) in unit_names}
+    tick_rows = sorted(set(range(0, rows, every)) | named_rows)
+    tick_text = [
+        f"<b>{html.escape(unit_names[int(units[row])], quote=False)} · {units[row]}</b>"
+        if row in named_rows
+        else str(units[row])
+        for row in tick_rows
+    ]
+    shapes = [
+        outline(start - 0.5, start + length - 0.5, row - 0.5, row + 0.5, NAMED_UNIT_COLOR, 2)
+        for row in sorted(named_rows)
+    ]
+    if selected is not None and start <= selected[0] < start + length:
+        column, unit = selected
+        shapes.append(outline(column - 0.5, column + 0.5, -0.5, rows - 0.5, SELECTION_COLOR, 1.5, "dot"))
+        matches = np.flatnonzero(units == unit)
+        if len(matches):
+            row = int(matches[0])
+            shapes.append(outline(column - 0.5, column + 0.5, row - 0.5, row + 0.5, SELECTION_COLOR, 3))
+    return tick_rows, tick_text, shapes
+
+
+def outline(x0: float, x1: float, y0: float, y1: float, color: str, width: float, dash: str = "solid") -> dict:
+    """An unfilled rectangle shape in data coordinates."""
     return {
         "type": "rect", "x0": x0, "x1": x1, "y0": y0, "y1": y1, "xref": "x", "yref": "y",
         "line": {"color": color, "width": width, "dash": dash}, "fillcolor": "rgba(0,0,0,0)",
@@ -422,7 +434,7 @@ def predictions_figure(
     }  # fmt: skip
     shapes = []
     if selected is not None and start <= selected < start + length:
-        shapes.append(_outline(selected - 0.5, selected + 0.5, 0.5, k + 0.5, SELECTION_COLOR, 2.5))
+        shapes.append(outline(selected - 0.5, selected + 0.5, 0.5, k + 0.5, SELECTION_COLOR, 2.5))
     layout = {
         "title": {"text": f"The model's {k} best guesses for the next token, after each token", "font": {"size": 15},
                   "x": 0.0, "xanchor": "left"},
@@ -515,7 +527,7 @@ def colored_text_figure(
     shapes = []
     if selected is not None and start <= selected < start + len(tokens):
         row, first, width = boxes[selected - start]
-        shapes.append(_outline(first - 0.2, first + width + 0.2, row - 0.48, row + 0.48, SELECTION_COLOR, 2.5))
+        shapes.append(outline(first - 0.2, first + width + 0.2, row - 0.48, row + 0.48, SELECTION_COLOR, 2.5))
     lines = line + 1
     layout = {
         "shapes": shapes, "width": int(chars_per_line * _CHAR_PIXELS) + 20,
@@ -623,11 +635,11 @@ def layers_heatmap(
         token_index, unit = selected
         for row in range(rows):
             axis = "y" if row == 0 else f"y{row + 1}"
-            shapes.append({**_outline(token_index - 0.5, token_index + 0.5, -0.5, len(units) - 0.5,
+            shapes.append({**outline(token_index - 0.5, token_index + 0.5, -0.5, len(units) - 0.5,
                                       SELECTION_COLOR, 1.5, "dot"), "yref": axis})  # fmt: skip
             matches = np.flatnonzero(units == unit)
             if len(matches):
-                shapes.append({**_outline(token_index - 0.5, token_index + 0.5, matches[0] - 0.5, matches[0] + 0.5,
+                shapes.append({**outline(token_index - 0.5, token_index + 0.5, matches[0] - 0.5, matches[0] + 0.5,
                                           SELECTION_COLOR, 3), "yref": axis})  # fmt: skip
     labels = token_labels(tokens)
     layout |= {

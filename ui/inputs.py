@@ -47,6 +47,19 @@ def show_notices(box, notices: list[str]) -> None:
         box.warning("\n".join(f"- {explain.as_markdown(notice)}" for notice in notices), icon=":material/warning:")
 
 
+def model_or_stop(model_name: str, box=None, notices: Sequence[str] = ()):
+    """The language model `model_name`, or, when its files are missing, the page's notices in `box`,
+    an error that says so and the end of the run."""
+    try:
+        return state.language_model(model_name)
+    except FileNotFoundError:
+        if box is not None:
+            show_notices(box, list(notices))
+        st.error(f"The {model_name} model is not installed yet (its files are missing from assets/{model_name}). "
+                 "Choose another model.", icon=":material/construction:")  # fmt: skip
+        st.stop()
+
+
 def drop_param(key: str) -> None:
     """Remove a query parameter no widget shows on this view (a layer for a one-layer model)."""
     if key in st.query_params:

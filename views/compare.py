@@ -68,12 +68,7 @@ if empty:
     which = "Both texts are empty" if len(empty) == 2 else f"Text {empty[0]} is empty"
     st.info(f"{which}. Type a sentence on each side, or pick one of the pairs above.", icon=":material/edit_note:")
     st.stop()
-try:
-    model = state.language_model(model_name)
-except FileNotFoundError:
-    inputs.show_notices(notice_box, notices)
-    st.error(f"The {model_name} model is not installed yet. Choose the other model.", icon=":material/construction:")
-    st.stop()
+model = inputs.model_or_stop(model_name, notice_box, notices)
 traced_a = state.text_trace(model_name, cleaned_a.text)
 traced_b = state.text_trace(model_name, cleaned_b.text)
 tokens_a, tokens_b = list(traced_a.trace.tokens), list(traced_b.trace.tokens)

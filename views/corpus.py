@@ -130,12 +130,7 @@ if not texts:
     inputs.show_notices(notice_box, notices)
     st.info("The corpus is empty. Paste some text (each line is one text), or read the stories of the story world.")
     st.stop()
-try:
-    model = state.language_model(model_name)
-except FileNotFoundError:
-    inputs.show_notices(notice_box, notices)
-    st.error(f"The {model_name} model is not installed yet. Choose another model.", icon=":material/construction:")
-    st.stop()
+model = inputs.model_or_stop(model_name, notice_box, notices)
 
 lstm = model.lstm
 budget = figures.token_budget(lstm.hidden_size, lstm.num_layers, lstm.num_directions)

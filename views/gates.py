@@ -73,11 +73,7 @@ for notice in (model_notice, *link_notices, *cleaned.notices):
 if not cleaned.text:
     st.info("The text is empty. Type a sentence for the model to read, or pick one of the examples above.")
     st.stop()
-try:
-    model = state.language_model(model_name)
-except FileNotFoundError:
-    st.error(f"The {model_name} model is not installed yet. Choose the other model.", icon=":material/construction:")
-    st.stop()
+model = inputs.model_or_stop(model_name)
 traced = state.text_trace(model_name, cleaned.text)
 trace, tokens = traced.trace, list(traced.trace.tokens)
 if traced.unknown:

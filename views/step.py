@@ -66,14 +66,7 @@ if not cleaned.text:
     st.info("The text is empty. Type a sentence for the model to read, for example: " + state.DEFAULT_TEXT)
     st.stop()
 
-try:
-    model = state.language_model(model_name)
-except FileNotFoundError:
-    st.error(
-        f"The {model_name} model is not installed (its weights are missing from assets/{model_name}). "
-        "Choose the other model."
-    )
-    st.stop()
+model = inputs.model_or_stop(model_name)
 traced = state.text_trace(model_name, cleaned.text)
 trace, tokens = traced.trace, list(traced.trace.tokens)
 if traced.unknown:
