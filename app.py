@@ -34,5 +34,6 @@ current = st.navigation(
 )
 with st.sidebar:
     st.caption("LSTM Gate Explorer: watch an LSTM remember and forget, gate by gate.")
-current.run()
+with process.page_turn():  # one page at a time, in order of arrival (ui/process.py says why)
+    current.run()
 process.freeze_long_lived_objects()  # once per process, after the first page

@@ -1,7 +1,13 @@
-"""The input widgets several pages share, so that they look and behave alike everywhere.
+"""The input widgets several pages share, so that they look and behave alike everywhere, and the
+callbacks pages give their widgets.
 
 Their keys are shared too ("text", "model"): what a student typed on /gates is what /step and
 /gradients read, and every one of them is bound to the URL.
+
+Callbacks live here, not in the pages: a function defined in a page keeps that page's whole namespace
+(its figures and traces) alive through the widget that holds it, and ties the namespace into a
+reference cycle that only Python's full garbage collections free; those stop every session at once
+(benchmarks.load_test).
 """
 
 from __future__ import annotations
@@ -71,6 +77,24 @@ def drop_param(key: str) -> None:
 
 def leave_presentation() -> None:
     st.session_state["present"] = False
+
+
+def set_state(**values) -> None:
+    """A button's callback that sets session-state keys: `on_click=set_state, kwargs={"text": example}`."""
+    st.session_state.update(values)
+
+
+def move_token(step: int, last: int) -> None:
+    """Previous / next token (`step` = -1 or 1), within 0..`last`."""
+    st.session_state["t"] = min(max(int(st.session_state.get("t", 0)) + step, 0), last)
+
+
+def keep_in_range(key: str, size: int) -> None:
+    """A value carried over from another text, model or corpus may not fit this one: pull it into
+    0..size-1 before its widget is drawn (Streamlit would otherwise reset it to 0 without a word)."""
+    value = st.session_state.get(key)
+    if isinstance(value, int) and not 0 <= value < size:
+        st.session_state[key] = min(max(value, 0), size - 1)
 
 
 def presentation_toggle(help: str) -> bool:

@@ -70,14 +70,6 @@ def corpus_states(model_name: str, model, texts: tuple[str, ...]) -> explore.Cor
     return traced
 
 
-
-def keep_in_range(key: str, size: int) -> None:
-    """A value carried over from another corpus or model may not fit this one: pull it in before its widget."""
-    value = st.session_state.get(key)
-    if isinstance(value, int) and not 0 <= value < size:
-        st.session_state[key] = min(max(value, 0), size - 1)
-
-
 # ------------------------------------------------------------------ what the URL asked for
 raw_params = st.query_params.to_dict()  # read before any widget: bound widgets drop values they reject
 state.carry_selection(raw_params, "corpus")
@@ -151,7 +143,7 @@ notices += view.notices[1 if model_notice else 0 :]
 for key, value in view.corrected.items():
     st.session_state[key] = value
 for key, size in {"layer": lstm.num_layers, "direction": lstm.num_directions, "ref": len(texts)}.items():
-    keep_in_range(key, size)
+    inputs.keep_in_range(key, size)
 for key, size in {"ref": len(texts)}.items():
     asked = raw_params.get(key)
     if asked is not None and st.session_state.get(f"_corpus_{key}_checked") != asked:
@@ -196,7 +188,7 @@ for key in ("start", "end"):
         if notice:
             range_notices.append(figures.index_notice(key, raw_params[key], notice))
             st.session_state[key] = value
-    keep_in_range(key, len(reference_tokens))
+    inputs.keep_in_range(key, len(reference_tokens))
 with start_column:
     start = st.number_input(f"Start token (0 to {last})", min_value=0, max_value=last, step=1, key="start",
                             value=min(DEFAULTS["start"], last), bind="query-params", persist_state="session")  # fmt: skip

@@ -19,20 +19,6 @@ DEFAULT_TOP_K = 32  # legible rows, and a third less to build and send than 48
 CHART_CONFIG = {"displayModeBar": False}
 
 
-def use_example(text: str) -> None:
-    st.session_state["text"] = text
-
-
-def move_token(step: int, last: int) -> None:
-    st.session_state["t"] = min(max(int(st.session_state.get("t", 0)) + step, 0), last)
-
-
-def follow_unit(unit: int, layer: int, direction: int) -> None:
-    st.session_state["unit"] = unit
-    st.session_state["layer"] = layer
-    st.session_state["direction"] = direction
-
-
 # ------------------------------------------------------------------ what the URL asked for
 raw_params = st.query_params.to_dict()  # read before any widget: bound widgets drop values they reject
 state.carry_selection(raw_params, "gates")  # from the other page: its bound parameters do not come along
@@ -59,8 +45,8 @@ else:
 with st.container(key="gates_controls_inputs"):  # drawn even when presenting: the widgets keep the URL
     example_columns = st.columns(len(state.EXAMPLES))
     for index, (column, (name, example)) in enumerate(zip(example_columns, state.EXAMPLES.items(), strict=True)):
-        column.button(name, key=f"gates_example_{index}", on_click=use_example, args=(example,), width="stretch",
-                      help=example)  # fmt: skip
+        column.button(name, key=f"gates_example_{index}", on_click=inputs.set_state, kwargs={"text": example},
+                      width="stretch", help=example)  # fmt: skip
     text_column, model_column = st.columns([4, 1])
     with model_column:
         model_name, model_notice = inputs.model_choice(raw_params)
@@ -133,7 +119,7 @@ with st.container(key="gates_controls_selection"):
     with follow_column, st.container(horizontal=True):
         for info in model.units.values():
             st.button(f"Follow the {info.name} unit ({info.unit})", key=f"gates_follow_{info.name}",
-                      on_click=follow_unit, args=(info.unit, info.layer, info.direction),
+                      on_click=inputs.set_state, kwargs={"unit": info.unit, "layer": info.layer, "direction": info.direction},
                       disabled=(info.unit, info.layer, info.direction) == (unit, layer, direction))  # fmt: skip
         if not model.units:
             st.caption(explain.as_markdown(f"The {model_name} model has no named units."))
@@ -157,9 +143,9 @@ with st.sidebar:
     )
 if present:  # the headline and the token buttons; ← → step as on /step, Esc leaves
     with headline:
-        st.button("◀ Previous", key="gates_previous", on_click=move_token, args=(-1, trace.length - 1),
+        st.button("◀ Previous", key="gates_previous", on_click=inputs.move_token, args=(-1, trace.length - 1),
                   disabled=t == 0, shortcut="Left")  # fmt: skip
-        st.button("Next ▶", key="gates_next", on_click=move_token, args=(1, trace.length - 1),
+        st.button("Next ▶", key="gates_next", on_click=inputs.move_token, args=(1, trace.length - 1),
                   disabled=t == trace.length - 1, shortcut="Right")  # fmt: skip
         st.markdown(f"**Token {t} {token_shown}, {unit_shown}**  \n{values_line}", width="stretch")
 else:

@@ -35,11 +35,6 @@ TEXT_EXAMPLES = {
 }
 
 
-def use_example(text: str) -> None:
-    st.session_state["text"] = text
-
-
-
 def weights_stamp() -> tuple:
     """(kind, path, modification time or None) of each shipped long-lag checkpoint: the cache key that
     makes a freshly trained model appear without restarting the server."""
@@ -131,7 +126,7 @@ notice_box = st.container()  # one box for everything the page had to change, fi
 if source == "text":
     example_columns = st.columns(len(TEXT_EXAMPLES))
     for index, (column, (name, example)) in enumerate(zip(example_columns, TEXT_EXAMPLES.items(), strict=True)):
-        column.button(name, key=f"gradients_example_{index}", on_click=use_example, args=(example,),
+        column.button(name, key=f"gradients_example_{index}", on_click=inputs.set_state, kwargs={"text": example},
                       width="stretch", help=example)  # fmt: skip
     typed = inputs.text_box(
         help="The loss is the word model's surprise at your last word, given the words before it: end the text "

@@ -15,19 +15,6 @@ from ui.step_state import check_view, view_query
 PLAY_SECONDS = 1.0  # one token per second: slow enough to read the diagram change
 
 
-def keep_in_range(key: str, size: int) -> None:
-    """A value carried over from another text or model may not fit this one: pull it back in range
-    before its widget is drawn (Streamlit would otherwise reset it to 0 without a word)."""
-    if key in st.session_state and isinstance(st.session_state[key], int) and st.session_state[key] >= size:
-        st.session_state[key] = size - 1
-
-
-def move_token(step: int, last: int) -> None:
-    st.session_state["t"] = min(max(st.session_state.get("t", 0) + step, 0), last)
-
-
-
-
 # ------------------------------------------------------------------ what the URL asked for
 raw_params = st.query_params.to_dict()  # read before any widget: bound widgets drop values they reject
 state.carry_selection(raw_params, "step")  # from the other page: its bound parameters do not come along
@@ -80,7 +67,7 @@ inputs.show_notices(notice_box, [*notices, *view.notices[1 if model_notice else 
 for key, value in view.corrected.items():
     st.session_state[key] = value  # what the notice promised (the bound widget would drop the bad value to 0)
 for key, size in sizes.items():
-    keep_in_range(key, size)
+    inputs.keep_in_range(key, size)
 
 # ------------------------------------------------------------------- which layer, unit and token
 gender_unit = model.units.get("subject gender")
@@ -142,7 +129,7 @@ with previous_column:
     st.button(
         "◀ Previous",
         key="step_previous",
-        on_click=move_token,
+        on_click=inputs.move_token,
         args=(-1, last),
         disabled=last == 0,
         shortcut="Left",
@@ -152,7 +139,7 @@ with next_column:
     st.button(
         "Next ▶",
         key="step_next",
-        on_click=move_token,
+        on_click=inputs.move_token,
         args=(1, last),
         disabled=last == 0,
         shortcut="Right",
@@ -247,18 +234,18 @@ with toolbar:
 
 
 # --------------------------------------------------------------------------------- playing
-@st.fragment(run_every=PLAY_SECONDS if playing else None)
-def advance_while_playing() -> None:
-    # The call from the page's own run only arms the timer; each timer tick moves one token on.
-    if st.session_state.pop("step_play_armed", False):
-        return
-    if st.session_state.get("t", 0) >= last:
-        st.session_state["step_play"] = False
-    else:
-        move_token(1, last)
-    st.rerun()
+if playing:  # defined only while playing: a function defined in a page ties its namespace into a cycle (ui/inputs.py)
 
+    @st.fragment(run_every=PLAY_SECONDS)
+    def advance_while_playing() -> None:
+        # The call from the page's own run only arms the timer; each timer tick moves one token on.
+        if st.session_state.pop("step_play_armed", False):
+            return
+        if st.session_state.get("t", 0) >= last:
+            st.session_state["step_play"] = False
+        else:
+            inputs.move_token(1, last)
+        st.rerun()
 
-if playing:
     st.session_state["step_play_armed"] = True
     advance_while_playing()

@@ -11,7 +11,7 @@ from functools import partial
 import streamlit as st
 
 from lstm_core import model_files
-from ui import explain, figures, selection, state, your_model
+from ui import explain, figures, inputs, selection, state, your_model
 from ui.diagram import cell_diagram_figure
 from ui.step_figures import gate_strips
 
@@ -28,13 +28,6 @@ def fill_example(input_size: int) -> None:
 
 def show_error(message: str) -> None:
     st.error(explain.as_markdown(message), icon=":material/block:")
-
-
-def keep_in_range(key: str, size: int) -> None:
-    """A value left by an earlier, bigger model is pulled into this one's range before its widget is drawn."""
-    value = st.session_state.get(key)
-    if isinstance(value, int) and not 0 <= value < size:
-        st.session_state[key] = min(max(value, 0), size - 1)
 
 
 # ---------------------------------------------------------------------------------- the uploads
@@ -196,19 +189,19 @@ if not csv_text.strip():
     st.info("Paste some vectors, upload a CSV file, or fill the box with the example.", icon=":material/edit_note:")
     st.stop()
 try:
-    inputs, input_notices = model_files.read_input_vectors(csv_text, lstm.input_size)
+    vectors, input_notices = model_files.read_input_vectors(csv_text, lstm.input_size)
 except ValueError as error:
     show_error(f"{source}: {error}.")
     st.stop()
 for notice in input_notices:
     st.info(explain.as_markdown(notice), icon=":material/info:")
-trace = bare.trace(inputs)
+trace = bare.trace(vectors)
 steps = trace.length
 
 # ------------------------------------------------------------------------------- what to draw
 for key, size in {"your_model_layer": lstm.num_layers, "your_model_direction": lstm.num_directions,
                   "your_model_t": steps, "your_model_unit": lstm.hidden_size}.items():  # fmt: skip
-    keep_in_range(key, size)
+    inputs.keep_in_range(key, size)
 choices = st.columns(5, vertical_alignment="bottom")
 with choices[0]:
     layer = st.selectbox("Layer", range(lstm.num_layers), key="your_model_layer", disabled=lstm.num_layers == 1)
