@@ -30,5 +30,23 @@ def test_concurrent_sessions_each_see_only_their_own_text():
 
     report = load_test.run_in_own_loop(inside_a_running_loop())
     assert not report.errors, report.errors
-    assert len(report.latencies) >= 4 * 3  # every session changed its text several times
+    assert (
+        len(report.latencies) + len(report.joining_latencies) >= 4 * 3
+    )  # every session changed its text several times
+    assert len(report.latencies) >= 4 * 2 and len(report.first_pages) == 4
     assert report.memory and all(rss > 0 for _, rss in report.memory)
+
+
+def test_the_report_splits_the_class_joining_from_the_class_at_work():
+    early = load_test.SessionResult(
+        0, latencies=[0.01, 0.02, 0.03], started=[1.0, 2.0, 3.0], first_page=0.05, joined=0.5
+    )
+    late = load_test.SessionResult(1, latencies=[0.04, 0.05], started=[2.5, 3.5], first_page=0.2, joined=2.2)
+    report = load_test.class_report(2, [early, late], memory=[], started=0.0)
+    assert sorted(report.joining_latencies) == [0.01, 0.02]  # sent before the last session had its page
+    assert sorted(report.latencies) == [0.03, 0.04, 0.05]
+    assert report.first_pages == [0.05, 0.2] and report.joining_seconds == 2.2
+    never_joined = load_test.SessionResult(2, errors=["session 2: connection failed"])
+    report = load_test.class_report(3, [early, late, never_joined], memory=[], started=0.0)
+    assert report.latencies == [] and len(report.joining_latencies) == 5  # the class never was all in
+    assert report.errors == ["session 2: connection failed"]
