@@ -228,18 +228,10 @@ def class_report(sessions: int, results: list[SessionResult], memory: list[tuple
     still joining (first visits are the heaviest runs); after it, all `sessions` were at work."""
     joins = [result.joined for result in results if result.joined is not None]
     everyone_in = max(joins) if len(joins) == len(results) else float("inf")
-    at_work = [
-        latency
-        for result in results
-        for latency, sent in zip(result.latencies, result.started, strict=True)
-        if sent >= everyone_in
-    ]
-    joining = [
-        latency
-        for result in results
-        for latency, sent in zip(result.latencies, result.started, strict=True)
-        if sent < everyone_in
-    ]
+    at_work, joining = [], []
+    for result in results:
+        for latency, sent in zip(result.latencies, result.started, strict=True):
+            (at_work if sent >= everyone_in else joining).append(latency)
     return LoadReport(
         sessions,
         at_work,

@@ -75,10 +75,6 @@ def drop_param(key: str) -> None:
             pass
 
 
-def leave_presentation() -> None:
-    st.session_state["present"] = False
-
-
 def set_state(**values) -> None:
     """A button's callback that sets session-state keys: `on_click=set_state, kwargs={"text": example}`."""
     st.session_state.update(values)
@@ -110,7 +106,7 @@ def presentation_bar(page: str):
     st.html(classroom.PRESENTATION_CSS)
     bar = st.container(horizontal=True, vertical_alignment="center", key=f"{page}_present_bar")
     headline = bar.container(horizontal=True, vertical_alignment="center")  # filled once the view is known
-    bar.button("Leave presentation", key=f"{page}_leave_present", on_click=leave_presentation,
+    bar.button("Leave presentation", key=f"{page}_leave_present", on_click=set_state, kwargs={"present": False},
                shortcut="Escape", icon=":material/close_fullscreen:")  # fmt: skip
     return headline
 

@@ -78,8 +78,7 @@ for key, value in view.corrected.items():
     if key not in st.session_state:  # the link counts on arrival; afterwards the widgets do
         st.session_state[key] = value
 for key, size in {**sizes, "top_k": lstm.hidden_size + 1}.items():  # top_k counts from 1, up to every unit
-    if isinstance(st.session_state.get(key), int) and not 0 <= st.session_state[key] < size:
-        st.session_state[key] = min(max(st.session_state[key], 0), size - 1)  # the text or model changed
+    inputs.keep_in_range(key, size)  # the text or model changed
 
 with st.sidebar:
     st.subheader("What to draw")
