@@ -56,17 +56,21 @@ def test_clicking_a_heatmap_cell_selects_it_and_leads_to_step(page):
     heatmap.scroll_into_view_if_needed()
     # where is the cell of token 4 in the third row? Ask Plotly's own axes.
     token, row = 4, 2
-    x, y, unit_label = heatmap.evaluate(
+    x, y, unit = heatmap.evaluate(
         """(plot, [token, row]) => {
             const layout = plot._fullLayout, box = plot.getBoundingClientRect();
             return [box.left + layout.xaxis._offset + layout.xaxis.l2p(token),
                     box.top + layout.yaxis._offset + layout.yaxis.l2p(row),
-                    layout.yaxis.ticktext[layout.yaxis.tickvals.indexOf(row)]];
+                    layout.yaxis.categoryarray[row]];
         }""",
         [token, row],
     )
-    unit = int(re.sub(r"<[^>]+>", "", str(unit_label)).split("·")[-1])  # "12", or "<b>subject gender · 64</b>"
     tab.mouse.move(x, y)
+    # the hover names the token (from the axis), its index and the unit
+    hover = tab.locator(".st-key-gates_heatmap_forget .hoverlayer .hovertext")
+    hover.wait_for(timeout=5_000)
+    text = hover.text_content()  # the lines run together: "token person (t=4)unit 84f = 0.9941"
+    assert f"token person (t={token})" in text and re.search(rf"unit ([^·]* · )?{unit}f = [01]\.\d{{4}}$", text), text
     tab.mouse.click(x, y)
     wait_until_idle(tab)
     expected = f"new URLSearchParams(location.search).get('t') === '{token}'"
@@ -75,7 +79,7 @@ def test_clicking_a_heatmap_cell_selects_it_and_leads_to_step(page):
     try:
         tab.wait_for_function(f"() => {expected}", timeout=20_000)
     except Exception:
-        raise AssertionError(f"after clicking token {token}, unit {unit} ({unit_label!r}): {tab.url}") from None
+        raise AssertionError(f"after clicking token {token}, unit {unit}: {tab.url}") from None
     assert_no_exception(tab)
     assert number_input(tab, "t").input_value() == str(token)
     assert number_input(tab, "unit").input_value() == str(unit)

@@ -90,18 +90,18 @@ def test_a_bare_lstm_draws_its_gates_from_the_example_input(page, tmp_path):
     heatmap = tab.locator(".st-key-your_model_heatmap_forget .js-plotly-plot")
     heatmap.scroll_into_view_if_needed()
     step, row = 9, 3  # where is the cell of timestep 9 in the fourth row? Ask Plotly's own axes.
-    x, y, unit_label = heatmap.evaluate(
+    x, y, unit = heatmap.evaluate(
         """(plot, [step, row]) => {
             const layout = plot._fullLayout, box = plot.getBoundingClientRect();
             return [box.left + layout.xaxis._offset + layout.xaxis.l2p(step),
                     box.top + layout.yaxis._offset + layout.yaxis.l2p(row),
-                    layout.yaxis.ticktext[layout.yaxis.tickvals.indexOf(row)]];
+                    layout.yaxis.categoryarray[row]];
         }""",
         [step, row],
     )
     tab.mouse.move(x, y)
     tab.mouse.click(x, y)
-    heading = tab.get_by_role("heading", name=f"Timestep {step}, unit {unit_label}")
+    heading = tab.get_by_role("heading", name=f"Timestep {step}, unit {unit}")
     heading.wait_for(timeout=20_000)
     wait_until_idle(tab)
     assert_no_exception(tab)

@@ -232,6 +232,9 @@ def test_match_figure_outlines_the_match_under_the_text():
     outline = figure.layout.shapes[0]
     assert (outline.x0, outline.x1) == (11.5, 13.5)
     assert list(figure.layout.yaxis.ticktext) == ["unit 3 ↑", "unit 0 ↓"]
+    # the hover reads the row and the token from the axes' tick texts, t as the number
+    assert list(figure.layout.xaxis.tickvals) == list(range(10, 16)) and list(figure.layout.xaxis.ticktext) == list("abcdef")
+    assert heatmap.hovertemplate.startswith("%{y}<br>token %{x} (t=%{x:d})") and heatmap.customdata is None
 
 
 def test_match_sentence_names_the_span_and_how_many_units_are_on():

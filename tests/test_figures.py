@@ -74,18 +74,38 @@ def test_gate_heatmap_layout_and_click_layer(trace):
     heatmap, click_layer = figure.data
     np.testing.assert_allclose(heatmap.z, signals["forget"][2:8][:, units].T)
     assert list(heatmap.x) == [2, 3, 4, 5, 6, 7]
-    # one click target per cell, carrying (unit, value), at the absolute token index
+    # one click target per cell, at the absolute token index and the unit, carrying the value
     assert len(click_layer.x) == 3 * 6
     row, column = 2, 2  # unit 5 at token 4
     index = row * 6 + column
-    assert click_layer.x[index] == 4 and click_layer.customdata[index][0] == 5
-    assert figures.clicked_cell({"x": click_layer.x[index], "customdata": list(click_layer.customdata[index])}) == (4, 5)
-    assert click_layer.customdata[index][1] == pytest.approx(float(signals["forget"][4, 5]))
-    assert "%{text}" in click_layer.hovertemplate and "unit %{customdata[0]}" in click_layer.hovertemplate
+    assert (click_layer.x[index], click_layer.y[index]) == (4, 5)
+    assert click_layer.customdata[index] == pytest.approx(float(signals["forget"][4, 5]))
+    # Streamlit reports the y of a category axis as the category, a number or a string
+    assert figures.clicked_cell({"x": click_layer.x[index], "y": click_layer.y[index]}) == (4, 5)
+    assert figures.clicked_cell({"x": 4.0, "y": "5"}) == (4, 5)
+    # rows are the units in drawing order; hover reads the token from the axis and t as the number
+    assert figure.layout.yaxis.type == "category" and list(figure.layout.yaxis.categoryarray) == [7, 2, 5]
+    assert list(heatmap.y) == [7, 2, 5]
+    assert "token %{x} (t=%{x:d})" in click_layer.hovertemplate and "unit %{y}" in click_layer.hovertemplate
+    assert "%{customdata:.4f}" in click_layer.hovertemplate
     # the named unit is marked on the y axis, the selection is outlined
     assert any("subject gender · 2" in text for text in figure.layout.yaxis.ticktext)
     colors = [shape.line.color for shape in figure.layout.shapes]
     assert figures.NAMED_UNIT_COLOR in colors and figures.SELECTION_COLOR in colors
+
+
+@pytest.mark.parametrize("units", [32, 128])
+def test_gate_heatmap_sends_each_cell_once(units):
+    """A class's every text change sends six heatmaps; the bytes per cell decide how long a rerun takes
+    to arrive. A cell costs its value twice (the heatmap's z and the hover's customdata, float32 in
+    base64) and its two coordinates (int16): about 16 bytes, nothing per cell as text."""
+    tokens = [f"word{index}" for index in range(40)]
+    values = np.random.default_rng(0).random((40, 128), dtype=np.float32)
+    figure = figures.gate_heatmap(values, tokens, np.arange(units)[::-1], "input", unit_names={3: "a unit"})
+    data = json.dumps(figure.to_dict()["data"])
+    per_cell = len(data) / (units * len(tokens))
+    assert per_cell < 18, f"{per_cell:.1f} bytes per cell"  # 12 bytes in base64: 16; with every token as text: 35
+    assert "word7" not in data  # the tokens are in the axis labels only
 
 
 def test_gate_heatmap_scales(trace):
@@ -157,10 +177,9 @@ def test_customdata_of_a_clicked_point():
     clicked = {"x": 4, "y": 2, "customdata": {"0": 119, "1": 0.93, "2": 4}}
     assert figures.customdata_item(clicked, 0) == 119 and figures.customdata_item(clicked, 2) == 4
     assert figures.customdata_item({"customdata": [7, 0.5]}, 1) == 0.5
-    assert figures.clicked_cell({"x": 4.0, "y": 2, "customdata": {"0": 119, "1": 0.93}}) == (4, 119)
 
 
-def test_heatmap_hover_labels_are_a_plain_list_not_a_numpy_string_array(trace):
+def test_heatmap_token_labels_are_a_plain_list_not_a_numpy_string_array(trace):
     """Plotly turns a NumPy array of strings into an object array when Streamlit serialises the figure,
     and the server kept those: under the load test its memory grew without end. Lists level off."""
     signals = figures.signals_of(trace)
@@ -176,4 +195,4 @@ def test_heatmap_hover_labels_are_a_plain_list_not_a_numpy_string_array(trace):
         return []
 
     assert not string_arrays(figure.to_plotly_json())
-    assert len(figure.data[1].text) == 5 * trace.length
+    assert len(figure.layout.xaxis.ticktext) == trace.length  # the hover reads the token from there

@@ -18,7 +18,7 @@ def clicked(*points: dict) -> SimpleNamespace:
 
 
 def test_a_heatmap_click_on_gates_selects_the_token_and_unit():
-    session = {"gates_heatmap_forget": clicked({"x": 7, "y": 2, "customdata": {"0": 41, "1": 0.93}})}
+    session = {"gates_heatmap_forget": clicked({"x": 7, "y": 41, "customdata": 0.93})}
     selection.select_on_gates("gates_heatmap_forget", session)
     assert (session["t"], session["unit"], session["gates_clicked"]) == (7, 41, True)
 
@@ -37,7 +37,7 @@ def test_no_point_selects_nothing():
 
 
 def test_a_click_on_the_bare_lstm_heatmap_selects_its_timestep_and_unit():
-    session = {"your_model_heatmap_cell": clicked({"x": 4, "customdata": [9, -0.2]})}
+    session = {"your_model_heatmap_cell": clicked({"x": 4, "y": "9", "customdata": -0.2})}
     selection.select_on_your_model("your_model_heatmap_cell", session)
     assert (session["your_model_t"], session["your_model_unit"]) == (4, 9)
 

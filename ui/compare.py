@@ -528,8 +528,8 @@ def difference_heatmap(
         "type": "heatmap", "z": z, "x": positions, "y": np.arange(rows, dtype=np.int32),
         "colorscale": SIGNED_COLORSCALE, "zmin": -limit, "zmax": limit, "zmid": 0.0,
         "colorbar": {"thickness": 12, "len": 0.9, "title": {"text": "B − A"}},
-        "customdata": customdata, "text": [list(escaped) for _ in range(rows)],
-        "hovertemplate": (f"%{{text}} (column %{{x}})<br>unit %{{customdata[2]}}<br>{SIGNAL_NOUNS[signal]}: "
+        "customdata": customdata,  # %{x} prints the column's tick text, %{x:d} its number
+        "hovertemplate": (f"%{{x}} (column %{{x:d}})<br>unit %{{customdata[2]}}<br>{SIGNAL_NOUNS[signal]}: "
                           "A %{customdata[0]:.3f}, B %{customdata[1]:.3f}<br>B − A = %{z:.3f}<extra></extra>"),
         "hoverongaps": False,
     }  # fmt: skip

@@ -367,9 +367,8 @@ def match_figure(
     heatmap = {
         "type": "heatmap", "z": z, "x": positions, "y": list(range(len(units))), "colorscale": SIGNED_COLORSCALE,
         "zmin": -limit, "zmax": limit, "zmid": 0.0, "showscale": False,
-        "customdata": [list(labels) for _ in range(len(units))],
-        "text": [[row] * len(tokens) for row in rows],
-        "hovertemplate": "%{text}<br>token %{customdata} (t=%{x})<br>value %{z:.3f}<extra></extra>",
+        # %{x} and %{y} print the axes' tick texts (the token, the row's unit), %{x:d} the token's index
+        "hovertemplate": "%{y}<br>token %{x} (t=%{x:d})<br>value %{z:.3f}<extra></extra>",
         "xgap": 1, "ygap": 1,
     }  # fmt: skip
     outline = {

@@ -232,8 +232,9 @@ def customdata_item(point: Mapping, index: int) -> float:
 
 
 def clicked_cell(point: Mapping) -> tuple[int, int]:
-    """(token index, unit) of a click on a `gate_heatmap` cell, as Streamlit reports the point."""
-    return int(round(float(point["x"]))), int(customdata_item(point, 0))
+    """(token index, unit) of a click on a `gate_heatmap` cell, as Streamlit reports the point (the y of
+    a category axis comes as the category: the unit id, as a number or a string)."""
+    return int(round(float(point["x"]))), int(float(point["y"]))
 
 
 def token_labels(tokens: Sequence[str]) -> list[str]:
@@ -281,9 +282,12 @@ def gate_heatmap(
         unit_names: unit -> name (e.g. {64: "subject gender"}) marked on the y axis.
 
     A transparent scatter marker sits on every cell, because Streamlit reports no points for clicks
-    on a heatmap; its x is the absolute token index and its `customdata` is (unit, value)
-    (`clicked_cell` reads a click back). Hover shows the token, the unit and the exact value. Arrays go
-    out as float32, coordinates as int16.
+    on a heatmap; its x is the absolute token index, its y the unit and its `customdata` the value
+    (`clicked_cell` reads a click back). The y axis is a category axis of unit ids in drawing order, so
+    a row's y is its unit and shapes address rows by their serial number. Hover shows the token, its
+    index, the unit and the exact value, all from the marker's x, y and customdata: `%{x}` prints the
+    axis's tick text (the token) and `%{x:d}` the number. Nothing per cell is sent twice: a class's
+    every rerun sends six of these. Arrays go out as float32, coordinates as int16.
     """
     values = np.asarray(values, dtype=np.float32)
     units = np.asarray(units, dtype=np.int64)
@@ -298,9 +302,9 @@ def gate_heatmap(
     z = np.ascontiguousarray(values[:, units].T)  # (K, T): row r is unit units[r]
     # Coordinates go out as int16 when they fit (half the bytes of int32): the click layer repeats them
     # for every cell, and a page draws six of these figures on every rerun.
-    index_type = np.int16 if start + length < 2**15 and rows < 2**15 else np.int32
+    index_type = np.int16 if start + length < 2**15 and units.max(initial=0) < 2**15 else np.int32
     positions = np.arange(start, start + length, dtype=index_type)
-    row_numbers = np.arange(rows, dtype=index_type)
+    unit_ids = units.astype(index_type)
     labels = token_labels(tokens)
     if is_signed(signal):
         limit = 1.0 if signed_limit is None else max(float(signed_limit), 1e-6)
@@ -308,24 +312,17 @@ def gate_heatmap(
     else:
         scale = {"colorscale": GATE_COLORSCALE, "zmin": 0.0, "zmax": 1.0}
     heatmap = {
-        "type": "heatmap", "z": z, "x": positions, "y": row_numbers, "hoverinfo": "skip",
+        "type": "heatmap", "z": z, "x": positions, "y": unit_ids, "hoverinfo": "skip",
         "colorbar": {"thickness": 12, "len": 0.9}, **scale,
     }  # fmt: skip
     click_layer = {
         "type": "scatter",
         "x": np.tile(positions, rows),
-        "y": np.repeat(row_numbers, length),
-        "customdata": np.stack([np.repeat(units, length).astype(np.float32), z.reshape(-1)], axis=1),
-        # A plain list, never a NumPy array of strings: Plotly turns such an array into an object array
-        # when Streamlit serialises the figure, and the server kept those (load test: memory grew
-        # without end; with lists it levels off).
-        "text": labels * rows,
+        "y": np.repeat(unit_ids, length),
+        "customdata": z.reshape(-1),
         "mode": "markers",
         "marker": {"size": 8, "opacity": 0, "color": "black"},
-        "hovertemplate": (
-            f"token %{{text}} (t=%{{x}})<br>unit %{{customdata[0]}}<br>{SIGNAL_SYMBOLS[signal]} = %{{customdata[1]:.4f}}"
-            "<extra></extra>"
-        ),
+        "hovertemplate": f"token %{{x}} (t=%{{x:d}})<br>unit %{{y}}<br>{SIGNAL_SYMBOLS[signal]} = %{{customdata:.4f}}<extra></extra>",
         "showlegend": False,
         # a clicked marker must stay invisible: the red outline shows the selection instead
         "selected": {"marker": {"opacity": 0}},
@@ -347,7 +344,8 @@ def gate_heatmap(
             "tickfont": {"size": 11 if length <= 60 else 9},
         },
         "yaxis": {
-            "tickvals": tick_rows, "ticktext": tick_text, "autorange": "reversed", "showgrid": False,
+            "type": "category", "categoryorder": "array", "categoryarray": units.tolist(),
+            "tickvals": units[tick_rows].tolist(), "ticktext": tick_text, "autorange": "reversed", "showgrid": False,
             "fixedrange": True, "title": {"text": "unit", "standoff": 4}, "tickfont": {"size": 10},
         },
     }  # fmt: skip
