@@ -4,6 +4,12 @@ benchmarks.load_test`, not from a test."""
 
 from __future__ import annotations
 
+import socket
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import serve
+
 from benchmarks import load_test
 from benchmarks.app_server import serve_app
 
@@ -50,3 +56,30 @@ def test_the_report_splits_the_class_joining_from_the_class_at_work():
     report = load_test.class_report(3, [early, late, never_joined], memory=[], started=0.0)
     assert report.latencies == [] and len(report.joining_latencies) == 5  # the class never was all in
     assert report.errors == ["session 2: connection failed"]
+
+
+@pytest.mark.skipif(load_test.TCP_QUICKACK is None, reason="TCP_QUICKACK is Linux's")
+def test_load_test_sessions_acknowledge_every_read_at_once():
+    """After a request and its burst of frames, a plain client's kernel is in delayed-ACK mode (0);
+    the load test's sessions acknowledge at once (1), as a browser's kernel does across a network."""
+
+    async def burst(websocket):
+        async for _ in websocket:
+            for _ in range(20):
+                await websocket.send(b"x" * 2000)
+
+    async def quickack_flags(connection_class) -> list[int]:
+        async with serve(burst, "127.0.0.1", 0) as server:
+            port = server.sockets[0].getsockname()[1]
+            async with connect(f"ws://127.0.0.1:{port}", create_connection=connection_class) as websocket:
+                flags = []
+                for _ in range(4):
+                    await websocket.send(b"go")
+                    for _ in range(20):
+                        await websocket.recv()
+                    stream = websocket.transport.get_extra_info("socket")
+                    flags.append(stream.getsockopt(socket.IPPROTO_TCP, load_test.TCP_QUICKACK))
+                return flags
+
+    assert load_test.run_in_own_loop(quickack_flags(load_test.PromptAckConnection)) == [1, 1, 1, 1]
+    assert load_test.run_in_own_loop(quickack_flags(None))[-1] == 0
