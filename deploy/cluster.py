@@ -6,7 +6,7 @@ Starts `--processes` copies of `streamlit run app.py` on free loopback ports and
 them on `--port`, with the configuration in deploy/nginx.conf.template, until Ctrl-C. Each browser
 gets a cookie on its first request and keeps talking to the same process (its session, uploads and
 trained models live there). Needs nginx (`apt-get install -y nginx`). deploy/README.md says when to
-use it.
+use it, and why it prints a note when the loopback route lacks `quickack 1`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from benchmarks.app_server import ONE_BLAS_THREAD, AppServer, free_port, serve_app, stop, wait_until_healthy
 
-__all__ = ["Cluster", "nginx_config", "run_cluster", "NGINX"]
+__all__ = ["Cluster", "nginx_config", "run_cluster", "loopback_acks_at_once", "QUICKACK_COMMAND", "NGINX"]
 
 TEMPLATE = Path(__file__).resolve().parent / "nginx.conf.template"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -38,6 +38,25 @@ def nginx_config(listen_port: int, upstream_ports: list[int], prefix: Path) -> s
         .replace("{{listen_port}}", str(listen_port))
         .replace("{{prefix}}", str(prefix))
     )
+
+
+# nginx and the app processes talk over 127.0.0.1, where the kernel delays its ACKs (deploy/README.md)
+QUICKACK_COMMAND = "ip route change local 127.0.0.1 dev lo proto kernel scope host src 127.0.0.1 table local quickack 1"
+
+
+def loopback_acks_at_once(route: str) -> bool:
+    """Whether `ip route get 127.0.0.1` says `quickack 1`: the kernel acknowledges that traffic at once."""
+    fields = route.split()
+    return any(name == "quickack" and value == "1" for name, value in zip(fields, fields[1:], strict=False))
+
+
+def loopback_route() -> str | None:
+    """`ip route get 127.0.0.1`, or None where `ip` is missing or refuses."""
+    try:
+        done = subprocess.run(["ip", "route", "get", "127.0.0.1"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
 
 
 @dataclass
@@ -71,6 +90,10 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args()
+    route = loopback_route()
+    if route is not None and not loopback_acks_at_once(route):
+        print("Note: loopback delays its ACKs, so about one page update in ten waits 40 ms between an app "
+              f"process and nginx (deploy/README.md). As root:\n  {QUICKACK_COMMAND}\n")  # fmt: skip
     with run_cluster(args.processes, args.port) as cluster:
         print(f"{len(cluster.apps)} app processes behind nginx at {cluster.url}; Ctrl-C to stop")
         try:

@@ -14,7 +14,7 @@ import pytest
 import websockets
 
 from benchmarks import load_test
-from deploy.cluster import NGINX, nginx_config, run_cluster
+from deploy.cluster import NGINX, QUICKACK_COMMAND, loopback_acks_at_once, nginx_config, run_cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_nginx = pytest.mark.skipif(
@@ -37,6 +37,16 @@ def test_the_dockerfile_copies_everything_the_app_imports_and_checks_its_health(
     assert "download.pytorch.org/whl/cpu" in dockerfile  # never the multi-GB CUDA build
     assert re.search(r"HEALTHCHECK .*\n?.*_stcore/health", dockerfile)
     assert '"streamlit", "run", "app.py"' in dockerfile and "--server.address=0.0.0.0" in dockerfile
+
+
+def test_the_cluster_tells_whether_loopback_acknowledges_at_once():
+    """`ip route get 127.0.0.1` as Linux prints it without and with `quickack 1` on the route."""
+    assert not loopback_acks_at_once("local 127.0.0.1 dev lo src 127.0.0.1 uid 0 \n    cache <local> \n")
+    assert loopback_acks_at_once("local 127.0.0.1 dev lo src 127.0.0.1 uid 0 \n    cache <local> quickack 1 \n")
+    assert not loopback_acks_at_once("local 127.0.0.1 dev lo src 127.0.0.1 uid 0 \n    cache <local> quickack 0 \n")
+    assert not loopback_acks_at_once("")
+    # the note's command changes the route that 127.0.0.1 takes (the host route, not 127.0.0.0/8)
+    assert QUICKACK_COMMAND.startswith("ip route change local 127.0.0.1 ") and QUICKACK_COMMAND.endswith(" quickack 1")
 
 
 def test_the_nginx_configuration_is_filled_in_completely(tmp_path):
