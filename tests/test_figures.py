@@ -124,6 +124,8 @@ def test_gate_heatmap_sends_float32_and_refuses_huge_figures(trace):
     assert spec["data"][0]["z"]["dtype"] == "f4"
     with pytest.raises(ValueError, match="window"):
         figures.gate_heatmap(np.zeros((2001, 128)), ["a"] * 2001, np.arange(128), "forget")
+    with pytest.raises(ValueError, match="each unit can be drawn once"):
+        figures.gate_heatmap(signals["hidden"], list(trace.tokens), np.array([3, 1, 3]), "hidden")
 
 
 def test_user_tokens_are_escaped_everywhere(trace):

@@ -286,8 +286,9 @@ def gate_heatmap(
     (`clicked_cell` reads a click back). The y axis is a category axis of unit ids in drawing order, so
     a row's y is its unit and shapes address rows by their serial number. Hover shows the token, its
     index, the unit and the exact value, all from the marker's x, y and customdata: `%{x}` prints the
-    axis's tick text (the token) and `%{x:d}` the number. Nothing per cell is sent twice: a class's
-    every rerun sends six of these. Arrays go out as float32, coordinates as int16.
+    axis's tick text (the token) and `%{x:d}` the number. A cell costs its value twice (z for the
+    colour, customdata for the hover) and two coordinates, no text: a class's every rerun sends six of
+    these. Arrays go out as float32, coordinates as int16.
     """
     values = np.asarray(values, dtype=np.float32)
     units = np.asarray(units, dtype=np.int64)
@@ -298,6 +299,8 @@ def gate_heatmap(
         raise ValueError(f"signal must be one of {SIGNAL_NAMES}, got {signal!r}")
     if rows * length > MAX_CELLS_PER_FIGURE:
         raise ValueError(f"{rows} units x {length} tokens is more than {MAX_CELLS_PER_FIGURE} cells; draw a window")
+    if len(np.unique(units)) != rows:
+        raise ValueError("each unit can be drawn once: the rows are a category axis of unit ids")
     unit_names = dict(unit_names or {})
     z = np.ascontiguousarray(values[:, units].T)  # (K, T): row r is unit units[r]
     # Coordinates go out as int16 when they fit (half the bytes of int32): the click layer repeats them
