@@ -95,6 +95,20 @@ def test_clicking_a_heatmap_cell_selects_it_and_leads_to_step(page):
     assert query["t"] == str(token) and query.get("unit", "0") == str(unit) and query["text"] == TEXT
 
 
+def test_hovering_a_guess_names_the_token_its_index_and_the_guess(page):
+    tab = page.open(f"/gates?text={quote(TEXT)}")
+    chart = tab.locator(".st-key-gates_predictions .js-plotly-plot")
+    chart.scroll_into_view_if_needed()
+    x, y = chart.evaluate(
+        """plot => { const layout = plot._fullLayout, box = plot.getBoundingClientRect();
+            return [box.left + layout.xaxis._offset + layout.xaxis.l2p(4), box.top + layout.yaxis._offset + layout.yaxis.l2p(2)]; }"""
+    )
+    tab.mouse.move(x, y)
+    hover = tab.locator(".st-key-gates_predictions .hoverlayer .hovertext")
+    hover.wait_for(timeout=5_000)
+    assert re.fullmatch(r"after token person \(t=4\): guess 2 is .+ \(p = [01]\.\d{3}\)", hover.text_content()), hover.text_content()
+
+
 def test_clicking_a_token_of_the_coloured_text_selects_it(page):
     tab = page.open(f"/gates?text={quote(TEXT)}")
     text_chart = tab.locator(".st-key-gates_text_chart .js-plotly-plot")

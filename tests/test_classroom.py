@@ -54,6 +54,7 @@ def test_layers_heatmap_draws_each_pair_on_one_colour_scale(signal):
         np.testing.assert_allclose(np.asarray(heatmap.z), source[layer, direction, 3:15][:, units].T, rtol=1e-6)
         assert list(heatmap.y) == ["7", "2", "5"] and heatmap.coloraxis == "coloraxis"
         assert figures.pair_label(layer, direction) in heatmap.hovertemplate
+        assert "token %{x} (t=%{x:d}), unit %{y}" in heatmap.hovertemplate  # the x axis's tick text, then its number
     axis = figure.layout.coloraxis
     if signal == "forget":
         assert (axis.cmin, axis.cmax) == (0.0, 1.0)

@@ -150,6 +150,9 @@ def test_predictions_figure(trace):
     assert np.asarray(heatmap.z).shape == (3, 9)
     assert heatmap.text[0][0] == "he"
     assert heatmap.customdata[2][0] == "single-handedly"  # whole in the hover, cut in the cell if long
+    # %{x} and %{y} print the axes' tick texts ("guess 2"), %{x:d} the token's index
+    assert list(figure.layout.yaxis.ticktext)[1] == "guess 2"
+    assert heatmap.hovertemplate.startswith("after token %{x} (t=%{x:d}): %{y} is %{customdata}")
     assert len(figure.layout.shapes) == 1
 
 

@@ -431,7 +431,8 @@ def predictions_figure(
         "y": np.arange(1, k + 1, dtype=np.int32), "text": cell_text, "customdata": full_text, "texttemplate": "%{text}" if fits >= 3 else "",
         "textfont": {"size": 10 if length > 24 else 12}, "colorscale": GATE_COLORSCALE, "zmin": 0.0, "zmax": 1.0,
         "colorbar": {"thickness": 12, "title": {"text": "p"}},
-        "hovertemplate": "after token %{x}: guess %{y} is %{customdata} (p = %{z:.3f})<extra></extra>",
+        # %{x} and %{y} print the axes' tick texts (the token, "guess 2"), %{x:d} the token's index
+        "hovertemplate": "after token %{x} (t=%{x:d}): %{y} is %{customdata} (p = %{z:.3f})<extra></extra>",
     }  # fmt: skip
     shapes = []
     if selected is not None and start <= selected < start + length:
@@ -622,7 +623,7 @@ def layers_heatmap(
         data.append({
             "type": "heatmap", "z": np.ascontiguousarray(block, dtype=np.float32), "x": positions, "y": unit_names,
             "coloraxis": "coloraxis", "yaxis": axis, "name": pair_label(layer, direction),
-            "hovertemplate": f"{pair_label(layer, direction)}<br>t=%{{x}}, unit %{{y}}<br>"
+            "hovertemplate": f"{pair_label(layer, direction)}<br>token %{{x}} (t=%{{x:d}}), unit %{{y}}<br>"
                              f"{SIGNAL_SYMBOLS[signal]} = %{{z:.4f}}<extra></extra>",
         })  # fmt: skip
         layout["yaxis" if row == 0 else f"yaxis{row + 1}"] = {
