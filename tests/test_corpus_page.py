@@ -222,6 +222,16 @@ def test_reference_figure_escapes_tokens_and_marks_the_range():
     assert list(indices.text) == ["10", "11", "12", "13"]
 
 
+def test_selection_figure_hover_gives_the_token_and_its_index():
+    values = np.arange(30, dtype=np.float32).reshape(6, 5) / 30
+    figure = figures.selection_figure(values, list("abcdef"), [(3, 1), (0, -1)], 12, 13, 0.5, first=10)
+    curve = figure.data[0]
+    assert list(curve.text) == list("abcdef") and list(figure.layout.xaxis.ticktext) == list("abcdef")
+    # with tick texts on the axis, %{x} would print the token again: the index is %{x:d}
+    assert "token %{text} (t=%{x:d})" in curve.hovertemplate
+    np.testing.assert_allclose(figure.data[1].y, -values[:, 0])  # a unit on downwards is drawn as minus its value
+
+
 def test_match_figure_outlines_the_match_under_the_text():
     values = np.arange(30, dtype=np.float32).reshape(6, 5) / 30
     match = explore.Match(text_index=0, start=12, end=13, units_on=2, mean_on=1.0)

@@ -305,7 +305,8 @@ def selection_figure(
             "line": {"width": 2, "color": palette[index % len(palette)]},
             "marker": {"size": 4},
             "text": labels,
-            "hovertemplate": f"{unit_label(unit, sign)}<br>token %{{text}} (t=%{{x}})<br>signed value %{{y:.3f}}<extra></extra>",
+            # %{x} would print the tick text (the token) where the axis has one; %{x:d} is the index
+            "hovertemplate": f"{unit_label(unit, sign)}<br>token %{{text}} (t=%{{x:d}})<br>signed value %{{y:.3f}}<extra></extra>",
         }  # fmt: skip
         for index, (unit, sign) in enumerate(units)
     ]
