@@ -632,17 +632,10 @@ def layers_heatmap(
             "title": {"text": pair_label(layer, direction), "font": {"size": 12}},
             "nticks": 16,
         }  # fmt: skip
-    shapes = []
-    if selected is not None and start <= selected[0] < stop:
-        token_index, unit = selected
-        for row in range(rows):
-            axis = "y" if row == 0 else f"y{row + 1}"
-            shapes.append({**outline(token_index - 0.5, token_index + 0.5, -0.5, len(units) - 0.5,
-                                      SELECTION_COLOR, 1.5, "dot"), "yref": axis})  # fmt: skip
-            matches = np.flatnonzero(units == unit)
-            if len(matches):
-                shapes.append({**outline(token_index - 0.5, token_index + 0.5, matches[0] - 0.5, matches[0] + 0.5,
-                                          SELECTION_COLOR, 3), "yref": axis})  # fmt: skip
+    _, _, selection_marks = unit_axis_marks(units, {}, start, length, selected)  # the same outlines in every row
+    shapes = [
+        {**mark, "yref": "y" if row == 0 else f"y{row + 1}"} for row in range(rows) for mark in selection_marks
+    ]
     labels = token_labels(tokens)
     layout |= {
         "title": {"text": f"{SIGNAL_TITLES[signal]}, in every layer and direction", "font": {"size": 15}, "x": 0.0,
