@@ -1,8 +1,16 @@
 """LSTM Gate Explorer's core: a NumPy LSTM that records every gate, exact against `torch.nn.LSTM`.
 
-Pure NumPy at run time. torch appears only in the training modules (`lstm_core.train` for the shipped
-language models, `train_tasks` for the long-lag RNN and LSTM, `train_text` for a model of a user's text)
-and in the tests, which hold every result against PyTorch.
+Where things are:
+
+- `cell`: the LSTM equations in plain NumPy, one line each (the reference; start reading here);
+- `lstm`: the fast `LSTM` that records a whole sequence in a `Trace`, and backpropagation in time;
+  `rnn`: a plain tanh `RNN` beside it; `numerics`: sigmoid and softmax;
+- `config`: settings the pages and the training code share (no torch);
+- `io/`: checkpoints and uploaded model files; `models/`: language models, tokenizers, task models;
+  `data/`: the story world and the long-lag tasks; `analysis/`: what units do, gradients over time;
+- `training/`: torch training, the only place that imports torch (besides reading an uploaded `.pt`).
+
+Pure NumPy at run time.
 
     >>> import numpy as np, lstm_core
     >>> lstm = lstm_core.LSTM.random(input_size=4, hidden_size=8, seed=0)
@@ -11,9 +19,9 @@ and in the tests, which hold every result against PyTorch.
     (['candidate', 'forget', 'input', 'output'], (1, 1, 5, 8))
 """
 
-from .checkpoint import load_checkpoint, save_checkpoint
-from .lstm import GATE_NAMES, LSTM, BatchTrace, Gradients, StepDetail, Trace
-from .rnn import RNN, RNNTrace
+from lstm_core.io.checkpoint import load_checkpoint, save_checkpoint
+from lstm_core.lstm import GATE_NAMES, LSTM, BatchTrace, Gradients, StepDetail, Trace
+from lstm_core.rnn import RNN, RNNTrace
 
 __all__ = [
     "GATE_NAMES", "LSTM", "Trace", "BatchTrace", "StepDetail", "Gradients", "RNN", "RNNTrace",
@@ -26,7 +34,7 @@ _LANGUAGE_MODEL_NAMES = {"LanguageModel", "PRETRAINED", "load_pretrained"}
 def __getattr__(name: str):
     # The pretrained language models import on first use, so `import lstm_core` stays light.
     if name in _LANGUAGE_MODEL_NAMES:
-        from . import language_model
+        from lstm_core.models import language_model
 
         return getattr(language_model, name)
     raise AttributeError(f"module 'lstm_core' has no attribute {name!r}")

@@ -33,7 +33,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ._weights import (
+from lstm_core._weights import (
     Shape,
     as_float_dtype,
     check_sequence,
@@ -62,10 +62,6 @@ _CELL_BLOCK = 0
 _GATE_BLOCK = {"candidate": 1, "forget": 2, "input": 3, "output": 4}  # blocks of a record row
 # the torch block (of i, f, g, o) behind each gate block of a row, in row order g, f, i, o
 _TORCH_BLOCK_OF_INTERNAL = tuple(GATE_NAMES.index(name) for name in sorted(_GATE_BLOCK, key=_GATE_BLOCK.get))
-
-
-def sigmoid(a: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
 
 
 @dataclass(frozen=True)

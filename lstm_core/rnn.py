@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._weights import as_float_dtype, check_sequence, check_state, param_name, read_state_dict
-from .lstm import Gradients, _final_states, _grad_or_zeros, _previous, _read_only
+from lstm_core._weights import as_float_dtype, check_sequence, check_state, param_name, read_state_dict
+from lstm_core.lstm import Gradients, _final_states, _grad_or_zeros, _previous, _read_only
 
 __all__ = ["RNN", "RNNTrace"]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-import lstm_core.language_model
+import lstm_core.models.language_model
 from benchmarks.app_server import serve_app
 from tests.fake_models import real_assets_exist, shipped_or_fake
 from ui import state
@@ -107,7 +107,7 @@ def models(monkeypatch):
     `assets/` is being retrained), with the app's model and trace caches emptied before and after."""
     loaded = {name: shipped_or_fake(name) for name in state.MODEL_NAMES}
     if not real_assets_exist():
-        monkeypatch.setattr(lstm_core.language_model, "load_pretrained", loaded.__getitem__)
+        monkeypatch.setattr(lstm_core.models.language_model, "load_pretrained", loaded.__getitem__)
     state.language_model.clear()
     state.text_trace.clear()
     yield loaded
@@ -131,6 +131,6 @@ def work_done(models, monkeypatch):
         done["traces"].append((len(model.vocab), text))
         return original_trace_text(model, text)
 
-    monkeypatch.setattr(lstm_core.language_model, "load_pretrained", load)
+    monkeypatch.setattr(lstm_core.models.language_model, "load_pretrained", load)
     monkeypatch.setattr(state, "_trace_text", trace_text)
     return done

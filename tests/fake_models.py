@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstm_core import LSTM, corpus
-from lstm_core.language_model import ASSETS_DIR, LanguageModel, UnitInfo, load_pretrained
-from lstm_core.tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenizer
+from lstm_core import LSTM
+from lstm_core.config import ASSETS_DIR
+from lstm_core.data import corpus
+from lstm_core.models.language_model import LanguageModel, UnitInfo, load_pretrained
+from lstm_core.models.tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenizer
 
 
 def real_assets_exist(names=("words", "chars")) -> bool:

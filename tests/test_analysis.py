@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from lstm_core import analysis, corpus
-from lstm_core.language_model import LanguageModel
+from lstm_core import analysis
+from lstm_core.data import corpus
 from lstm_core.lstm import LSTM
-from lstm_core.tokenize import UNKNOWN_TOKEN, WordTokenizer
+from lstm_core.models.language_model import LanguageModel
+from lstm_core.models.tokenize import UNKNOWN_TOKEN, WordTokenizer
 
 
 def test_rank_units_finds_the_separating_unit_and_its_sign():

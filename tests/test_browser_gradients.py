@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from lstm_core.task_model import LONGLAG_DIR
+from lstm_core.config import LONGLAG_DIR
 from tests.conftest import assert_no_exception, screenshot, wait_until_idle
 from tests.fake_models import real_assets_exist
 

@@ -20,7 +20,7 @@ SWITCH = "Bob is a nice person. Mary, on the other hand, is evil."  # "mary" is 
 @pytest.fixture(scope="module")
 def gender_unit() -> int:
     """The unit the lessons follow; read from the shipped model, which may be retrained."""
-    from lstm_core.language_model import load_pretrained
+    from lstm_core.models.language_model import load_pretrained
 
     units = load_pretrained("words").units
     return units["subject gender"].unit if "subject gender" in units else 0
@@ -48,7 +48,7 @@ def step_path(**query) -> str:
 
 
 def test_deep_link_opens_the_token_and_unit_with_diagram_strips_and_equations(page, gender_unit):
-    from lstm_core.language_model import load_pretrained
+    from lstm_core.models.language_model import load_pretrained
 
     forget = load_pretrained("words").trace(SWITCH).gates["forget"][0, 0, 6, gender_unit]
     tab = page.open(step_path(text=SWITCH, model="words", layer=0, t=6, unit=gender_unit))

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lstm_core import LSTM, LanguageModel
-from lstm_core.tokenize import CharTokenizer
+from lstm_core.models.tokenize import CharTokenizer
 from ui import classroom, figures, state, step_figures
 
 GATES = "views/gates.py"

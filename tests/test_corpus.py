@@ -2,7 +2,7 @@
 
 import pytest
 
-from lstm_core import corpus
+from lstm_core.data import corpus
 
 
 def test_generation_is_deterministic_and_seed_dependent():

@@ -11,9 +11,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from lstm_core import LSTM, explore
-from lstm_core.language_model import LanguageModel
-from lstm_core.tokenize import CharTokenizer
+from lstm_core import LSTM
+from lstm_core.analysis import explore
+from lstm_core.models.language_model import LanguageModel
+from lstm_core.models.tokenize import CharTokenizer
 from tests.fake_models import real_assets_exist
 from ui import corpus_figures as figures
 from ui import state

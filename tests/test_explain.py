@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lstm_core import GATE_NAMES, StepDetail
-from lstm_core.language_model import UnitInfo
+from lstm_core.models.language_model import UnitInfo
 from tests.fake_models import fake_language_model
 from ui import explain, lessons, state
 from ui.step_state import check_view, step_url, view_query

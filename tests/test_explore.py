@@ -1,4 +1,4 @@
-"""lstm_core.explore: LSTMVis's selection and matching on hand-made arrays with known answers, the
+"""lstm_core.analysis.explore: LSTMVis's selection and matching on hand-made arrays with known answers, the
 corpus trace against one trace per text, chunked saturation against one call, and on the shipped word
 model the claims /corpus makes: a quotation finds other quotations, a female subject finds female subjects."""
 
@@ -7,8 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstm_core import LSTM, corpus, explore
-from lstm_core.analysis import gate_saturation
+from lstm_core import LSTM
+from lstm_core.analysis import explore
+from lstm_core.analysis.units import gate_saturation
+from lstm_core.data import corpus
 from tests.fake_models import fake_language_model, real_assets_exist, shipped_or_fake
 
 needs_shipped = pytest.mark.skipif(not real_assets_exist(("words",)), reason="needs the shipped word model")

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from lstm_core import LSTM, RNN
-from lstm_core.gradients import GradientComparison, GradientProfile, compare_on_task
-from lstm_core.task_model import TaskModel
+from lstm_core.analysis.gradient_comparison import GradientComparison, compare_on_task
+from lstm_core.analysis.gradients import GradientProfile
+from lstm_core.models.task_model import TaskModel
 from ui import gradient_figures as figures
 
 

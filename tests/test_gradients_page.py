@@ -16,19 +16,15 @@ import streamlit as st
 import torch
 from streamlit.testing.v1 import AppTest
 
-import lstm_core.gradients
-import lstm_core.task_model
+import lstm_core.analysis.gradient_comparison
+import lstm_core.config
+import lstm_core.models.task_model
 from lstm_core import LSTM, RNN
-from lstm_core.gradients import (
-    LONGLAG_HIDDEN_SIZE,
-    as_float64,
-    compare_on_task,
-    compare_on_text,
-    cross_entropy_gradient,
-    untrained_like,
-)
-from lstm_core.task_model import LONGLAG_DIR, TaskModel, load_task_model
-from lstm_core.tasks import make_batch, remember_first
+from lstm_core.analysis.gradient_comparison import compare_on_task, compare_on_text
+from lstm_core.analysis.gradients import as_float64, cross_entropy_gradient, untrained_like
+from lstm_core.config import LONGLAG_DIR, LONGLAG_HIDDEN_SIZE
+from lstm_core.data.tasks import make_batch, remember_first
+from lstm_core.models.task_model import TaskModel, load_task_model
 from tests.fake_models import shipped_or_fake
 from tests.torch_reference import lstm_reference, rnn_reference
 from ui import state
@@ -230,7 +226,7 @@ def test_untrained_cells_have_pytorch_init_the_given_sizes_and_float64():
 
 
 def test_the_default_long_lag_size_is_the_shipped_configuration():
-    from lstm_core.train_tasks import SHIPPED
+    from lstm_core.config import SHIPPED
 
     assert LONGLAG_HIDDEN_SIZE == SHIPPED.hidden_size
     comparison = compare_on_task({}, lag=10, seed=0)
@@ -254,7 +250,7 @@ def longlag_dir(tmp_path, monkeypatch):
     """An empty long-lag folder for the page: no trained models until a test saves some there."""
     folder = tmp_path / "longlag"
     folder.mkdir()
-    monkeypatch.setattr(lstm_core.task_model, "LONGLAG_DIR", folder)
+    monkeypatch.setattr(lstm_core.config, "LONGLAG_DIR", folder)
     st.cache_data.clear()
     yield folder
     st.cache_data.clear()
@@ -443,13 +439,13 @@ def test_reruns_and_a_new_measure_backpropagate_nothing_again(stand_in_models, m
     backpropagation per text (or lag) and seed, whatever the measure shown."""
     calls = []
     for name in ("compare_on_text", "compare_on_task"):
-        original = getattr(lstm_core.gradients, name)
+        original = getattr(lstm_core.analysis.gradient_comparison, name)
 
         def counted(*args, _original=original, _name=name, **kwargs):
             calls.append(_name)
             return _original(*args, **kwargs)
 
-        monkeypatch.setattr(lstm_core.gradients, name, counted)
+        monkeypatch.setattr(lstm_core.analysis.gradient_comparison, name, counted)
     text = "Bob knows swimming. He told me over the phone that he had served the navy for four long years. " * 2
     for query in ({"text": text}, {"source": "longlag", "lag": "200"}):
         app = open_page(query)

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_core import analysis, corpus
-from lstm_core.language_model import ASSETS_DIR, PRETRAINED, LanguageModel, load_pretrained
-from lstm_core.train import TorchLanguageModel
+from lstm_core import analysis
+from lstm_core.config import ASSETS_DIR
+from lstm_core.data import corpus
+from lstm_core.models.language_model import PRETRAINED, LanguageModel, load_pretrained
+from lstm_core.training.language import TorchLanguageModel
 
 TEST_SEED = 31_337
 

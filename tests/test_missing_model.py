@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import lstm_core.language_model
+import lstm_core.models.language_model
 from ui import state
 
 
@@ -14,7 +14,7 @@ def test_a_page_without_its_model_files_says_so(page, monkeypatch):
     def missing(name, *args, **kwargs):
         raise FileNotFoundError(f"assets/{name}/model.npz")
 
-    monkeypatch.setattr(lstm_core.language_model, "load_pretrained", missing)
+    monkeypatch.setattr(lstm_core.models.language_model, "load_pretrained", missing)
     state.language_model.clear()
     try:
         app = AppTest.from_file("../app.py", default_timeout=120)

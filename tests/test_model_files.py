@@ -1,4 +1,4 @@
-"""Reading uploaded models (`lstm_core.model_files`): every accepted format against torch's own output,
+"""Reading uploaded models (`lstm_core.io.model_files`): every accepted format against torch's own output,
 and every refusal with the message a student reads. Files are written in tmp_path with torch,
 safetensors and NumPy, exactly as a user would save them."""
 
@@ -14,8 +14,8 @@ import torch
 from safetensors.numpy import save_file as save_numpy_safetensors
 from safetensors.torch import save_file as save_torch_safetensors
 
-from lstm_core import model_files
-from lstm_core.model_files import (
+from lstm_core.io import model_files
+from lstm_core.io.model_files import (
     MAX_INPUT_STEPS,
     MAX_MODEL_BYTES,
     build_language_model,
@@ -25,7 +25,7 @@ from lstm_core.model_files import (
     read_weights,
     split_model,
 )
-from lstm_core.tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenizer
+from lstm_core.models.tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenizer
 
 VOCAB = [UNKNOWN_TOKEN, "the", "cat", "sat", "on", "mat", "."]
 VOCAB_SIZE = len(VOCAB)

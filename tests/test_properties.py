@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from lstm_core import LSTM, load_checkpoint, save_checkpoint
-from lstm_core.tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenizer
+from lstm_core.models.tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenizer
 from ui import state
 from ui.step_state import check_view
 

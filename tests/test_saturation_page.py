@@ -8,7 +8,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from lstm_core.analysis import GateSaturation, gate_saturation
+from lstm_core.analysis.units import GateSaturation, gate_saturation
 from tests.test_corpus_page import bidirectional_char_model
 from ui import corpus_figures as figures
 from ui import state
@@ -61,10 +61,10 @@ def test_two_models_side_by_side_and_the_cache(fresh_caches, monkeypatch):
     assert not app.exception, app.exception
     assert app.multiselect(key="models").value == ["words", "chars"]
     assert len(app.get("plotly_chart")) == 2
-    import lstm_core.explore
+    import lstm_core.analysis.explore
 
     calls = []
-    monkeypatch.setattr(lstm_core.explore, "gate_saturation_chunks", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(lstm_core.analysis.explore, "gate_saturation_chunks", lambda *a, **k: calls.append(1))
     app.run()  # a rerun: both results come from the cache, nothing is computed
     assert not app.exception and not calls and len(app.get("plotly_chart")) == 2
 

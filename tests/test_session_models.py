@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lstm_core import LSTM, LanguageModel
-from lstm_core.tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenizer
+from lstm_core.models.tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenizer
 from tests.test_gates_page import CHARTS, sidebar_text
 from ui import figures, state
 from ui.step_state import check_model, check_view

@@ -5,10 +5,11 @@ import pytest
 import torch
 
 from lstm_core import LSTM, RNN
-from lstm_core.gradients import gradient_profile
-from lstm_core.task_model import TaskModel
-from lstm_core.tasks import adding_problem, chance_level, make_batch, remember_first
-from lstm_core.train_tasks import TaskTrainConfig, TorchTaskModel, train_task_model
+from lstm_core.analysis.gradients import gradient_profile
+from lstm_core.config import TaskTrainConfig
+from lstm_core.data.tasks import adding_problem, chance_level, make_batch, remember_first
+from lstm_core.models.task_model import TaskModel
+from lstm_core.training.tasks import TorchTaskModel, train_task_model
 
 
 def test_remember_first_puts_the_answer_only_at_the_start():

@@ -2,8 +2,8 @@
 
 import pytest
 
-from lstm_core import corpus
-from lstm_core.tokenize import CHAR_ALPHABET, UNKNOWN_TOKEN, CharTokenizer, WordTokenizer, split_words
+from lstm_core.data import corpus
+from lstm_core.models.tokenize import CHAR_ALPHABET, UNKNOWN_TOKEN, CharTokenizer, WordTokenizer, split_words
 
 WORDS = WordTokenizer([UNKNOWN_TOKEN, *corpus.vocabulary()])
 

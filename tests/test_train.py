@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from lstm_core import train
+from lstm_core.training import language as train
 
 
 def test_tiny_training_lowers_the_loss():

@@ -10,8 +10,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lstm_core.train_tasks import DEFAULT
-from lstm_core.train_text import MAX_TEXT_CHARS
+from lstm_core.config import DEFAULT, MAX_TEXT_CHARS
 from ui import state
 
 TRAIN = "views/train.py"

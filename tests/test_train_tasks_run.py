@@ -5,21 +5,22 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_core.language_model import LanguageModel
-from lstm_core.task_model import DISTRACTOR_TOKENS, SYMBOL_TOKENS, TaskModel, task_language_model, task_text
-from lstm_core.tasks import make_batch, remember_first
-from lstm_core.tokenize import CharTokenizer
-from lstm_core.train_tasks import (
+from lstm_core.config import (
     DEFAULT,
     DEFAULTS,
     LIMITS,
+    MAX_TEXT_CHARS,
     SHIPPED,
     TaskTrainConfig,
-    TorchTaskModel,
-    train_side_by_side,
-    train_task_model,
+    TextTrainConfig,
+    check_training_text,
 )
-from lstm_core.train_text import MAX_TEXT_CHARS, TextTrainConfig, check_training_text, train_on_text
+from lstm_core.data.tasks import make_batch, remember_first
+from lstm_core.models.language_model import LanguageModel
+from lstm_core.models.task_model import DISTRACTOR_TOKENS, SYMBOL_TOKENS, TaskModel, task_language_model, task_text
+from lstm_core.models.tokenize import CharTokenizer
+from lstm_core.training.tasks import TorchTaskModel, train_side_by_side, train_task_model
+from lstm_core.training.text import train_on_text
 from ui import training
 
 EASY = TaskTrainConfig(task="remember_first", lag=3, hidden_size=8, steps=120, learning_rate=0.02, seed=0)
@@ -130,7 +131,7 @@ def test_task_language_model_traces_what_the_task_model_runs():
 
 
 def test_the_shipped_lstm_opens_as_text_and_answers_the_first_symbol():
-    from lstm_core.task_model import load_task_model
+    from lstm_core.models.task_model import load_task_model
 
     try:
         model = load_task_model("lstm")
@@ -245,7 +246,7 @@ def test_progress_figure_and_verdict():
 
 
 def training_progress(kind: str, score: float):
-    from lstm_core.train_tasks import Progress
+    from lstm_core.config import Progress
 
     return Progress(kind, 100, 0.1, score, 1.0)
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from lstm_core import corpus
-from lstm_core.analysis import GateSaturation
-from lstm_core.explore import Match, SelectedUnit
+from lstm_core.analysis.explore import Match, SelectedUnit
+from lstm_core.analysis.units import GateSaturation
+from lstm_core.data import corpus
 from ui.figures import SIGNED_COLORSCALE, plotly_figure, signed_limit, token_labels
 from ui.state import MAX_TEXT_CHARS, clean_text
 from ui.step_state import first_value, quoted_value

@@ -24,9 +24,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from lstm_core import GATE_NAMES, StepDetail
-from lstm_core.corpus import NAMES
-from lstm_core.language_model import UnitInfo
-from lstm_core.tokenize import UNKNOWN_TOKEN
+from lstm_core.data.corpus import NAMES
+from lstm_core.models.language_model import UnitInfo
+from lstm_core.models.tokenize import UNKNOWN_TOKEN
 
 __all__ = [
     "GATE_SYMBOLS",
@@ -77,7 +77,7 @@ def word_at(tokens: Sequence[str], t: int, kind: str = "words") -> str:
 def subject_before(tokens: Sequence[str], t: int, kind: str = "words") -> str | None:
     """The last person's name strictly before the word at token `t`, capitalised, or None.
 
-    A name is one of the story world's names (`lstm_core.corpus.NAMES`), which are the names the
+    A name is one of the story world's names (`lstm_core.data.corpus.NAMES`), which are the names the
     shipped models learned as subjects. For the character model the characters are joined into words
     first, and the word that token `t` belongs to does not count as "before".
 

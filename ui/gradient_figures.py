@@ -1,12 +1,12 @@
 """Figures and sentences for /gradients: how far back a late loss reaches in a plain RNN and an LSTM.
 
-Pure functions of a `lstm_core.gradients.GradientComparison` (no Streamlit), tested without a server.
+Pure functions of a `lstm_core.analysis.gradient_comparison.GradientComparison` (no Streamlit), tested without a server.
 Curves are drawn relative to the last step, so cells whose losses differ in size (a confident trained
 model has a tiny loss) compare on one axis. Step labels (words a user typed) are HTML-escaped in
 figures, since Plotly renders a few HTML tags; the sentences are plain text for `explain.as_markdown`.
 
 >>> import numpy as np
->>> from lstm_core.gradients import compare_on_task
+>>> from lstm_core.analysis.gradient_comparison import compare_on_task
 >>> comparison = compare_on_task({}, lag=20, seed=0)
 >>> [trace.name for trace in gradient_chart(comparison).data]
 ['RNN, untrained', 'LSTM, untrained']
@@ -25,12 +25,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
-from lstm_core.gradients import GradientComparison, GradientProfile
+from lstm_core.analysis.gradient_comparison import GradientComparison
+from lstm_core.analysis.gradients import GradientProfile
 from ui.figures import GATE_COLORSCALE, plotly_figure
 from ui.step_state import first_value, quoted_value
 
 if TYPE_CHECKING:
-    from lstm_core.task_model import TaskModel
+    from lstm_core.models.task_model import TaskModel
 
 __all__ = [
     "CELL_COLORS", "MEASURE_LABELS", "FLOOR", "curve_name", "ratio_text", "size_phrase", "step_noun",

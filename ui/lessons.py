@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lstm_core import Trace
-from lstm_core.language_model import LanguageModel
+from lstm_core.models.language_model import LanguageModel
 from ui.state import EXAMPLES
 
 __all__ = [

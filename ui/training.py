@@ -25,7 +25,9 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lstm_core.task_model import SYMBOL_TOKENS, TaskModel, task_language_model, task_text
+from lstm_core.config import MAX_SECONDS, TaskTrainConfig, TextTrainConfig
+from lstm_core.data.tasks import chance_level
+from lstm_core.models.task_model import SYMBOL_TOKENS, TaskModel, task_language_model, task_text
 
 __all__ = [
     "TASK_CHOICES", "MAX_CONCURRENT_RUNS", "MAX_UPLOAD_BYTES", "CELL_COLORS", "TrainingJob", "JobSnapshot",
@@ -147,6 +149,32 @@ class TrainingJob:
             _run_slots.release()
 
 
+def task_job(config: TaskTrainConfig) -> TrainingJob:
+    """An RNN and an LSTM trained side by side on a long-lag task (torch is imported when it starts)."""
+    every = evaluate_every(config.steps)
+
+    def work(on_progress, should_stop):
+        from lstm_core.training.tasks import train_side_by_side
+
+        return train_side_by_side(config, on_progress, should_stop, every)
+
+    return TrainingJob(f"RNN and LSTM, {TASK_CHOICES[config.task].lower()}, lag {config.lag}, {config.steps} steps",
+                       config.steps, work, {"task": config.task, "lag": config.lag, "chance": chance_level(config.task)})  # fmt: skip
+
+
+def text_job(text: str, config: TextTrainConfig, notices: tuple[str, ...]) -> TrainingJob:
+    """A small character LSTM trained on a user's text (torch is imported when it starts)."""
+    every = evaluate_every(config.steps)
+
+    def work(on_progress, should_stop):
+        from lstm_core.training.text import train_on_text
+
+        return train_on_text(text, config, on_progress, should_stop, every, max_seconds=MAX_SECONDS)
+
+    return TrainingJob(f"character LSTM on your text ({len(text):,} characters), {config.steps} steps", config.steps,
+                       work, {"task": "text", "example": text_example(text), "chance": None, "notices": notices})  # fmt: skip
+
+
 def evaluate_every(steps: int) -> int:
     """Steps between evaluations so a run draws about `CURVE_POINTS` points."""
     return max(1, math.ceil(steps / CURVE_POINTS))
@@ -214,7 +242,7 @@ def task_example(lag: int, symbol: int = 2, seed: int = 0) -> str:
     """A clean remember-first sequence as text ("c w z x ..."), to open in /gates and /step."""
     import numpy as np
 
-    from lstm_core.tasks import remember_first
+    from lstm_core.data.tasks import remember_first
 
     batch = remember_first(1, lag, np.random.default_rng(seed))
     inputs = batch.inputs[0].copy()

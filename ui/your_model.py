@@ -16,8 +16,8 @@ from pathlib import PurePath
 import numpy as np
 
 from lstm_core import LSTM, Trace
-from lstm_core.model_files import MAX_INPUT_STEPS, MAX_MODEL_BYTES, UploadedModel, read_model, read_vocabulary
-from lstm_core.tokenize import UNKNOWN_TOKEN
+from lstm_core.io.model_files import MAX_INPUT_STEPS, MAX_MODEL_BYTES, UploadedModel, read_model, read_vocabulary
+from lstm_core.models.tokenize import UNKNOWN_TOKEN
 from ui.state import session_model_label
 
 __all__ = [

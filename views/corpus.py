@@ -14,7 +14,7 @@ from collections import OrderedDict
 
 import streamlit as st
 
-from lstm_core import explore
+from lstm_core.analysis import explore
 from ui import corpus_figures as figures
 from ui import explain, inputs, state
 from ui.figures import signed_limit

@@ -3,17 +3,20 @@ trained, and how far back the gradient of a loss at the last step reaches.
 
 Query parameters (bound to the widgets, so the URL follows every change): source (text or longlag),
 text, lag, seed and measure (input, hidden or cell). A link like /gradients?source=longlag&lag=60 opens
-exactly that view. The numbers come from lstm_core's backpropagation through time (`lstm_core.gradients`).
+exactly that view. The numbers come from lstm_core's backpropagation through time (`lstm_core.analysis.gradients`).
 """
 
 import os
 
 import streamlit as st
 
-from lstm_core import task_model, tasks
-from lstm_core.gradients import MEASURES, GradientComparison, compare_on_task, compare_on_text
-from lstm_core.task_model import TaskModel
-from lstm_core.tokenize import UNKNOWN_TOKEN
+from lstm_core import config
+from lstm_core.analysis.gradient_comparison import GradientComparison, compare_on_task, compare_on_text
+from lstm_core.analysis.gradients import MEASURES
+from lstm_core.data import tasks
+from lstm_core.models import task_model
+from lstm_core.models.task_model import TaskModel
+from lstm_core.models.tokenize import UNKNOWN_TOKEN
 from ui import explain, inputs, state
 from ui import gradient_figures as figures
 
@@ -40,7 +43,7 @@ def weights_stamp() -> tuple:
     makes a freshly trained model appear without restarting the server."""
     stamps = []
     for kind in ("rnn", "lstm"):
-        path = task_model.LONGLAG_DIR / f"{kind}.safetensors"  # read here, so a test can point it elsewhere
+        path = config.LONGLAG_DIR / f"{kind}.safetensors"  # read here, so a test can point it elsewhere
         stamps.append((kind, str(path), os.stat(path).st_mtime_ns if path.exists() else None))
     return tuple(stamps)
 
@@ -201,7 +204,7 @@ else:
         names = " and ".join(kind.upper() for kind in missing)
         st.info(
             f"The trained {names} {'is' if len(missing) == 1 else 'are'} not installed yet (assets/longlag/), so "
-            "only untrained cells are shown in their place. They are made with `python -m lstm_core.train_tasks` "
+            "only untrained cells are shown in their place. They are made with `python -m lstm_core.training.tasks` "
             "(about two minutes).",
             icon="ℹ️",
         )

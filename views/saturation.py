@@ -11,8 +11,8 @@ from collections import OrderedDict
 
 import streamlit as st
 
-from lstm_core.analysis import GateSaturation
-from lstm_core.explore import gate_saturation_chunks
+from lstm_core.analysis.explore import gate_saturation_chunks
+from lstm_core.analysis.units import GateSaturation
 from ui import corpus_figures as figures
 from ui import explain, state
 from ui.step_state import DIRECTION_NAMES

@@ -9,10 +9,17 @@ current step.
 
 import streamlit as st
 
-from lstm_core.tasks import chance_level
-from lstm_core.tokenize import CharTokenizer
-from lstm_core.train_tasks import DEFAULTS, LIMITS, MAX_SECONDS, TaskTrainConfig, train_side_by_side
-from lstm_core.train_text import MAX_TEXT_CHARS, TEXT_LIMITS, TextTrainConfig, check_training_text, train_on_text
+from lstm_core.config import (
+    DEFAULTS,
+    LIMITS,
+    MAX_SECONDS,
+    MAX_TEXT_CHARS,
+    TEXT_LIMITS,
+    TaskTrainConfig,
+    TextTrainConfig,
+    check_training_text,
+)
+from lstm_core.models.tokenize import CharTokenizer
 from ui import explain, state, training
 
 REFRESH_SECONDS = 0.5  # how often the curves are redrawn while a run trains
@@ -121,28 +128,6 @@ def text_settings() -> tuple[object, object, TextTrainConfig]:
     return typed, uploaded, config
 
 
-def task_job(config: TaskTrainConfig) -> training.TrainingJob:
-    every = training.evaluate_every(config.steps)
-    return training.TrainingJob(
-        f"RNN and LSTM, {training.TASK_CHOICES[config.task].lower()}, lag {config.lag}, {config.steps} steps",
-        config.steps,
-        lambda on_progress, should_stop: train_side_by_side(config, on_progress, should_stop, every),
-        {"task": config.task, "lag": config.lag, "chance": chance_level(config.task)},
-    )
-
-
-def text_job(text: str, config: TextTrainConfig, notices: tuple[str, ...]) -> training.TrainingJob:
-    every = training.evaluate_every(config.steps)
-    return training.TrainingJob(
-        f"character LSTM on your text ({len(text):,} characters), {config.steps} steps",
-        config.steps,
-        lambda on_progress, should_stop: train_on_text(
-            text, config, on_progress, should_stop, every, max_seconds=MAX_SECONDS
-        ),  # fmt: skip
-        {"task": "text", "example": training.text_example(text), "chance": None, "notices": notices},
-    )
-
-
 def text_to_train(typed: object, uploaded) -> training.PreparedText:
     """The upload when there is one, else the typed text, checked."""
     raw = typed
@@ -187,11 +172,11 @@ with st.container(horizontal=True, vertical_alignment="center"):
                 prepared = text_to_train(typed, uploaded)
                 problem = prepared.error
                 if prepared.text is not None:
-                    new_job = text_job(prepared.text, text_config, prepared.notices)
+                    new_job = training.text_job(prepared.text, text_config, prepared.notices)
                 else:
                     messages += [("warning", notice, ":material/warning:") for notice in prepared.notices]
             else:
-                new_job = task_job(config)
+                new_job = training.task_job(config)
             if problem is not None:
                 messages.append(("error", problem, ":material/error:"))
             elif not new_job.start():

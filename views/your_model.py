@@ -10,7 +10,7 @@ from functools import partial
 
 import streamlit as st
 
-from lstm_core import model_files
+from lstm_core.io import model_files
 from ui import explain, figures, inputs, selection, state, your_model
 from ui.diagram import cell_diagram_figure
 from ui.step_figures import gate_strips

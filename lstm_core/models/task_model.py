@@ -1,6 +1,6 @@
 """A recurrent cell with a linear readout of its last hidden state, for the long-lag tasks. NumPy only.
 
-Trained by `lstm_core.train_tasks` (torch); shipped weights live in `assets/longlag/`.
+Trained by `lstm_core.training.tasks` (torch); shipped weights live in `assets/longlag/`.
 
     >>> from lstm_core import LSTM
     >>> model = TaskModel(LSTM.random(8, 16, seed=0), np.zeros((4, 16)), np.zeros(4), "remember_first", lag=10)
@@ -15,14 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import load_checkpoint, save_checkpoint
-from .gradients import GradientProfile, gradient_profile
-from .lstm import LSTM
-from .rnn import RNN
-from .tasks import TASKS
+from lstm_core.analysis.gradients import GradientProfile, gradient_profile
+from lstm_core.config import LONGLAG_DIR
+from lstm_core.data.tasks import TASKS
+from lstm_core.io.checkpoint import load_checkpoint, save_checkpoint
+from lstm_core.lstm import LSTM
+from lstm_core.numerics import softmax
+from lstm_core.rnn import RNN
 
 __all__ = [
-    "TaskModel", "CELL_KINDS", "load_task_model", "LONGLAG_DIR", "SYMBOL_TOKENS", "DISTRACTOR_TOKENS",
+    "TaskModel", "CELL_KINDS", "load_task_model", "SYMBOL_TOKENS", "DISTRACTOR_TOKENS",
     "task_language_model", "task_text",
 ]  # fmt: skip
 
@@ -32,7 +34,6 @@ CELL_KINDS = {"lstm": LSTM, "rnn": RNN}
 SYMBOL_TOKENS = ("a", "b", "c", "d")
 DISTRACTOR_TOKENS = ("w", "x", "y", "z")
 UNLIKELY_LOGIT = -30.0  # a distractor or <unk> as the "next token": e^-30 ≈ 1e-13 of the probability
-LONGLAG_DIR = Path(__file__).resolve().parent.parent / "assets" / "longlag"
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,8 +67,7 @@ class TaskModel:
         classification, squared error for regression)."""
         scores = self.predict(inputs)
         if len(self.readout_bias) > 1:
-            probabilities = np.exp(scores - scores.max())
-            probabilities /= probabilities.sum()
+            probabilities = softmax(scores)
             probabilities[int(target)] -= 1.0  # d cross-entropy / d scores
             score_gradient = probabilities
         else:
@@ -125,10 +125,10 @@ def task_language_model(model: TaskModel, name: str = "remember-first LSTM"):
     distribution after token t is the task's answer had the sequence ended there ("which first symbol
     would the model say now"); distractors and `<unk>` get a very unlikely score.
 
-    Returns a `lstm_core.language_model.LanguageModel`.
+    Returns a `lstm_core.models.language_model.LanguageModel`.
     """
-    from .language_model import LanguageModel  # the language models load on first use (see lstm_core)
-    from .tokenize import UNKNOWN_TOKEN, WordTokenizer
+    from lstm_core.models.language_model import LanguageModel  # the language models load on first use (see lstm_core)
+    from lstm_core.models.tokenize import UNKNOWN_TOKEN, WordTokenizer
 
     if not isinstance(model, TaskModel):
         raise TypeError(f"model must be a TaskModel, got {type(model).__name__}")

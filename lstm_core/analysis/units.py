@@ -25,9 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import corpus
-from .language_model import LanguageModel, UnitInfo
-from .lstm import GATE_NAMES, LSTM
+from lstm_core.data import corpus
+from lstm_core.lstm import GATE_NAMES, LSTM
+from lstm_core.models.language_model import LanguageModel, UnitInfo
+from lstm_core.numerics import softmax
 
 __all__ = [
     "UnitScore",
@@ -418,9 +419,8 @@ def _final_probs(model: LanguageModel, texts: Sequence[str]) -> np.ndarray:
         batch = model.trace_ids(token_ids[start : start + _BATCH])
         last = batch.lengths - 1
         logits = model.logits(batch.output[np.arange(len(last)), last]).astype(np.float64)
-        rows.append(np.exp(logits - logits.max(axis=-1, keepdims=True)))
-    probabilities = np.concatenate(rows)
-    return probabilities / probabilities.sum(axis=-1, keepdims=True)
+        rows.append(softmax(logits))
+    return np.concatenate(rows)
 
 
 def pronoun_agreement(model: LanguageModel, prompts: Sequence[tuple[str, str]]) -> float:

@@ -2,7 +2,7 @@
 
 Everything here turns bytes into checked NumPy arrays or refuses them with a `ValueError` whose message
 names what is wrong, in words a student can act on. Nothing here runs code from a file: `.safetensors`
-and `.npz` go through `lstm_core.checkpoint` (a bounds-checked copy of bytes, no pickles), and a PyTorch
+and `.npz` go through `lstm_core.io.checkpoint` (a bounds-checked copy of bytes, no pickles), and a PyTorch
 `.pt`/`.pth` goes through `torch.load(..., weights_only=True)`, whose unpickler builds tensors, dicts and
 lists only and refuses any other class or function. torch is imported inside `read_torch_file` alone.
 
@@ -34,10 +34,10 @@ from pathlib import PurePath
 
 import numpy as np
 
-from .checkpoint import load_checkpoint
-from .language_model import LanguageModel
-from .lstm import LSTM
-from .tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenizer
+from lstm_core.io.checkpoint import load_checkpoint
+from lstm_core.lstm import LSTM
+from lstm_core.models.language_model import LanguageModel
+from lstm_core.models.tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenizer
 
 __all__ = [
     "MAX_MODEL_BYTES", "MAX_VOCAB_BYTES", "MAX_INPUT_BYTES", "MAX_INPUT_STEPS", "WEIGHT_SUFFIXES", "VOCAB_SUFFIXES",

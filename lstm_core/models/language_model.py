@@ -7,7 +7,7 @@ probability for every possible next token:
     h_t = LSTM(x_1 .. x_t)            # (H,)  the core `LSTM`, last layer
     p_t = softmax(W h_t + b)          # (V,)  next-token distribution
 
-The weights were trained with torch (`python -m lstm_core.train`) and are shipped in `assets/<name>/`
+The weights were trained with torch (`python -m lstm_core.training.language`) and are shipped in `assets/<name>/`
 with their vocabulary and model card; loading needs NumPy only.
 
 >>> model = load_pretrained("words")
@@ -28,14 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import load_checkpoint, save_checkpoint
-from .lstm import LSTM, BatchTrace, Trace
-from .tokenize import CharTokenizer, WordTokenizer
+from lstm_core.config import ASSETS_DIR
+from lstm_core.io.checkpoint import load_checkpoint, save_checkpoint
+from lstm_core.lstm import LSTM, BatchTrace, Trace
+from lstm_core.models.tokenize import CharTokenizer, WordTokenizer
+from lstm_core.numerics import softmax
 
-__all__ = ["PRETRAINED", "ASSETS_DIR", "UnitInfo", "LanguageModel", "load_pretrained"]
+__all__ = ["PRETRAINED", "UnitInfo", "LanguageModel", "load_pretrained"]
 
 PRETRAINED: tuple[str, ...] = ("words", "chars")
-ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
 _CHECKPOINT_FILE = "model.safetensors"
 _VOCAB_FILE = "vocab.json"
@@ -160,7 +161,7 @@ class LanguageModel:
 
     def next_token_probs(self, trace: Trace) -> np.ndarray:
         """(T, V): row t is the distribution of the token after token t, from `trace.output`."""
-        return _softmax(self.logits(trace.output))
+        return softmax(self.logits(trace.output))
 
     def predict_next(self, text: str, k: int | None = None) -> list[tuple[str, float]]:
         """The next-token distribution after the whole of `text`, most probable first.
@@ -229,7 +230,7 @@ def load_pretrained(name: str) -> LanguageModel:
         raise ValueError(f"name must be one of {PRETRAINED}, got {name!r}")
     directory = ASSETS_DIR / name
     if not (directory / _CHECKPOINT_FILE).exists():
-        raise FileNotFoundError(f"{directory / _CHECKPOINT_FILE} is missing; run `python -m lstm_core.train {name}`")
+        raise FileNotFoundError(f"{directory / _CHECKPOINT_FILE} is missing; run `python -m lstm_core.training.language {name}`")
     return LanguageModel.load(directory)
 
 
@@ -239,9 +240,3 @@ def _checked_text(text: str) -> str:
     if not text.strip():
         raise ValueError("text is empty: type at least one word for the model to read")
     return text
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=-1, keepdims=True)  # avoids overflow in exp
-    exponentials = np.exp(shifted)
-    return exponentials / exponentials.sum(axis=-1, keepdims=True)

@@ -1,8 +1,8 @@
 """Train the shipped language models with torch and write them to `assets/<name>/`.
 
-    python -m lstm_core.train words      # word-level model, a few minutes on 2 CPU cores
-    python -m lstm_core.train chars      # character-level model
-    python -m lstm_core.train words --quick   # a tiny run to check the pipeline
+    python -m lstm_core.training.language words      # word-level model, a few minutes on 2 CPU cores
+    python -m lstm_core.training.language chars      # character-level model
+    python -m lstm_core.training.language words --quick   # a tiny run to check the pipeline
 
 The torch model is `nn.Embedding` -> `nn.LSTM` -> `nn.Linear`, so its state dict copies straight
 into the NumPy `LanguageModel`. Training data comes from the seeded story world (`corpus`); every
@@ -25,10 +25,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import analysis, corpus
-from .language_model import ASSETS_DIR, LanguageModel, UnitInfo
-from .lstm import LSTM
-from .tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenizer
+from lstm_core import analysis
+from lstm_core.config import ASSETS_DIR
+from lstm_core.data import corpus
+from lstm_core.lstm import LSTM
+from lstm_core.models.language_model import LanguageModel, UnitInfo
+from lstm_core.models.tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenizer
 
 __all__ = ["TrainConfig", "CONFIGS", "TorchLanguageModel", "train", "train_tiny", "main"]
 
@@ -245,7 +247,7 @@ def write_model_card(
         "",
         "## Data",
         "",
-        f"- {config.train_stories} stories from the seeded story world `lstm_core.corpus` (seed {config.seed}), "
+        f"- {config.train_stories} stories from the seeded story world `lstm_core.data.corpus` (seed {config.seed}), "
         f"{len(corpus.NAMES)} names ({len(corpus.MALE_NAMES)} male, {len(corpus.FEMALE_NAMES)} female), "
         "subject changes (forget), unimportant details and distractor names (input), deeds recalled by name "
         "(output), quotations.",
@@ -266,7 +268,7 @@ def write_model_card(
         f"{config.batch_size} stories, gradient clip {config.grad_clip}, seed {config.seed}, 2 CPU threads; "
         "forget-gate bias initialised to 1",
         f"- final training loss {np.mean(losses[-100:]):.4f}; wall time {seconds / 60:.1f} min",
-        f"- rebuild: `python -m lstm_core.train {model.name}`",
+        f"- rebuild: `python -m lstm_core.training.language {model.name}`",
         "",
         "## Held-out metrics",
         "",

@@ -1,6 +1,6 @@
 """Train a plain RNN and an LSTM on a long-lag task with torch, side by side.
 
-    python -m lstm_core.train_tasks            # rebuilds assets/longlag/ (under a minute on 2 cores)
+    python -m lstm_core.training.tasks            # rebuilds assets/longlag/ (under a minute on 2 cores)
 
 Used by the /train page (one bounded run per session, with progress and a stop button) and to make
 the shipped long-lag weights the /gradients page compares. The torch modules are `nn.LSTM` /
@@ -28,66 +28,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from .task_model import CELL_KINDS, LONGLAG_DIR, TaskModel
-from .tasks import TASK_LABELS, TASKS, chance_level, make_batch
+from lstm_core.config import LONGLAG_DIR, MAX_SECONDS, SHIPPED, Progress, TaskTrainConfig
+from lstm_core.data.tasks import TASK_LABELS, chance_level, make_batch
+from lstm_core.models.task_model import CELL_KINDS, TaskModel
 
-__all__ = [
-    "TaskTrainConfig", "LIMITS", "Progress", "SideBySideRun", "train_task_model", "train_side_by_side",
-    "SHIPPED", "DEFAULT", "DEFAULTS", "MAX_SECONDS", "FORGET_BIAS", "main",
-]  # fmt: skip
+# The settings (`TaskTrainConfig`, `LIMITS`, `SHIPPED`, ...) live in lstm_core.config, which the
+# /train page reads without importing torch.
+__all__ = ["TorchTaskModel", "SideBySideRun", "train_task_model", "train_side_by_side", "FORGET_BIAS", "main"]
 
-# Safe bounds for anything a user can set on the /train page. Each bound alone keeps a run small;
-# `MAX_SECONDS` stops a run that the product of large values would make long.
-LIMITS = {
-    "lag": (1, 200),
-    "hidden_size": (2, 128),
-    "steps": (1, 3000),
-    "learning_rate": (1e-4, 0.1),
-    "batch_size": (1, 256),
-    "noise": (0.0, 1.0),
-}
-MAX_SECONDS = 240.0  # a side-by-side run ends here whatever its settings, and says it was cut short
 VALIDATION_SIZE = 512
-
-
-@dataclass(frozen=True)
-class TaskTrainConfig:
-    """One training run. `noise`: Gaussian noise on every distractor step of `remember_first` (0 for
-    the adding problem, whose inputs are already random numbers)."""
-
-    task: str = "remember_first"
-    lag: int = 60
-    hidden_size: int = 32
-    steps: int = 1500
-    batch_size: int = 64
-    learning_rate: float = 0.003
-    noise: float = 0.0
-    seed: int = 0
-
-    def __post_init__(self):
-        if self.task not in TASKS:
-            raise ValueError(f"unknown task {self.task!r}; expected one of {sorted(TASKS)}")
-        for name, (low, high) in LIMITS.items():
-            value = getattr(self, name)
-            is_number = isinstance(value, float | int) if isinstance(low, float) else isinstance(value, int)
-            if not is_number or isinstance(value, bool) or not low <= value <= high:
-                raise ValueError(f"{name} must be between {low} and {high}, got {value!r}")
-        if self.task != "remember_first" and self.noise:
-            raise ValueError(f"noise applies to the remember_first task only, got noise={self.noise} for {self.task}")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One evaluation during training on a fixed validation batch of 512 sequences: `score` is
-    accuracy (classification) or mean squared error (regression)."""
-
-    kind: str
-    step: int
-    loss: float
-    score: float
-    seconds: float
 
 
 # Start by remembering: a forget-gate bias of 4 keeps σ(4)^60 ≈ 0.34 of the cell state across 60
@@ -239,17 +188,6 @@ def train_side_by_side(
 # across seeds 0-4 the LSTM reaches 100% within 750 steps and the RNN stays at chance for all 1500
 # (see assets/longlag/model_card.md). Without the noise, Adam lets the RNN latch the first symbol
 # (about 50% accuracy) in some seeds within this budget.
-SHIPPED = TaskTrainConfig(task="remember_first", lag=60, hidden_size=32, steps=1500, batch_size=64,
-                          learning_rate=0.003, noise=0.3, seed=0)  # fmt: skip
-DEFAULT = SHIPPED
-# The page's starting values for each task.
-DEFAULTS = {
-    "remember_first": DEFAULT,
-    # Learning rate 0.01: at 0.003 neither cell leaves the constant guess in 1500 steps at lag 60; at
-    # 0.01 the LSTM's error falls below 0.002 by step 1000 in seeds 0-2 and the RNN's stays at 0.15-0.18.
-    "adding_problem": TaskTrainConfig(task="adding_problem", lag=60, hidden_size=32, steps=1500, batch_size=64,
-                                      learning_rate=0.01, noise=0.0, seed=0),
-}  # fmt: skip
 CARD_SEEDS = (0, 1, 2)
 
 
@@ -284,7 +222,7 @@ def _card(rows: list[tuple[int, Progress, Progress, int | None, float]], config:
         "initialisation (Gers et al., 2000; Jozefowicz et al., 2015).",
         "",
         f"Shipped: seed {config.seed} (`rnn.safetensors`, `lstm.safetensors`). Made by `python -m "
-        "lstm_core.train_tasks`, which also trains the other seeds below to show the result is not luck. "
+        "lstm_core.training.tasks`, which also trains the other seeds below to show the result is not luck. "
         f"Accuracy on {VALIDATION_SIZE} held-out sequences; wall time for both cells together (2 CPU threads).",
         "",
         "| seed | RNN accuracy | LSTM accuracy | LSTM first at ≥ 99% | both cells, wall time |",

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .analysis import GateSaturation, gate_saturation
-from .language_model import LanguageModel
-from .lstm import LSTM
+from lstm_core.analysis.units import GateSaturation, gate_saturation
+from lstm_core.lstm import LSTM
+from lstm_core.models.language_model import LanguageModel
 
 __all__ = [
     "SIGNALS",

@@ -2,7 +2,7 @@
 
 Used by the /train page: the result is a `LanguageModel` over the shipped character alphabet
 (`CharTokenizer`), so /gates and /step open it like the shipped character model. The torch model is
-`lstm_core.train.TorchLanguageModel` (embedding -> LSTM -> linear decoder), untied and small.
+`lstm_core.training.language.TorchLanguageModel` (embedding -> LSTM -> linear decoder), untied and small.
 
     >>> run = train_on_text("Bob is a nice person. Dan is evil. " * 20, TextTrainConfig(steps=30))
     >>> run.model.kind, run.history[-1].step
@@ -19,57 +19,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from .language_model import LanguageModel
-from .tokenize import CharTokenizer
-from .train import TorchLanguageModel, to_numpy_model
+from lstm_core.config import TextProgress, TextTrainConfig, check_training_text
+from lstm_core.models.language_model import LanguageModel
+from lstm_core.models.tokenize import CharTokenizer
+from lstm_core.training.language import TorchLanguageModel, to_numpy_model
 
-__all__ = ["TextTrainConfig", "TEXT_LIMITS", "MIN_TEXT_CHARS", "MAX_TEXT_CHARS", "TextProgress", "TextRun",
-           "check_training_text", "train_on_text"]  # fmt: skip
+# The settings and the text check live in lstm_core.config, which the /train page reads without torch.
+__all__ = ["TextRun", "train_on_text"]
 
-MIN_TEXT_CHARS = 40  # shorter than this there is nothing to learn beyond the letters themselves
-MAX_TEXT_CHARS = 50_000  # about 25 pages: plenty for a few hundred steps, small enough to hold per session
-MIN_KNOWN_SHARE = 0.5  # at least half the characters must be in the alphabet, or the model learns "<unk>"
-# Safe bounds for what the /train page lets a user set: a run stays within about a minute.
-TEXT_LIMITS = {
-    "hidden_size": (4, 128),
-    "steps": (1, 2000),
-    "learning_rate": (1e-4, 0.1),
-    "sequence_length": (8, 200),
-    "batch_size": (1, 64),
-}
 EMBEDDING_SIZE = 32  # small: the alphabet has 96 characters
 EVALUATION_WINDOWS = 64
-
-
-@dataclass(frozen=True)
-class TextTrainConfig:
-    hidden_size: int = 64
-    steps: int = 400
-    learning_rate: float = 0.01
-    sequence_length: int = 64  # characters per training window: the longest span the model learns across
-    batch_size: int = 32
-    seed: int = 0
-
-    def __post_init__(self):
-        for name, (low, high) in TEXT_LIMITS.items():
-            value = getattr(self, name)
-            is_number = isinstance(value, float | int) if isinstance(low, float) else isinstance(value, int)
-            if not is_number or isinstance(value, bool) or not low <= value <= high:
-                raise ValueError(f"{name} must be between {low} and {high}, got {value!r}")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
-
-
-@dataclass(frozen=True)
-class TextProgress:
-    """One evaluation on fixed windows of the text: cross-entropy per character and next-character
-    accuracy (on the training text itself: this model is for looking inside, not for generalising)."""
-
-    kind: str  # always "lstm": the curves share the task runs' plotting
-    step: int
-    loss: float
-    score: float
-    seconds: float
 
 
 @dataclass(frozen=True)
@@ -80,28 +39,6 @@ class TextRun:
     timed_out: bool
     seconds: float
     baseline_accuracy: float  # always guessing the text's most common character
-
-
-def check_training_text(text: object) -> str:
-    """The text as the model will read it (Windows line ends and tabs made plain), or ValueError with
-    a message for the student: not a str, empty, too short, too long, or mostly unknown characters."""
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    if not text.strip():
-        raise ValueError("The text is empty: paste or upload some text for the model to learn from.")
-    if len(text) > MAX_TEXT_CHARS:
-        raise ValueError(f"The text has {len(text):,} characters; at most {MAX_TEXT_CHARS:,} can be trained on.")
-    if len(text.strip()) < MIN_TEXT_CHARS:
-        raise ValueError(f"The text is too short ({len(text.strip())} characters); give at least {MIN_TEXT_CHARS}.")
-    tokenizer = CharTokenizer()
-    known = sum(character in tokenizer.token_to_id for character in text)
-    if known < MIN_KNOWN_SHARE * len(text):
-        raise ValueError(
-            f"Only {known:,} of the {len(text):,} characters are ones the character model knows (English letters, "
-            "digits, spaces and punctuation); emoji and other scripts read as <unk>. Give a text mostly in those."
-        )
-    return text
 
 
 def train_on_text(
