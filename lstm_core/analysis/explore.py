@@ -98,10 +98,9 @@ def trace_corpus(
         raise ValueError("texts must not be empty")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    token_ids = [model.encode(text) for text in texts]
     cells, hiddens = [], []
     for start in range(0, len(texts), batch_size):
-        batch = model.trace_ids(token_ids[start : start + batch_size])
+        batch = model.trace_texts(texts[start : start + batch_size])
         mask = batch.mask  # (B, T_max): padding is dropped, texts follow one another
         cells.append(np.asarray(batch.cell[:, :, mask], dtype=np.float32))
         hiddens.append(np.asarray(batch.hidden[:, :, mask], dtype=np.float32))
@@ -110,7 +109,7 @@ def trace_corpus(
     return CorpusStates(
         texts=tuple(texts),
         tokens=tuple(tuple(model.tokens(text)) for text in texts),
-        offsets=np.concatenate([[0], np.cumsum([len(ids) for ids in token_ids])]).astype(np.int64),
+        offsets=np.concatenate([[0], np.cumsum([len(model.encode(text)) for text in texts])]).astype(np.int64),
         cell=np.concatenate(cells, axis=2),
         hidden=np.concatenate(hiddens, axis=2),
     )

@@ -68,7 +68,7 @@ def compare_on_text(
         if max_tokens < 2:
             raise ValueError(f"max_tokens must be at least 2, got {max_tokens!r}")
         ids, tokens = ids[:max_tokens], tokens[:max_tokens]
-    inputs = np.asarray(model.embedding[ids[:-1]], dtype=np.float64)
+    inputs = np.asarray(model.input_vectors(text)[: len(ids) - 1], dtype=np.float64)
     cells = {
         ("rnn", False): untrained_like(model.lstm, seed, kind="rnn"),
         ("lstm", False): untrained_like(model.lstm, seed),

@@ -181,7 +181,7 @@ def token_table(model: LanguageModel, stories: Sequence[corpus.Story]) -> TokenT
             labels[name] += story_labels
     states: dict[str, list[np.ndarray]] = {name: [] for name in ("cell", "hidden", *GATE_NAMES)}
     for start in range(0, len(stories), _BATCH):
-        batch = model.trace_ids(token_ids[start : start + _BATCH])
+        batch = model.trace_texts([story.text for story in stories[start : start + _BATCH]])
         mask = batch.mask  # (B, T_max)
         for name in states:
             array = batch.cell if name == "cell" else batch.hidden if name == "hidden" else batch.gates[name]
@@ -401,7 +401,7 @@ def perplexity(model: LanguageModel, stories: Sequence[corpus.Story]) -> float:
     total_nll, total_count = 0.0, 0
     for start in range(0, len(token_ids), _BATCH):
         chunk = token_ids[start : start + _BATCH]
-        batch = model.trace_ids(chunk)
+        batch = model.trace_texts([story.text for story in stories[start : start + _BATCH]])
         logits = model.logits(batch.output).astype(np.float64)  # (B, T_max, V)
         log_probs = logits - logits.max(axis=-1, keepdims=True)
         log_probs -= np.log(np.exp(log_probs).sum(axis=-1, keepdims=True))
@@ -413,10 +413,9 @@ def perplexity(model: LanguageModel, stories: Sequence[corpus.Story]) -> float:
 
 def _final_probs(model: LanguageModel, texts: Sequence[str]) -> np.ndarray:
     """(len(texts), V) next-token distribution after each whole text, batched."""
-    token_ids = [model.encode(text) for text in texts]
     rows = []
-    for start in range(0, len(token_ids), _BATCH):
-        batch = model.trace_ids(token_ids[start : start + _BATCH])
+    for start in range(0, len(texts), _BATCH):
+        batch = model.trace_texts(texts[start : start + _BATCH])
         last = batch.lengths - 1
         logits = model.logits(batch.output[np.arange(len(last)), last]).astype(np.float64)
         rows.append(softmax(logits))

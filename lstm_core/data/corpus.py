@@ -19,13 +19,16 @@ True
 
 Held-out evaluation uses `heldout` seeds and prompt builders (`pronoun_prompts`,
 `recall_prompts`) that are never used to generate training data.
+
+The built-in cast is the 40 names below. Every function also takes any other cast: `names` (lowercase)
+with `genders` (name -> "male" or "female"), e.g. thousands of first names from birth records.
 """
 
 from __future__ import annotations
 
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -249,8 +252,12 @@ class Story:
         return char_labels
 
 
-def gender_of(name: str) -> str:
-    """``"male"`` or ``"female"`` for one of `NAMES`."""
+def gender_of(name: str, genders: Mapping[str, str] | None = None) -> str:
+    """``"male"`` or ``"female"``: from `genders` when given, else for one of `NAMES`."""
+    if genders is not None:
+        if name not in genders:
+            raise ValueError(f"unknown name {name!r}: it is not in the genders given")
+        return genders[name]
     if name in MALE_NAMES:
         return "male"
     if name in FEMALE_NAMES:
@@ -272,10 +279,11 @@ def split_names(fold: int) -> tuple[str, ...]:
 class _StoryWriter:
     """Writes one story sentence by sentence, tracking the current subject."""
 
-    def __init__(self, rng: random.Random, names: Sequence[str]) -> None:
+    def __init__(self, rng: random.Random, names: Sequence[str], genders: Mapping[str, str] | None = None) -> None:
         self.rng = rng
-        self.male_names = [name for name in names if gender_of(name) == "male"]
-        self.female_names = [name for name in names if gender_of(name) == "female"]
+        self.genders = genders
+        self.male_names = [name for name in names if gender_of(name, genders) == "male"]
+        self.female_names = [name for name in names if gender_of(name, genders) == "female"]
         if not self.male_names or not self.female_names:
             raise ValueError("names must contain at least one name of each gender")
         self.subject: str | None = None
@@ -290,7 +298,7 @@ class _StoryWriter:
 
     def fill(self, template: str) -> list[str]:
         """Fill the slots of `template` for the current subject and split it into tokens."""
-        pronouns = _PRONOUNS[gender_of(self.subject)] if self.subject else {}
+        pronouns = _PRONOUNS[gender_of(self.subject, self.genders)] if self.subject else {}
 
         def replace(match: re.Match) -> str:
             slot = match.group(1)
@@ -321,8 +329,10 @@ class _StoryWriter:
         self.sentences.append((self.fill(template), new_subject))
 
 
-def _write_story(rng: random.Random, names: Sequence[str], heldout: bool) -> list[tuple[list[str], str | None]]:
-    writer = _StoryWriter(rng, names)
+def _write_story(
+    rng: random.Random, names: Sequence[str], heldout: bool, genders: Mapping[str, str] | None = None
+) -> list[tuple[list[str], str | None]]:
+    writer = _StoryWriter(rng, names, genders)
     # Held-out stories are longer and put more detail between a deed and its recall.
     recall_gaps = (0, 0, 0, 1, 1, 2, 3) if heldout else (0, 0, 0, 0, 1, 1, 2)
     sentence_count = rng.randint(3, 10) if heldout else rng.randint(2, 8)
@@ -343,7 +353,7 @@ def _write_story(rng: random.Random, names: Sequence[str], heldout: bool) -> lis
         elif (roll := rng.random()) < 0.25:
             new_gender = rng.choice(("male", "female"))
             if rng.random() < 0.7:  # mostly a change of gender, which is what the pronouns show
-                new_gender = "female" if gender_of(writer.subject) == "male" else "male"
+                new_gender = "female" if gender_of(writer.subject, genders) == "male" else "male"
             new_subject = writer.pick_name(new_gender, exclude=[writer.subject])
             templates = _SWITCHES if rng.random() < 0.7 else _INTRODUCTIONS
             writer.say(rng.choice(templates), new_subject=new_subject)
@@ -361,12 +371,16 @@ def _write_story(rng: random.Random, names: Sequence[str], heldout: bool) -> lis
     return writer.sentences
 
 
-def render(sentences: Sequence[Sequence[str]]) -> tuple[str, list[tuple[int, int]]]:
+def render(
+    sentences: Sequence[Sequence[str]], names: Sequence[str] = ()
+) -> tuple[str, list[tuple[int, int]]]:
     """Write token sentences as text, returning the text and each token's character span.
 
-    Names, "i", and the first word of a sentence or quotation are capitalised; punctuation sticks
-    to the word before it; an opening quotation mark sticks to the word after it.
+    Names (the built-in ones and `names`), "i", and the first word of a sentence or quotation are
+    capitalised; punctuation sticks to the word before it; an opening quotation mark sticks to the
+    word after it.
     """
+    proper_nouns = _PROPER_NOUNS | frozenset(names)
     pieces: list[str] = []
     spans: list[tuple[int, int]] = []
     length = 0
@@ -384,7 +398,7 @@ def render(sentences: Sequence[Sequence[str]]) -> tuple[str, list[tuple[int, int
                 if inside_quotation:
                     capitalise_next = True
                 shown = token
-            elif capitalise_next or token in _PROPER_NOUNS:
+            elif capitalise_next or token in proper_nouns:
                 shown = token[:1].upper() + token[1:]
                 capitalise_next = False
             else:
@@ -395,7 +409,7 @@ def render(sentences: Sequence[Sequence[str]]) -> tuple[str, list[tuple[int, int
     return "".join(pieces), spans
 
 
-def _label_story(sentences: list[tuple[list[str], str | None]]) -> Story:
+def _label_story(sentences: list[tuple[list[str], str | None]], genders: Mapping[str, str] | None = None) -> Story:
     tokens: list[str] = []
     subject_gender: list[str | None] = []
     subject_name: list[str | None] = []
@@ -412,14 +426,16 @@ def _label_story(sentences: list[tuple[list[str], str | None]]) -> Story:
                 inside_quotation = not inside_quotation
             tokens.append(token)
             subject_name.append(subject)
-            subject_gender.append(gender_of(subject) if subject else None)
+            subject_gender.append(gender_of(subject, genders) if subject else None)
             in_quotation.append(inside_quotation)
             position_in_sentence.append(position)
-    text, spans = render([sentence_tokens for sentence_tokens, _ in sentences])
+    text, spans = render([sentence_tokens for sentence_tokens, _ in sentences], names=genders or ())
     return Story(tokens, text, spans, subject_gender, subject_name, in_quotation, position_in_sentence)
 
 
-def generate_stories(count: int, seed: int, names: Sequence[str] = NAMES, heldout: bool = False) -> list[Story]:
+def generate_stories(
+    count: int, seed: int, names: Sequence[str] = NAMES, heldout: bool = False, genders: Mapping[str, str] | None = None
+) -> list[Story]:
     """`count` stories drawn with `seed`; the same arguments always give the same stories.
 
     Args:
@@ -427,14 +443,17 @@ def generate_stories(count: int, seed: int, names: Sequence[str] = NAMES, heldou
         seed: seed of the story's random generator.
         names: the names subjects and other people are drawn from (at least one of each gender).
         heldout: draw the longer held-out mix (more sentences, longer gaps before a recall).
+        genders: name -> "male" or "female" for names outside the built-in cast.
     """
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
     rng = random.Random(seed)
-    return [_label_story(_write_story(rng, names, heldout)) for _ in range(count)]
+    return [_label_story(_write_story(rng, names, heldout, genders), genders) for _ in range(count)]
 
 
-def switch_stories(count: int, seed: int, names: Sequence[str] = NAMES) -> list[Story]:
+def switch_stories(
+    count: int, seed: int, names: Sequence[str] = NAMES, genders: Mapping[str, str] | None = None
+) -> list[Story]:
     """`count` three-sentence stories: a person, a person of the other gender, a sentence about them.
 
     "Mary is a nice person. Dan, on the other hand, is evil. He likes tea." In long stories most
@@ -446,13 +465,13 @@ def switch_stories(count: int, seed: int, names: Sequence[str] = NAMES) -> list[
     rng = random.Random(seed)
     stories = []
     for _ in range(count):
-        writer = _StoryWriter(rng, names)
+        writer = _StoryWriter(rng, names, genders)
         first = writer.pick_name()
         writer.say(rng.choice(_INTRODUCTIONS), new_subject=first)
-        second_gender = "female" if gender_of(first) == "male" else "male"
+        second_gender = "female" if gender_of(first, genders) == "male" else "male"
         writer.say(rng.choice(_SWITCHES), new_subject=writer.pick_name(second_gender))
         writer.say(rng.choice(_DETAILS[:15]))
-        stories.append(_label_story(writer.sentences))
+        stories.append(_label_story(writer.sentences, genders))
     return stories
 
 
@@ -465,7 +484,9 @@ def vocabulary() -> list[str]:
     return sorted(words)
 
 
-def pronoun_prompts(count: int, seed: int, names: Sequence[str] = NAMES) -> list[tuple[str, str]]:
+def pronoun_prompts(
+    count: int, seed: int, names: Sequence[str] = NAMES, genders: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
     """Held-out forget probes: ``(text, expected pronoun)`` after a change of subject and gender.
 
     The first sentence introduces one person, the second switches to a person of the other gender;
@@ -476,12 +497,13 @@ def pronoun_prompts(count: int, seed: int, names: Sequence[str] = NAMES) -> list
     True
     """
     rng = random.Random(seed)
+    by_gender = {gender: [name for name in names if gender_of(name, genders) == gender] for gender in _PRONOUNS}
     prompts = []
     for index in range(count):
         first_gender = rng.choice(("male", "female"))
         second_gender = "female" if first_gender == "male" else "male"
-        first = rng.choice([name for name in names if gender_of(name) == first_gender])
-        second = rng.choice([name for name in names if gender_of(name) == second_gender])
+        first = rng.choice(by_gender[first_gender])
+        second = rng.choice(by_gender[second_gender])
         if index % 2 == 0:
             text = f"{first.title()} is a nice person. {second.title()}, on the other hand, is evil."
         else:
@@ -491,7 +513,9 @@ def pronoun_prompts(count: int, seed: int, names: Sequence[str] = NAMES) -> list
     return prompts
 
 
-def recall_prompts(count: int, seed: int, names: Sequence[str] = NAMES) -> list[tuple[str, str]]:
+def recall_prompts(
+    count: int, seed: int, names: Sequence[str] = NAMES, genders: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
     """Held-out output probes: ``(text ending in "brave", expected name)``.
 
     The first prompt of each group of three is the issue's exact example with another name; the
@@ -501,8 +525,8 @@ def recall_prompts(count: int, seed: int, names: Sequence[str] = NAMES) -> list[
     prompts = []
     for index in range(count):
         name = rng.choice(list(names))
-        possessive = _PRONOUNS[gender_of(name)]["Q"]
-        pronoun = _PRONOUNS[gender_of(name)]["P"]
+        possessive = _PRONOUNS[gender_of(name, genders)]["Q"]
+        pronoun = _PRONOUNS[gender_of(name, genders)]["P"]
         deed = f"{name.title()} single-handedly fought the enemy and died for {possessive} country."
         recall = f"For {possessive} contributions, brave"
         if index % 3 == 0:

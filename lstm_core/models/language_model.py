@@ -3,9 +3,13 @@
 A `LanguageModel` reads text token by token (words or characters) and, after each token, gives a
 probability for every possible next token:
 
-    x_t = E[token_t]                  # (E,)  embedding row
+    x_t = E[token_t]                  # (E,)  embedding row (+ spelling and name records, see below)
     h_t = LSTM(x_1 .. x_t)            # (H,)  the core `LSTM`, last layer
     p_t = softmax(W h_t + b)          # (V,)  next-token distribution
+
+A word model may also read each word's spelling and, for a first name, birth records
+(`lstm_core.models.subwords`): then no word is ever unknown to its input, though only vocabulary
+words can be predicted.
 
 The weights were trained with torch (`python -m lstm_core.training.language`) and are shipped in `assets/<name>/`
 with their vocabulary and model card; loading needs NumPy only.
@@ -31,7 +35,8 @@ import numpy as np
 from lstm_core.config import ASSETS_DIR
 from lstm_core.io.checkpoint import load_checkpoint, save_checkpoint
 from lstm_core.lstm import LSTM, BatchTrace, Trace
-from lstm_core.models.tokenize import CharTokenizer, WordTokenizer
+from lstm_core.models.subwords import NameRecords, WordPieces, WordReading, mean_piece_vectors
+from lstm_core.models.tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenizer
 from lstm_core.numerics import softmax
 
 __all__ = ["PRETRAINED", "UnitInfo", "LanguageModel", "load_pretrained"]
@@ -40,6 +45,7 @@ PRETRAINED: tuple[str, ...] = ("words", "chars")
 
 _CHECKPOINT_FILE = "model.safetensors"
 _VOCAB_FILE = "vocab.json"
+_NAMES_FILE = "names.json"
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,10 @@ class LanguageModel:
         decoder_weight: (V, num_directions * H); decoder_bias: (V,).
         units: named interpretable units (see `UnitInfo`).
         metrics: held-out evaluation results recorded at training time.
+        pieces, piece_embedding: (bucket_count, E) rows for the character n-grams of each word (word
+            models only; None for a model that reads its vocabulary alone).
+        names, name_direction: (E,) birth records of first names and the direction in which a name's
+            record moves its input vector (both None, or both given).
     """
 
     def __init__(
@@ -99,6 +109,10 @@ class LanguageModel:
         decoder_bias: np.ndarray,
         units: dict[str, UnitInfo] | None = None,
         metrics: dict | None = None,
+        pieces: WordPieces | None = None,
+        piece_embedding: np.ndarray | None = None,
+        names: NameRecords | None = None,
+        name_direction: np.ndarray | None = None,
     ) -> None:
         vocab_size = len(tokenizer.vocab)
         output_size = lstm.num_directions * lstm.hidden_size
@@ -107,6 +121,14 @@ class LanguageModel:
             "decoder_weight": (decoder_weight, (vocab_size, output_size)),
             "decoder_bias": (decoder_bias, (vocab_size,)),
         }
+        if (pieces is None) != (piece_embedding is None) or (names is None) != (name_direction is None):
+            raise ValueError("pieces and piece_embedding, and names and name_direction, come in pairs")
+        if (pieces is not None or names is not None) and tokenizer.kind != "words":
+            raise ValueError("spelling and name records are for word models only")
+        if pieces is not None:
+            expected["piece_embedding"] = (piece_embedding, (pieces.bucket_count, lstm.input_size))
+        if names is not None:
+            expected["name_direction"] = (name_direction, (lstm.input_size,))
         for argument, (array, shape) in expected.items():
             if np.shape(array) != shape:
                 raise ValueError(f"{argument} must have shape {shape}, got {np.shape(array)}")
@@ -118,6 +140,10 @@ class LanguageModel:
         self.decoder_bias = np.asarray(decoder_bias, dtype=lstm.dtype)
         self.units: dict[str, UnitInfo] = dict(units or {})
         self.metrics: dict = dict(metrics or {})
+        self.pieces = pieces
+        self.piece_embedding = None if pieces is None else np.asarray(piece_embedding, dtype=lstm.dtype)
+        self.names = names
+        self.name_direction = None if names is None else np.asarray(name_direction, dtype=lstm.dtype)
 
     def __repr__(self) -> str:
         return f"LanguageModel(name={self.name!r}, vocab_size={len(self.vocab)}, lstm={self.lstm!r})"
@@ -132,28 +158,75 @@ class LanguageModel:
         """``"words"`` or ``"chars"``: what one token is."""
         return self.tokenizer.kind
 
+    @property
+    def reads_spelling(self) -> bool:
+        """True when a word outside the vocabulary is read from its spelling instead of as ``<unk>``."""
+        return self.pieces is not None
+
     def tokens(self, text: str) -> list[str]:
-        """The tokens the model reads for `text` (unknown words/characters as ``<unk>``)."""
-        return self.tokenizer.tokens(_checked_text(text))
+        """The tokens the model reads for `text`: unknown words/characters as ``<unk>``, or, for a
+        model that reads spelling, every word as it is (lowercased)."""
+        text = _checked_text(text)
+        if self.reads_spelling:
+            return self.tokenizer.words(text)
+        return self.tokenizer.tokens(text)
 
     def encode(self, text: str) -> np.ndarray:
         """(T,) token ids of `text`."""
         return np.asarray(self.tokenizer.encode(_checked_text(text)), dtype=np.int64)
 
     def unknown_words(self, text: str) -> list[str]:
-        """The words (characters, for the char model) of `text` the model does not know, as typed."""
+        """The words (characters, for the char model) of `text` outside the vocabulary, as typed."""
         return self.tokenizer.unknown(_checked_text(text))
+
+    def input_vectors(self, text: str) -> np.ndarray:
+        """(T, E) what the LSTM reads: one vector per token of `tokens(text)`."""
+        text = _checked_text(text)
+        return self._vectors(self.tokenizer.words(text) if self.kind == "words" else list(text), self.encode(text))
+
+    def _vectors(self, words: Sequence[str], ids: np.ndarray) -> np.ndarray:
+        vectors = self.embedding[ids]
+        if self.pieces is not None:
+            vectors = vectors + mean_piece_vectors(self.piece_embedding, [self.pieces.buckets(word) for word in words])
+        if self.names is not None:
+            records = np.array([self.names.value(word) for word in words], dtype=vectors.dtype)
+            vectors = vectors + records[:, None] * self.name_direction
+        return vectors
+
+    def read_word(self, word: str, nearest: int = 3) -> WordReading:
+        """What the model makes of `word`: whether it has its own row, its pieces, its name record,
+        and the vocabulary words whose input vectors are closest to its own."""
+        words = self.tokenizer.words(word)
+        word = words[0] if words else word.lower()
+        known = word in self.tokenizer.token_to_id and word != UNKNOWN_TOKEN
+        vector = self._vectors([word], np.array([self.tokenizer.token_to_id.get(word, self.tokenizer.unknown_id)]))[0]
+        similarity = self._vocabulary_unit_vectors @ vector / (np.linalg.norm(vector) + 1e-12)
+        similarity[self.tokenizer.unknown_id] = -np.inf
+        if known:
+            similarity[self.tokenizer.token_to_id[word]] = -np.inf
+        order = np.argsort(-similarity, kind="stable")[:nearest]
+        return WordReading(
+            word=word, known=known, pieces=tuple(self.pieces.ngrams(word)) if self.pieces else (),
+            girls_share=self.names.share(word) if self.names else None,
+            nearest=tuple((self.vocab[index], float(similarity[index])) for index in order),
+        )  # fmt: skip
+
+    @functools.cached_property
+    def _vocabulary_unit_vectors(self) -> np.ndarray:
+        """(V, E) the input vector of every vocabulary word, scaled to length 1."""
+        vectors = self._vectors(self.vocab, np.arange(len(self.vocab)))
+        return vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12)
 
     # --------------------------------------------------------------------------- forward
     def trace(self, text: str) -> Trace:
         """Run the LSTM over `text` from a zero state; the trace's `tokens` are `tokens(text)`."""
         text = _checked_text(text)
-        trace = self.lstm.run(self.embedding[self.encode(text)])
+        trace = self.lstm.run(self.input_vectors(text))
         return dataclasses.replace(trace, tokens=tuple(self.tokens(text)))
 
-    def trace_ids(self, token_ids: Sequence[Sequence[int]]) -> BatchTrace:
-        """Run many token-id sequences at once with the core's batched forward."""
-        return self.lstm.run_batch([self.embedding[np.asarray(ids, dtype=np.int64)] for ids in token_ids])
+    def trace_texts(self, texts: Sequence[str]) -> BatchTrace:
+        """Run many texts at once with the core's batched forward (zero-padded to the longest)."""
+        return self.lstm.run_batch([self.input_vectors(text) for text in texts])
 
     def logits(self, output: np.ndarray) -> np.ndarray:
         """(..., V) decoder scores for LSTM outputs of shape (..., num_directions * H)."""
@@ -181,6 +254,10 @@ class LanguageModel:
         tensors = {"embedding.weight": self.embedding}
         tensors |= {f"lstm.{key}": value for key, value in self.lstm.state_dict().items()}
         tensors |= {"decoder.weight": self.decoder_weight, "decoder.bias": self.decoder_bias}
+        if self.pieces is not None:
+            tensors["pieces.weight"] = self.piece_embedding
+        if self.names is not None:
+            tensors["names.direction"] = self.name_direction
         return tensors
 
     def save(self, directory: str | Path, extra_config: dict | None = None) -> None:
@@ -198,6 +275,13 @@ class LanguageModel:
             "metrics": self.metrics,
             **(extra_config or {}),
         }
+        if self.pieces is not None:
+            config["pieces"] = {"bucket_count": self.pieces.bucket_count, "min_n": self.pieces.min_n,
+                                "max_n": self.pieces.max_n}  # fmt: skip
+        if self.names is not None:
+            config["names_source"] = self.names.source
+            shares = {name: round(float(share), 4) for name, share in sorted(self.names.shares.items())}
+            (directory / _NAMES_FILE).write_text(json.dumps(shares, ensure_ascii=False, separators=(",", ":")) + "\n")
         save_checkpoint(directory / _CHECKPOINT_FILE, self.tensors(), config)
         (directory / _VOCAB_FILE).write_text(json.dumps(self.vocab, ensure_ascii=False, indent=0) + "\n")
 
@@ -211,6 +295,14 @@ class LanguageModel:
         if config.get("tokenizer") not in tokenizers:
             raise ValueError(f"{directory}: unknown tokenizer {config.get('tokenizer')!r}")
         lstm = LSTM.from_state_dict(tensors, prefix="lstm.")
+        pieces = names = None
+        if "pieces" in config:
+            pieces = WordPieces(**{key: int(config["pieces"][key]) for key in ("bucket_count", "min_n", "max_n")})
+        if "names.direction" in tensors:
+            shares = json.loads((directory / _NAMES_FILE).read_text())
+            if not isinstance(shares, dict) or not all(isinstance(v, int | float) for v in shares.values()):
+                raise ValueError(f"{directory / _NAMES_FILE}: expected a JSON object of name -> share of girls")
+            names = NameRecords({str(k): float(v) for k, v in shares.items()}, source=str(config.get("names_source", "")))
         return cls(
             name=config["name"],
             tokenizer=tokenizers[config["tokenizer"]](vocab),
@@ -220,6 +312,10 @@ class LanguageModel:
             decoder_bias=tensors["decoder.bias"],
             units={name: UnitInfo(**fields) for name, fields in config.get("units", {}).items()},
             metrics=config.get("metrics", {}),
+            pieces=pieces,
+            piece_embedding=tensors.get("pieces.weight"),
+            names=names,
+            name_direction=tensors.get("names.direction"),
         )
 
 

@@ -62,11 +62,11 @@ class WordTokenizer:
 
     def tokens(self, text: str) -> list[str]:
         """The model's tokens for `text` (lowercased; unknown words become ``<unk>``)."""
-        return [word if word in self.token_to_id else UNKNOWN_TOKEN for word in self._words(text)]
+        return [word if word in self.token_to_id else UNKNOWN_TOKEN for word in self.words(text)]
 
     def encode(self, text: str) -> list[int]:
         """Token ids for `text`, one per token of `tokens(text)`."""
-        return [self.token_to_id.get(word, self.unknown_id) for word in self._words(text)]
+        return [self.token_to_id.get(word, self.unknown_id) for word in self.words(text)]
 
     def unknown(self, text: str) -> list[str]:
         """The distinct words of `text` outside the vocabulary, as typed, in order of appearance."""
@@ -75,7 +75,8 @@ class WordTokenizer:
         )
 
     @staticmethod
-    def _words(text: str) -> list[str]:
+    def words(text: str) -> list[str]:
+        """Every word and punctuation mark of `text` as the model reads it (lowercased), known or not."""
         # The curly apostrophe of phones and word processors means the same as the straight one.
         return [word.lower().replace("’", "'") for word in split_words(text)]
 
@@ -98,6 +99,11 @@ class CharTokenizer:
     def tokens(self, text: str) -> list[str]:
         """One token per character of `text`; characters outside the alphabet become ``<unk>``."""
         return [char if char in self.token_to_id else UNKNOWN_TOKEN for char in text]
+
+    @staticmethod
+    def words(text: str) -> list[str]:
+        """The characters of `text`, known or not (a character model's "words")."""
+        return list(text)
 
     def encode(self, text: str) -> list[int]:
         """Token ids for `text`, one per character."""
