@@ -19,12 +19,14 @@ Pure NumPy at run time.
     (['candidate', 'forget', 'input', 'output'], (1, 1, 5, 8))
 """
 
+from lstm_core.cell import CellStep, CellWeights, cell_weights, lstm_cell_step
 from lstm_core.io.checkpoint import load_checkpoint, save_checkpoint
 from lstm_core.lstm import GATE_NAMES, LSTM, BatchTrace, Gradients, StepDetail, Trace
 from lstm_core.rnn import RNN, RNNTrace
 
 __all__ = [
-    "GATE_NAMES", "LSTM", "Trace", "BatchTrace", "StepDetail", "Gradients", "RNN", "RNNTrace",
+    "GATE_NAMES", "lstm_cell_step", "cell_weights", "CellWeights", "CellStep",
+    "LSTM", "Trace", "BatchTrace", "StepDetail", "Gradients", "RNN", "RNNTrace",
     "save_checkpoint", "load_checkpoint", "LanguageModel", "PRETRAINED", "load_pretrained",
 ]  # fmt: skip
 

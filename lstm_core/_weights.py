@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 _KEY = re.compile(r"^(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(\d+)(_reverse)?$")
 FLOAT_DTYPES = (np.float32, np.float64)
@@ -34,14 +35,14 @@ def param_name(kind: str, layer: int, direction: int) -> str:
     return f"{kind}_l{layer}" + ("_reverse" if direction == 1 else "")
 
 
-def as_float_dtype(dtype) -> np.dtype:
+def as_float_dtype(dtype: DTypeLike) -> np.dtype:
     dtype = np.dtype(dtype)
     if dtype.type not in FLOAT_DTYPES:
         raise ValueError(f"dtype must be float32 or float64, got {dtype}")
     return dtype
 
 
-def to_numpy(value, name: str) -> np.ndarray:
+def to_numpy(value: object, name: str) -> np.ndarray:
     """An array from a NumPy array, a list or a torch tensor (without importing torch)."""
     if hasattr(value, "detach"):  # a torch tensor, possibly requiring grad or on another device
         value = value.detach().cpu().numpy()
@@ -61,7 +62,7 @@ def check_finite(array: np.ndarray, name: str) -> None:
 
 
 def read_state_dict(
-    state_dict: Mapping, gate_count: int, dtype: np.dtype, prefix: str = "", what: str = "LSTM"
+    state_dict: Mapping[str, ArrayLike], gate_count: int, dtype: np.dtype, prefix: str = "", what: str = "LSTM"
 ) -> tuple[Shape, dict[str, np.ndarray]]:
     """Infer the shape of a stacked recurrent net from its state dict and check every key and shape.
 
@@ -85,8 +86,7 @@ def read_state_dict(
             )
         if match.group(1) == "weight_hr":
             raise ValueError(
-                f"{key!r}: LSTMs with a projection (proj_size > 0) are not supported; "
-                "use an LSTM with proj_size=0"
+                f"{key!r}: LSTMs with a projection (proj_size > 0) are not supported; use an LSTM with proj_size=0"
             )
         params[name] = to_numpy(value, repr(key))
     if "weight_ih_l0" not in params or "weight_hh_l0" not in params:
@@ -107,7 +107,9 @@ def read_state_dict(
     hidden_size = w_hh.shape[1]
     w_ih = params["weight_ih_l0"]
     if w_ih.ndim != 2 or w_ih.shape[1] == 0:
-        raise ValueError(f"{prefix}weight_ih_l0 has shape {w_ih.shape}: expected ({gate_count * hidden_size}, input_size)")
+        raise ValueError(
+            f"{prefix}weight_ih_l0 has shape {w_ih.shape}: expected ({gate_count * hidden_size}, input_size)"
+        )
     input_size = w_ih.shape[1]
 
     expected: dict[str, tuple[int, ...]] = {}
@@ -136,7 +138,7 @@ def read_state_dict(
     return Shape(input_size, hidden_size, num_layers, num_directions, bias), checked
 
 
-def check_sequence(x, input_size: int, dtype: np.dtype, name: str = "x") -> np.ndarray:
+def check_sequence(x: ArrayLike, input_size: int, dtype: np.dtype, name: str = "x") -> np.ndarray:
     """One input sequence as a C-contiguous (T, input_size) array of `dtype`, or a clear ValueError."""
     array = to_numpy(x, name)
     if array.ndim != 2:
@@ -149,12 +151,14 @@ def check_sequence(x, input_size: int, dtype: np.dtype, name: str = "x") -> np.n
     return np.ascontiguousarray(array, dtype=dtype)
 
 
-def check_state(state, shape: tuple[int, int], dtype: np.dtype, name: str) -> np.ndarray:
+def check_state(state: ArrayLike | None, shape: tuple[int, int], dtype: np.dtype, name: str) -> np.ndarray:
     """An initial state of shape (num_layers * num_directions, hidden_size); zeros when None."""
     if state is None:
         return np.zeros(shape, dtype=dtype)
     array = to_numpy(state, name)
     if array.shape != shape:
-        raise ValueError(f"{name} has shape {array.shape}, expected (num_layers * num_directions, hidden_size) = {shape}")
+        raise ValueError(
+            f"{name} has shape {array.shape}, expected (num_layers * num_directions, hidden_size) = {shape}"
+        )
     check_finite(array, name)
     return np.ascontiguousarray(array, dtype=dtype)

@@ -1,14 +1,9 @@
-"""A NumPy LSTM that records every gate, exact against `torch.nn.LSTM`.
+"""The fast LSTM: whole sequences at once, every gate recorded, exact against `torch.nn.LSTM`.
 
-For each layer and direction, at each timestep t (PyTorch's `nn.LSTM` docs; d2l, "Long Short-Term
-Memory"), with σ the logistic sigmoid and ⊙ the elementwise product:
-
-    i_t = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)        input gate
-    f_t = σ(W_if x_t + b_if + W_hf h_{t-1} + b_hf)        forget gate
-    g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)     candidate (PyTorch's g)
-    o_t = σ(W_io x_t + b_io + W_ho h_{t-1} + b_ho)        output gate
-    c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t                       cell state
-    h_t = o_t ⊙ tanh(c_t)                                 hidden state
+The equations, one line each, are in `lstm_core/cell.py` (`lstm_cell_step`): read them there first.
+This module runs the same equations for every layer, direction and timestep of a sequence, rearranged
+for speed (see "The fast path" below), and keeps every gate, cell and hidden value in a `Trace`.
+`Trace.step(t)` recomputes one step with the plain cell, for the pages that show a step's numbers.
 
 Weights keep PyTorch's names and layout (`weight_ih_l{k}`, rows in blocks i, f, g, o, `_reverse` for
 the backward direction), so import and export are plain copies. The backward direction of a
@@ -22,191 +17,47 @@ concatenated.
     (1, 1, 7, 5)
     >>> trace.output.shape                   # (T, num_directions * hidden_size)
     (7, 5)
+    >>> trace.step(3).gates["forget"].shape  # one step, from lstm_core.cell.lstm_cell_step
+    (5,)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
-from lstm_core._weights import (
-    Shape,
-    as_float_dtype,
-    check_sequence,
-    check_state,
-    param_name,
-    read_state_dict,
-    to_numpy,
-)
+from lstm_core._base import Gradients, RecurrentBase, final_states, grad_or_zeros, previous_states, read_only
+from lstm_core._weights import check_sequence, check_state, param_name
+from lstm_core.cell import GATE_NAMES, cell_weights, lstm_cell_step
 
 __all__ = ["GATE_NAMES", "LSTM", "Trace", "BatchTrace", "StepDetail", "Gradients"]
 
-GATE_NAMES = ("input", "forget", "candidate", "output")  # PyTorch's block order i, f, g, o
 
-# The forward records every step of a layer and direction in one row of five blocks of H values,
-#
-#     [c_read | g | f | i | o]      c_read: the cell state this step reads (c_{t-1}, or c_{t+1} backward)
-#
-# so that f ⊙ c_read and i ⊙ g are one multiply of [f, i] by [c_read, g]. A step writes its new cell
-# state into the c_read slot of the row read next: row t+1 going forward, row t-1 going backward. The
-# record therefore has one row more at each end (row index = t + 1); the first row read holds c0. In a
-# batch each block is (B, H), so that every block of a step stays one contiguous array.
-# The three sigmoid gates are contiguous and their weight rows halved: σ(a) = (1 + tanh(a / 2)) / 2, so
-# one tanh over the 4H pre-activations and one multiply-add give every gate (halving is exact in
-# floating point). The recorded gate values are the real gates; only the weights are rearranged.
-_CELL_BLOCK = 0
-_GATE_BLOCK = {"candidate": 1, "forget": 2, "input": 3, "output": 4}  # blocks of a record row
-# the torch block (of i, f, g, o) behind each gate block of a row, in row order g, f, i, o
-_TORCH_BLOCK_OF_INTERNAL = tuple(GATE_NAMES.index(name) for name in sorted(_GATE_BLOCK, key=_GATE_BLOCK.get))
-
-
-@dataclass(frozen=True)
-class _FastWeights:
-    """One layer and direction's weights, rearranged for the forward loop (see the note above)."""
-
-    w_ih_t: np.ndarray  # (layer_input [+ 1], 4H), internal block order g, f, i, o, sigmoid rows halved;
-    #                     with biases its last row is b_ih + b_hh
-    w_hh_t: np.ndarray  # (H, 4H), the same blocks
-    bias: bool
-    # σ(z) = (1 + tanh(z / 2)) / 2 as one multiply-add over all four blocks: scale 1 and shift 0 leave
-    # the candidate's tanh as it is, so the step needs no separate view of the sigmoid blocks.
-    sigmoid_scale: np.ndarray  # (4, H)
-    sigmoid_shift: np.ndarray  # (4, H)
-
-    def project(self, layer_input: np.ndarray, out: np.ndarray) -> None:
-        """Write x_t W_ih^T + b into the gate blocks `out` (T, 4, [B,] H) for `layer_input` (T, [B,] n).
-
-        One matrix product of [x_t, 1] with [W_ih^T; b], which costs less than a product followed by
-        a broadcast add of the bias."""
-        if self.bias:
-            augmented = np.empty(layer_input.shape[:-1] + (layer_input.shape[-1] + 1,), dtype=self.w_ih_t.dtype)
-            augmented[..., :-1] = layer_input
-            augmented[..., -1] = 1
-            layer_input = augmented
-        if layer_input.ndim == 2:  # one sequence: straight into the record rows, seen as (T, 4H)
-            rows = np.reshape(out, (len(out), -1), copy=False)  # raises rather than copies
-            np.matmul(layer_input, self.w_ih_t, out=rows)
-            return
-        T, B, n = layer_input.shape
-        projected = (layer_input.reshape(T * B, n) @ self.w_ih_t).reshape(T, B, 4, -1)  # one product, not T
-        out[...] = projected.transpose(0, 2, 1, 3)
-
-
-class LSTM:
+class LSTM(RecurrentBase):
     """A stacked, optionally bidirectional LSTM with PyTorch's parameters, run in NumPy.
 
     Build one with `LSTM.from_state_dict(sd)`, `LSTM.from_torch(module)` or `LSTM.random(...)`.
     `run(x)` returns a `Trace` of every gate, cell and hidden value; `run_batch(xs)` runs many
     sequences of different lengths at once; `backward(trace, ...)` backpropagates through time.
+    Construction, export and checks are shared with `RNN` (`lstm_core._base.RecurrentBase`).
     """
 
-    gate_count = 4
+    gate_count = 4  # i, f, g, o
+    torch_mode = "LSTM"
+    torch_name = "torch.nn.LSTM"
 
-    def __init__(self, params: Mapping[str, np.ndarray], dtype=np.float32, prefix: str = ""):
-        dtype = as_float_dtype(dtype)
-        shape, checked = read_state_dict(params, self.gate_count, dtype, prefix=prefix)
-        self.input_size = shape.input_size
-        self.hidden_size = shape.hidden_size
-        self.num_layers = shape.num_layers
-        self.num_directions = shape.num_directions
-        self.bias = shape.bias
-        self.dtype = dtype
-        self._params = checked
-        for array in checked.values():
-            array.flags.writeable = False  # traces keep a reference to this model: keep it fixed
-        self._fast = [[self._fast_weights(layer, d) for d in range(shape.num_directions)] for layer in range(shape.num_layers)]
-
-    # ----------------------------------------------------------------- construction and export
-    @classmethod
-    def from_state_dict(cls, state_dict: Mapping, dtype=np.float32, prefix: str = "") -> LSTM:
-        """From a `torch.nn.LSTM` state dict (arrays or tensors); layers, directions and sizes are
-        inferred from the keys and every name and shape is checked. Keys outside `prefix` are ignored."""
-        return cls(state_dict, dtype=dtype, prefix=prefix)
-
-    @classmethod
-    def from_torch(cls, module, dtype=np.float32) -> LSTM:
-        """From a `torch.nn.LSTM` (either `batch_first`; dropout is a training-time setting only)."""
-        mode = getattr(module, "mode", None)
-        if mode != "LSTM":
-            raise ValueError(f"expected a torch.nn.LSTM, got {type(module).__name__}")
-        if getattr(module, "proj_size", 0):
-            raise ValueError(f"LSTMs with a projection are not supported (proj_size={module.proj_size}); use proj_size=0")
-        return cls.from_state_dict(module.state_dict(), dtype=dtype)
-
-    @classmethod
-    def random(
-        cls,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bidirectional: bool = False,
-        bias: bool = True,
-        scale: float | None = None,
-        seed: int | None = None,
-        dtype=np.float32,
-    ) -> LSTM:
-        """Uniform(-scale, scale) weights; `scale` defaults to torch's 1 / sqrt(hidden_size)."""
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            if not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        rng = np.random.default_rng(seed)
-        scale = 1.0 / np.sqrt(hidden_size) if scale is None else scale
-        directions = 2 if bidirectional else 1
-        params = {}
-        for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else directions * hidden_size
-            for d in range(directions):
-                sizes = {"weight_ih": (4 * hidden_size, layer_input), "weight_hh": (4 * hidden_size, hidden_size)}
-                if bias:
-                    sizes |= {"bias_ih": (4 * hidden_size,), "bias_hh": (4 * hidden_size,)}
-                for kind, size in sizes.items():
-                    params[param_name(kind, layer, d)] = rng.uniform(-scale, scale, size)
-        return cls(params, dtype=dtype)
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """PyTorch's names and layout; `torch_lstm.load_state_dict({k: torch.from_numpy(v) ...})` takes it."""
-        return {name: array.copy() for name, array in self._params.items()}
-
-    def astype(self, dtype) -> LSTM:
-        return type(self)(self._params, dtype=dtype)
-
-    @property
-    def shape(self) -> Shape:
-        return Shape(self.input_size, self.hidden_size, self.num_layers, self.num_directions, self.bias)
-
-    def __repr__(self) -> str:
-        return (
-            f"LSTM(input_size={self.input_size}, hidden_size={self.hidden_size}, num_layers={self.num_layers}, "
-            f"bidirectional={self.num_directions == 2}, bias={self.bias}, dtype={self.dtype.name})"
-        )
-
-    def weight(self, kind: str, layer: int = 0, direction: int = 0) -> np.ndarray:
-        """One parameter in PyTorch's layout, e.g. `weight("weight_hh", 0, 0)` is (4H, H), read-only."""
-        name = param_name(kind, layer, direction)
-        if name not in self._params:
-            raise ValueError(f"this LSTM has no parameter {name!r}")
-        return self._params[name]
-
-    def _fast_weights(self, layer: int, direction: int) -> _FastWeights:
-        H = self.hidden_size
-        rows = np.concatenate([np.arange(b * H, (b + 1) * H) for b in _TORCH_BLOCK_OF_INTERNAL])
-        halve = np.full(4 * H, 0.5, dtype=self.dtype)
-        halve[:H] = 1.0  # the candidate's tanh takes the whole pre-activation
-        w_ih = self.weight("weight_ih", layer, direction)[rows] * halve[:, None]
-        w_hh = self.weight("weight_hh", layer, direction)[rows] * halve[:, None]
-        w_ih_t = w_ih.T
-        if self.bias:
-            bias = (self.weight("bias_ih", layer, direction) + self.weight("bias_hh", layer, direction))[rows] * halve
-            w_ih_t = np.vstack([w_ih_t, bias])
-        return _FastWeights(np.ascontiguousarray(w_ih_t), np.ascontiguousarray(w_hh.T), self.bias,
-                            halve.reshape(4, H), (1 - halve).reshape(4, H))  # fmt: skip
+    def __init__(self, params: Mapping[str, ArrayLike], dtype: DTypeLike = np.float32, prefix: str = "") -> None:
+        super().__init__(params, dtype=dtype, prefix=prefix)
+        self._fast = [[_FastWeights.of(self, layer, d) for d in range(self.num_directions)]
+                      for layer in range(self.num_layers)]  # fmt: skip
 
     # ----------------------------------------------------------------------------- forward
-    def run(self, x, h0=None, c0=None) -> Trace:
+    def run(self, x: ArrayLike, h0: ArrayLike | None = None, c0: ArrayLike | None = None) -> Trace:
         """Run one sequence and record everything.
 
         x: (T, input_size); h0, c0: (num_layers * num_directions, hidden_size), zeros by default.
@@ -216,7 +67,7 @@ class LSTM:
         h0 = check_state(h0, states, self.dtype, "h0")
         c0 = check_state(c0, states, self.dtype, "c0")
         T, L, D, H = len(x), self.num_layers, self.num_directions, self.hidden_size
-        record = np.empty((L, T + 2, D, 5, H), dtype=self.dtype)  # see the note on the record layout
+        record = np.empty((L, T + 2, D, 5, H), dtype=self.dtype)  # rows [c_read | g f i o], see "The fast path"
         record[:, 0] = record[:, -1] = 0  # the end rows are only partly written
         hidden_buffer = np.empty((L, T, D, H), dtype=self.dtype)
         layer_input = x
@@ -230,7 +81,7 @@ class LSTM:
             layer_input = hidden_buffer[layer].reshape(T, D * H)  # both directions side by side, a view
         return Trace(self, x, h0, c0, record, hidden_buffer)
 
-    def run_batch(self, sequences: Sequence) -> BatchTrace:
+    def run_batch(self, sequences: Sequence[ArrayLike] | np.ndarray) -> BatchTrace:
         """Run many sequences of different lengths at once (zero initial states).
 
         Equal to `[self.run(x) for x in sequences]`, but each timestep is one matrix product over the
@@ -285,7 +136,13 @@ class LSTM:
         return BatchTrace(self, xs, lengths, record, hidden_buffer)
 
     # ---------------------------------------------------------------- backpropagation in time
-    def backward(self, trace: Trace, grad_output=None, grad_h_n=None, grad_c_n=None) -> Gradients:
+    def backward(
+        self,
+        trace: Trace,
+        grad_output: ArrayLike | None = None,
+        grad_h_n: ArrayLike | None = None,
+        grad_c_n: ArrayLike | None = None,
+    ) -> Gradients:
         """Gradients of a scalar loss, given its gradient with respect to the trace's outputs.
 
         grad_output: (T, num_directions * hidden_size), dL/d output; grad_h_n, grad_c_n:
@@ -296,9 +153,9 @@ class LSTM:
         if not isinstance(trace, Trace) or trace.model is not self:
             raise ValueError("backward needs a Trace produced by this LSTM's run()")
         T, L, D, H = trace.length, self.num_layers, self.num_directions, self.hidden_size
-        grad_output = _grad_or_zeros(grad_output, (T, D * H), self.dtype, "grad_output")
-        grad_h_n = _grad_or_zeros(grad_h_n, (L * D, H), self.dtype, "grad_h_n")
-        grad_c_n = _grad_or_zeros(grad_c_n, (L * D, H), self.dtype, "grad_c_n")
+        grad_output = grad_or_zeros(grad_output, (T, D * H), self.dtype, "grad_output")
+        grad_h_n = grad_or_zeros(grad_h_n, (L * D, H), self.dtype, "grad_h_n")
+        grad_c_n = grad_or_zeros(grad_c_n, (L * D, H), self.dtype, "grad_c_n")
         gates = {name: trace.gates[name] for name in GATE_NAMES}
         grad_hidden = np.zeros((L, D, T, H), dtype=self.dtype)
         grad_cell = np.zeros((L, D, T, H), dtype=self.dtype)
@@ -314,11 +171,13 @@ class LSTM:
                 order = range(T - 1, -1, -1) if d == 1 else range(T)
                 i, f, g, o = (gates[name][layer, d] for name in GATE_NAMES)
                 c = trace.cell[layer, d]
-                c_prev = _previous(c, trace.c0[k], reverse=d == 1)
-                h_prev = _previous(trace.hidden[layer, d], trace.h0[k], reverse=d == 1)
+                c_prev = previous_states(c, trace.c0[k], reverse=d == 1)
+                h_prev = previous_states(trace.hidden[layer, d], trace.h0[k], reverse=d == 1)
                 tanh_c = np.tanh(c)
                 # dL/dz_t = coefficient_t ⊙ (dc_t, dc_t, dc_t, dh_t) for the blocks i, f, g, o
-                coefficient = np.stack([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g), tanh_c * o * (1 - o)], axis=1)
+                coefficient = np.stack(
+                    [g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g), tanh_c * o * (1 - o)], axis=1
+                )
                 through_tanh = o * (1 - tanh_c * tanh_c)  # dh_t -> dc_t
                 w_hh = self.weight("weight_hh", layer, d)
                 grad_z = np.empty((T, 4, H), dtype=self.dtype)
@@ -343,61 +202,137 @@ class LSTM:
         return Gradients(grad_input, grad_hidden, grad_cell, grad_h0, grad_c0, grad_weights)
 
 
-def _recurrence(rows, fast: _FastWeights, h, hiddens, reverse: bool) -> None:
+# ------------------------------------------------------------------------------------ the fast path
+# `LSTM.run` computes the equations of `lstm_core.cell.lstm_cell_step`, a whole layer and direction at a
+# time. At this app's sizes most of a NumPy step is the fixed cost of each call, not arithmetic, so the
+# loop is arranged to make few calls per step and to copy nothing:
+#
+# 1. The inputs first. x_t does not depend on h, so x_t W_ih^T + b for every t is one matrix product
+#    before the loop (`_FastWeights.project`). The bias b = b_ih + b_hh is folded into that product as
+#    one more row of W_ih^T, met by a column of ones beside x: cheaper than a product and then an add.
+# 2. One record row per step, five blocks of H values:
+#
+#        [c_read | g | f | i | o]     c_read: the cell state this step reads (c_{t-1}, or c_{t+1} backward)
+#
+#    The gate blocks are reordered from PyTorch's i, f, g, o to g, f, i, o so that [f, i] and
+#    [c_read, g] are each one contiguous pair: f ⊙ c_{t-1} and i ⊙ g are one multiply.
+# 3. The sigmoid through tanh. σ(a) = (1 + tanh(a / 2)) / 2, so with the rows of f, i and o in W_ih,
+#    W_hh and b halved (exact in floating point), one tanh over all 4H pre-activations and one
+#    multiply-add (scale 1/2 and shift 1/2 on f, i, o; scale 1 and shift 0 on g) give all four gates,
+#    with no separate view of the sigmoid blocks.
+# 4. Results are written where they are read. A step turns its row's pre-activations into its gates in
+#    place, writes c_t into the c_read block of the row read next (row t + 1 going forward, row t - 1
+#    going backward) and h_t into the hidden buffer the next step reads from. The record therefore has
+#    one row more at each end (row index = t + 1); the first row read holds c0. `Trace.gates` and
+#    `Trace.cell` are views into it. In a batch each block is (B, H), so every block stays contiguous.
+# 5. In the loop, iterating over row views with zip costs less than indexing, outputs are passed
+#    positionally (a keyword `out=` costs NumPy extra parsing on every call, as much as the arithmetic
+#    at these sizes), and `h.dot(W, out)` costs less than `np.dot(h, W, out)`.
+#
+# Only the weights are rearranged: the recorded values are the real gates, cell and hidden states.
+# tests/test_cell.py holds every one of them against `lstm_cell_step`, tests/test_lstm.py against torch.
+_CELL_BLOCK = 0  # c_read
+_GATE_BLOCK = {"candidate": 1, "forget": 2, "input": 3, "output": 4}  # blocks of a record row
+# the torch block (index into i, f, g, o) behind each gate block of a record row, in row order g, f, i, o
+_TORCH_BLOCKS_IN_ROW_ORDER = tuple(GATE_NAMES.index(name) for name in sorted(_GATE_BLOCK, key=_GATE_BLOCK.get))
+
+
+@dataclass(frozen=True)
+class _FastWeights:
+    """One layer and direction's weights, rearranged for the time loop (see "The fast path" above)."""
+
+    w_ih_t: np.ndarray  # (layer_input [+ 1], 4H): W_ih^T in row block order g, f, i, o, sigmoid columns
+    #                     halved; with biases its last row is b_ih + b_hh, likewise reordered and halved
+    w_hh_t: np.ndarray  # (H, 4H): W_hh^T, the same blocks
+    bias: bool
+    sigmoid_scale: np.ndarray  # (4, H): 1 for g, 1/2 for f, i, o
+    sigmoid_shift: np.ndarray  # (4, H): 0 for g, 1/2 for f, i, o
+
+    @classmethod
+    def of(cls, lstm: LSTM, layer: int, direction: int) -> _FastWeights:
+        H = lstm.hidden_size
+        rows = np.concatenate([np.arange(b * H, (b + 1) * H) for b in _TORCH_BLOCKS_IN_ROW_ORDER])
+        halve = np.full(4 * H, 0.5, dtype=lstm.dtype)
+        halve[:H] = 1.0  # the candidate's tanh takes the whole pre-activation
+        w_ih = lstm.weight("weight_ih", layer, direction)[rows] * halve[:, None]
+        w_hh = lstm.weight("weight_hh", layer, direction)[rows] * halve[:, None]
+        w_ih_t = w_ih.T
+        if lstm.bias:
+            bias = (lstm.weight("bias_ih", layer, direction) + lstm.weight("bias_hh", layer, direction))[rows] * halve
+            w_ih_t = np.vstack([w_ih_t, bias])
+        return cls(_aligned(w_ih_t), _aligned(w_hh.T), lstm.bias, halve.reshape(4, H), (1 - halve).reshape(4, H))
+
+    def project(self, layer_input: np.ndarray, out: np.ndarray) -> None:
+        """Write x_t W_ih^T + b into the gate blocks `out` (T, 4, [B,] H) for `layer_input` (T, [B,] n):
+        one matrix product of [x_t, 1] with [W_ih^T; b]."""
+        if self.bias:
+            with_ones = np.empty(layer_input.shape[:-1] + (layer_input.shape[-1] + 1,), dtype=self.w_ih_t.dtype)
+            with_ones[..., :-1] = layer_input
+            with_ones[..., -1] = 1
+            layer_input = with_ones
+        if layer_input.ndim == 2:  # one sequence: straight into the record rows, seen as (T, 4H)
+            rows = np.reshape(out, (len(out), -1), copy=False)  # raises rather than copies
+            np.matmul(layer_input, self.w_ih_t, out=rows)
+            return
+        T, B, n = layer_input.shape
+        projected = (layer_input.reshape(T * B, n) @ self.w_ih_t).reshape(T, B, 4, -1)  # one product, not T
+        out[...] = projected.transpose(0, 2, 1, 3)
+
+
+def _aligned(array: np.ndarray, alignment: int = 64) -> np.ndarray:
+    """A C-contiguous copy of `array` that starts on an `alignment`-byte boundary.
+
+    NumPy only promises 16-byte alignment, and BLAS's matrix-vector kernels read W_hh^T fastest from
+    32-byte boundaries: left to the allocator, the loop's speed would change from one model to the next.
+    """
+    buffer = np.empty(array.nbytes + alignment, dtype=np.uint8)
+    start = -buffer.ctypes.data % alignment
+    aligned = buffer[start : start + array.nbytes].view(array.dtype).reshape(array.shape)
+    aligned[...] = array
+    return aligned
+
+
+def _recurrence(rows: np.ndarray, fast: _FastWeights, h0: np.ndarray, hidden_states: np.ndarray, reverse: bool) -> None:
     """The time loop of one layer and direction, writing into its record rows and hidden states.
 
-    rows: (T + 2, 5, [B,] H) record rows [c_read | g f i o] (see the note on the record layout). On
-    entry rows 1..T hold the input projection x_t W_ih^T + b in their gate blocks and the first row
-    read holds c0; on exit they hold the gates, and every step's cell state is in the next row's
-    c_read block. fast: the layer and direction's rearranged weights; h: ([B,] H) = h0; hiddens:
-    (T, [B,] H), written.
+    rows: (T + 2, 5, [B,] H) record rows [c_read | g f i o]. On entry rows 1..T hold the input
+    projection x_t W_ih^T + b in their gate blocks and the first row read holds c0; on exit they hold
+    the gates, and every step's cell state is in the c_read block of the row read next. fast: the
+    layer and direction's rearranged weights; h0: ([B,] H); hidden_states: (T, [B,] H), written.
     """
-    H = hiddens.shape[-1]
-    steps, next_cells = rows[1:-1], rows[2:, _CELL_BLOCK]
+    H = hidden_states.shape[-1]
+    step_rows, cells_written = rows[1:-1], rows[2:, _CELL_BLOCK]
     if reverse:
-        steps, next_cells, hiddens = steps[::-1], rows[:-2, _CELL_BLOCK][::-1], hiddens[::-1]
-    views = (steps[:, 1:], steps[:, 2:4], steps[:, :2], steps[:, 4], next_cells, hiddens)
-    batch = hiddens.shape[1:-1]  # () or (B,)
-    recurrent = np.empty(batch + (4 * H,), dtype=hiddens.dtype)  # h_{t-1} W_hh^T, as h.dot gives it
-    recurrent_blocks = recurrent.reshape(batch + (4, H))
+        step_rows, cells_written, hidden_states = step_rows[::-1], rows[:-2, _CELL_BLOCK][::-1], hidden_states[::-1]
+    # per step: the four gate blocks (g f i o), the pairs [f, i] and [c_read, g], o, and where c_t and h_t go
+    per_step = (step_rows[:, 1:], step_rows[:, 2:4], step_rows[:, :2], step_rows[:, 4], cells_written, hidden_states)
+    batch = hidden_states.shape[1:-1]  # () or (B,)
+    recurrent_product = np.empty(batch + (4 * H,), dtype=hidden_states.dtype)  # h_{t-1} W_hh^T, as h.dot gives it
+    recurrent_blocks = recurrent_product.reshape(batch + (4, H))
     if batch:
         recurrent_blocks = recurrent_blocks.swapaxes(0, 1)  # (4, B, H), a view (np.moveaxis costs µs)
-    products = np.empty((2,) + batch + (H,), dtype=hiddens.dtype)  # [f ⊙ c_{t-1}, i ⊙ g]
-    kept, written = products
-    tanh_c = np.empty_like(kept)
+    gated_terms = np.empty((2,) + batch + (H,), dtype=hidden_states.dtype)  # [f ⊙ c_{t-1}, i ⊙ g]
+    forget_times_cell, input_times_candidate = gated_terms
+    tanh_cell = np.empty_like(forget_times_cell)
     blocks = (4,) + (1,) * len(batch) + (H,)
-    w_hh_t, scale, shift = fast.w_hh_t, fast.sigmoid_scale.reshape(blocks), fast.sigmoid_shift.reshape(blocks)
-    # Iterating rows with zip costs less per step than indexing: this loop is the forward's hot path.
-    # Outputs are passed positionally: a keyword `out=` costs NumPy extra parsing on every call, which
-    # at these sizes is as much as the arithmetic itself.
+    w_hh_t = fast.w_hh_t
+    sigmoid_scale, sigmoid_shift = fast.sigmoid_scale.reshape(blocks), fast.sigmoid_shift.reshape(blocks)
     add, multiply, tanh = np.add, np.multiply, np.tanh
-    for z, forget_input, read_candidate, output_gate, c_t, h_t in zip(*views, strict=True):
-        h.dot(w_hh_t, recurrent)  # the method call costs less than np.dot(h, w_hh_t, recurrent)
-        add(z, recurrent_blocks, z)  # z = x_t W_ih^T + b + W_hh h_{t-1}
-        tanh(z, z)  # candidate = tanh(z_g); the sigmoid blocks hold tanh(z / 2)
-        multiply(z, scale, z)
-        add(z, shift, z)  # σ(z) = (1 + tanh(z / 2)) / 2 for f, i, o
-        multiply(forget_input, read_candidate, products)  # [f, i] ⊙ [c_{t-1}, g]
-        add(kept, written, c_t)  # c_t = f ⊙ c_{t-1} + i ⊙ g, into the row read next
-        tanh(c_t, tanh_c)
-        multiply(output_gate, tanh_c, h_t)  # h_t = o ⊙ tanh(c_t)
-        h = h_t
-
-
-def _previous(states: np.ndarray, initial: np.ndarray, reverse: bool) -> np.ndarray:
-    """(T, H) states -> the state each timestep started from, in that direction's reading order."""
-    if reverse:
-        return np.concatenate([states[1:], initial[None]])
-    return np.concatenate([initial[None], states[:-1]])
-
-
-def _grad_or_zeros(grad, shape, dtype, name):
-    if grad is None:
-        return np.zeros(shape, dtype=dtype)
-    array = to_numpy(grad, name)
-    if array.shape != shape:
-        raise ValueError(f"{name} has shape {array.shape}, expected {shape}")
-    return array.astype(dtype, copy=False)
+    h_prev = h0
+    for gates, forget_and_input_gates, previous_cell_and_candidate, output_gate, cell_state, hidden_state in zip(
+        *per_step, strict=True
+    ):
+        # `gates` holds the pre-activations (g f i o, sigmoid rows halved) until the tanh squashes them
+        h_prev.dot(w_hh_t, recurrent_product)
+        add(gates, recurrent_blocks, gates)  # x_t W_ih^T + b + h_{t-1} W_hh^T
+        tanh(gates, gates)  # g = tanh(a_g); the sigmoid blocks hold tanh(a / 2)
+        multiply(gates, sigmoid_scale, gates)
+        add(gates, sigmoid_shift, gates)  # σ(a) = (1 + tanh(a / 2)) / 2 for f, i, o
+        multiply(forget_and_input_gates, previous_cell_and_candidate, gated_terms)  # [f, i] ⊙ [c_{t-1}, g]
+        add(forget_times_cell, input_times_candidate, cell_state)  # c_t = f ⊙ c_{t-1} + i ⊙ g, in the row read next
+        tanh(cell_state, tanh_cell)
+        multiply(output_gate, tanh_cell, hidden_state)  # h_t = o ⊙ tanh(c_t)
+        h_prev = hidden_state
 
 
 def _gate_views(record: np.ndarray, time_axis: int, writeable: bool = False) -> Mapping[str, np.ndarray]:
@@ -430,12 +365,6 @@ def _time_axis_to(array: np.ndarray, time_axis: int) -> np.ndarray:
     return array.transpose(axes)
 
 
-def _read_only(array: np.ndarray) -> np.ndarray:
-    view = array.view()
-    view.flags.writeable = False
-    return view
-
-
 @dataclass(frozen=True, eq=False)
 class Trace:
     """Everything one sequence did inside the LSTM, indexed by token position.
@@ -449,11 +378,11 @@ class Trace:
     inputs: np.ndarray = field(repr=False)  # (T, input_size), x
     h0: np.ndarray = field(repr=False)
     c0: np.ndarray = field(repr=False)
-    record: np.ndarray = field(repr=False)  # (L, T + 2, D, 5, H) rows [c_read | g f i o], see the layout note
+    record: np.ndarray = field(repr=False)  # (L, T + 2, D, 5, H) rows [c_read | g f i o], see "The fast path"
     hidden_buffer: np.ndarray = field(repr=False)  # (L, T, D, H)
     tokens: tuple[str, ...] | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.tokens is not None:
             tokens = tuple(str(token) for token in self.tokens)
             if len(tokens) != self.length:
@@ -474,20 +403,20 @@ class Trace:
 
     @cached_property
     def hidden(self) -> np.ndarray:
-        return _read_only(self.hidden_buffer.transpose(0, 2, 1, 3))
+        return read_only(self.hidden_buffer.transpose(0, 2, 1, 3))
 
     @property
     def output(self) -> np.ndarray:
         """(T, num_directions * hidden_size): the last layer's hidden states, both directions side by side."""
-        return _read_only(self.hidden_buffer[-1].reshape(self.length, -1))
+        return read_only(self.hidden_buffer[-1].reshape(self.length, -1))
 
     @cached_property
     def h_n(self) -> np.ndarray:
-        return _final_states(self.hidden)
+        return final_states(self.hidden)
 
     @cached_property
     def c_n(self) -> np.ndarray:
-        return _final_states(self.cell)
+        return final_states(self.cell)
 
     @property
     def nbytes(self) -> int:
@@ -495,7 +424,8 @@ class Trace:
         return sum(a.nbytes for a in (self.inputs, self.h0, self.c0, self.record, self.hidden_buffer))
 
     def step(self, t: int, layer: int = 0, direction: int = 0) -> StepDetail:
-        """Every intermediate quantity of timestep `t` for one layer and direction.
+        """Every quantity of timestep `t` for one layer and direction, computed by the plain cell
+        (`lstm_core.cell.lstm_cell_step`) from the input and the previous state this trace recorded.
 
         For the backward direction the previous state is the one at t + 1, the step it came from.
         """
@@ -509,39 +439,25 @@ class Trace:
         first = before < 0 or before >= self.length
         h_prev = self.h0[k] if first else self.hidden[layer, direction, before]
         c_prev = self.c0[k] if first else self.cell[layer, direction, before]
-        x_t = self.inputs[t] if layer == 0 else self.hidden_buffer[layer - 1, t].reshape(-1)
-        from_input = model.weight("weight_ih", layer, direction) @ x_t
-        from_hidden = model.weight("weight_hh", layer, direction) @ h_prev
-        if model.bias:
-            from_input = from_input + model.weight("bias_ih", layer, direction)
-            from_hidden = from_hidden + model.weight("bias_hh", layer, direction)
-        H = model.hidden_size
-        block = {name: slice(b * H, (b + 1) * H) for b, name in enumerate(GATE_NAMES)}
+        x = self.inputs[t] if layer == 0 else self.hidden_buffer[layer - 1, t].reshape(-1)
+        weights = cell_weights(model, layer, direction)
+        computed = lstm_cell_step(x, h_prev, c_prev, weights)
         return StepDetail(
             t=int(t), layer=int(layer), direction=int(direction), token=None if self.tokens is None else self.tokens[t],
-            x=x_t.copy(), h_prev=h_prev.copy(), c_prev=c_prev.copy(),
-            input_part={name: from_input[s] for name, s in block.items()},
-            recurrent_part={name: from_hidden[s] for name, s in block.items()},
-            gates={name: self.gates[name][layer, direction, t].copy() for name in GATE_NAMES},
-            cell=self.cell[layer, direction, t].copy(),
-            hidden=self.hidden[layer, direction, t].copy(),
+            x=x.copy(), h_prev=h_prev.copy(), c_prev=c_prev.copy(),
+            input_part={name: weights[name].W @ x + weights[name].b_ih for name in GATE_NAMES},
+            recurrent_part={name: weights[name].U @ h_prev + weights[name].b_hh for name in GATE_NAMES},
+            gates=computed.gates, cell=computed.c, hidden=computed.h,
         )  # fmt: skip
-
-
-def _final_states(states: np.ndarray) -> np.ndarray:
-    """(L, D, T, H) -> (L * D, H): the state each direction ended on (t = T-1 forward, t = 0 backward)."""
-    L, D, T, H = states.shape
-    last = [states[layer, d, 0 if d == 1 else T - 1] for layer in range(L) for d in range(D)]
-    return np.stack(last)
 
 
 @dataclass(frozen=True, eq=False)
 class StepDetail:
-    """One timestep of one layer and direction, every quantity as a (size,) array.
+    """One timestep of one layer and direction, every quantity as a (size,) array, from `Trace.step`.
 
-    input_part[name] = W_i· x_t + b_i·, recurrent_part[name] = W_h· h_{t-1} + b_h·; their sum is the
-    pre-activation, σ (tanh for the candidate) of which is gates[name]. cell = f c_prev + i g,
-    hidden = o tanh(cell).
+    With the gate's weights W, U, b_ih, b_hh (`lstm_core.cell.GateWeights`): input_part[name] =
+    W x + b_ih and recurrent_part[name] = U h_prev + b_hh; their sum is the pre-activation, σ (tanh for
+    the candidate) of which is gates[name]. cell = f ⊙ c_prev + i ⊙ g, hidden = o ⊙ tanh(cell).
     """
 
     t: int
@@ -603,7 +519,7 @@ class BatchTrace:
 
     @cached_property
     def hidden(self) -> np.ndarray:
-        return _read_only(self.hidden_buffer.transpose(0, 2, 3, 1, 4))
+        return read_only(self.hidden_buffer.transpose(0, 2, 3, 1, 4))
 
     @property
     def mask(self) -> np.ndarray:
@@ -633,22 +549,5 @@ class BatchTrace:
         return Trace(self.model, self.inputs[index], states, states,
                      self.record[:, : T + 2, :, :, index], self.hidden_buffer[:, :T, :, index])  # fmt: skip
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Trace]:
         return (self[i] for i in range(len(self)))
-
-
-@dataclass(frozen=True, eq=False)
-class Gradients:
-    """dL/d(everything) for one sequence, from `LSTM.backward` or `RNN.backward`.
-
-    inputs: (T, input_size); hidden: (L, D, T, H), the total derivative with respect to h_t (through
-    the outputs, the layer above and later timesteps); cell: the same for c_t (None for a plain RNN);
-    h0, c0: (L * D, H); weights: PyTorch's names.
-    """
-
-    inputs: np.ndarray
-    hidden: np.ndarray
-    cell: np.ndarray | None
-    h0: np.ndarray
-    c0: np.ndarray | None
-    weights: dict[str, np.ndarray]

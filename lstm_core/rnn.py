@@ -10,76 +10,28 @@ shrinks through every tanh and W_hh, while the LSTM's cell state carries it past
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from lstm_core._weights import as_float_dtype, check_sequence, check_state, param_name, read_state_dict
-from lstm_core.lstm import Gradients, _final_states, _grad_or_zeros, _previous, _read_only
+from lstm_core._base import Gradients, RecurrentBase, final_states, grad_or_zeros, previous_states, read_only
+from lstm_core._weights import check_sequence, check_state, param_name
 
 __all__ = ["RNN", "RNNTrace"]
 
 
-class RNN:
-    """A stacked, optionally bidirectional tanh RNN with PyTorch's parameter names."""
+class RNN(RecurrentBase):
+    """A stacked, optionally bidirectional tanh RNN with PyTorch's parameter names.
+
+    Construction, export and checks are shared with `LSTM` (`lstm_core._base.RecurrentBase`).
+    """
 
     gate_count = 1
+    torch_mode = "RNN_TANH"
+    torch_name = "torch.nn.RNN with nonlinearity='tanh'"
 
-    def __init__(self, params: Mapping[str, np.ndarray], dtype=np.float32, prefix: str = ""):
-        dtype = as_float_dtype(dtype)
-        shape, checked = read_state_dict(params, self.gate_count, dtype, prefix=prefix, what="RNN")
-        self.input_size = shape.input_size
-        self.hidden_size = shape.hidden_size
-        self.num_layers = shape.num_layers
-        self.num_directions = shape.num_directions
-        self.bias = shape.bias
-        self.dtype = dtype
-        self._params = checked
-        for array in checked.values():
-            array.flags.writeable = False
-
-    @classmethod
-    def from_state_dict(cls, state_dict: Mapping, dtype=np.float32, prefix: str = "") -> RNN:
-        return cls(state_dict, dtype=dtype, prefix=prefix)
-
-    @classmethod
-    def from_torch(cls, module, dtype=np.float32) -> RNN:
-        if getattr(module, "mode", None) != "RNN_TANH":
-            raise ValueError(f"expected a torch.nn.RNN with nonlinearity='tanh', got {type(module).__name__}")
-        return cls.from_state_dict(module.state_dict(), dtype=dtype)
-
-    @classmethod
-    def random(cls, input_size: int, hidden_size: int, num_layers: int = 1, bidirectional: bool = False,
-               bias: bool = True, scale: float | None = None, seed: int | None = None, dtype=np.float32) -> RNN:  # fmt: skip
-        rng = np.random.default_rng(seed)
-        scale = 1.0 / np.sqrt(hidden_size) if scale is None else scale
-        directions = 2 if bidirectional else 1
-        params = {}
-        for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else directions * hidden_size
-            for d in range(directions):
-                params[param_name("weight_ih", layer, d)] = rng.uniform(-scale, scale, (hidden_size, layer_input))
-                params[param_name("weight_hh", layer, d)] = rng.uniform(-scale, scale, (hidden_size, hidden_size))
-                if bias:
-                    params[param_name("bias_ih", layer, d)] = rng.uniform(-scale, scale, hidden_size)
-                    params[param_name("bias_hh", layer, d)] = rng.uniform(-scale, scale, hidden_size)
-        return cls(params, dtype=dtype)
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        return {name: array.copy() for name, array in self._params.items()}
-
-    def weight(self, kind: str, layer: int = 0, direction: int = 0) -> np.ndarray:
-        name = param_name(kind, layer, direction)
-        if name not in self._params:
-            raise ValueError(f"this RNN has no parameter {name!r}")
-        return self._params[name]
-
-    def __repr__(self) -> str:
-        return (f"RNN(input_size={self.input_size}, hidden_size={self.hidden_size}, num_layers={self.num_layers}, "
-                f"bidirectional={self.num_directions == 2}, bias={self.bias}, dtype={self.dtype.name})")  # fmt: skip
-
-    def run(self, x, h0=None) -> RNNTrace:
+    def run(self, x: ArrayLike, h0: ArrayLike | None = None) -> RNNTrace:
         """x: (T, input_size); h0: (num_layers * num_directions, hidden_size), zeros by default."""
         x = check_sequence(x, self.input_size, self.dtype)
         T, L, D, H = len(x), self.num_layers, self.num_directions, self.hidden_size
@@ -102,13 +54,15 @@ class RNN:
             layer_input = hidden_buffer[layer].reshape(T, D * H)
         return RNNTrace(self, x, h0, hidden_buffer)
 
-    def backward(self, trace: RNNTrace, grad_output=None, grad_h_n=None) -> Gradients:
+    def backward(
+        self, trace: RNNTrace, grad_output: ArrayLike | None = None, grad_h_n: ArrayLike | None = None
+    ) -> Gradients:
         """As `LSTM.backward`: dL/dx, total dL/dh_t everywhere, dL/dh0 and dL/dW (cell and c0 are None)."""
         if not isinstance(trace, RNNTrace) or trace.model is not self:
             raise ValueError("backward needs an RNNTrace produced by this RNN's run()")
         T, L, D, H = trace.length, self.num_layers, self.num_directions, self.hidden_size
-        grad_output = _grad_or_zeros(grad_output, (T, D * H), self.dtype, "grad_output")
-        grad_h_n = _grad_or_zeros(grad_h_n, (L * D, H), self.dtype, "grad_h_n")
+        grad_output = grad_or_zeros(grad_output, (T, D * H), self.dtype, "grad_output")
+        grad_h_n = grad_or_zeros(grad_h_n, (L * D, H), self.dtype, "grad_h_n")
         grad_hidden = np.zeros((L, D, T, H), dtype=self.dtype)
         grad_h0 = np.zeros((L * D, H), dtype=self.dtype)
         grad_weights: dict[str, np.ndarray] = {}
@@ -119,7 +73,7 @@ class RNN:
             for d in range(D):
                 k = layer * D + d
                 h = trace.hidden[layer, d]
-                h_prev = _previous(h, trace.h0[k], reverse=d == 1)
+                h_prev = previous_states(h, trace.h0[k], reverse=d == 1)
                 w_hh = self.weight("weight_hh", layer, d)
                 grad_z = np.empty((T, H), dtype=self.dtype)
                 dh_next = grad_h_n[k].copy()
@@ -155,13 +109,12 @@ class RNNTrace:
 
     @property
     def hidden(self) -> np.ndarray:
-        return _read_only(self.hidden_buffer.transpose(0, 2, 1, 3))
+        return read_only(self.hidden_buffer.transpose(0, 2, 1, 3))
 
     @property
     def output(self) -> np.ndarray:
-        return _read_only(self.hidden_buffer[-1].reshape(self.length, -1))
+        return read_only(self.hidden_buffer[-1].reshape(self.length, -1))
 
     @property
     def h_n(self) -> np.ndarray:
-        return _final_states(self.hidden)
-
+        return final_states(self.hidden)

@@ -10,7 +10,9 @@ from tests.torch_reference import rnn_reference
 ATOL = 2e-5
 
 
-@pytest.mark.parametrize("config", [(3, 4, 1, False, True, 9), (2, 6, 2, True, True, 7), (5, 3, 3, True, False, 5)], ids=str)
+@pytest.mark.parametrize(
+    "config", [(3, 4, 1, False, True, 9), (2, 6, 2, True, True, 7), (5, 3, 3, True, False, 5)], ids=str
+)
 def test_rnn_forward_and_gradients_match_torch(config):
     E, H, L, bi, bias, T = config
     D = 2 if bi else 1
@@ -49,3 +51,19 @@ def test_rnn_refuses_lstm_weights_and_bad_input():
         RNN.from_torch(torch.nn.LSTM(2, 3))
     with pytest.raises(ValueError, match="empty sequence"):
         RNN.random(2, 3, seed=0).run(np.zeros((0, 2)))
+
+
+def test_rnn_shares_the_lstm_construction_and_checks():
+    rnn = RNN.random(3, 4, num_layers=2, bidirectional=True, seed=0)
+    assert repr(rnn) == "RNN(input_size=3, hidden_size=4, num_layers=2, bidirectional=True, bias=True, dtype=float32)"
+    assert rnn.weight("weight_hh", 1, 1).shape == (4, 4) and not rnn.weight("weight_hh", 1, 1).flags.writeable
+    again = RNN.from_state_dict(rnn.state_dict()).astype(np.float64)
+    assert again.dtype == np.float64 and again.shape == rnn.shape
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    np.testing.assert_allclose(again.run(x).output, rnn.run(x).output, atol=1e-6)
+    with pytest.raises(ValueError, match="hidden_size must be a positive integer"):
+        RNN.random(3, 0)
+    with pytest.raises(ValueError, match="direction must be an integer in 0..1"):
+        rnn.weight("weight_ih", 0, 2)
+    with pytest.raises(ValueError, match="this RNN has no parameter 'bias_ih_l0'"):
+        RNN.random(3, 4, bias=False).weight("bias_ih")
