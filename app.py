@@ -8,7 +8,7 @@ opens with a "Page not found" dialog.
 
 import streamlit as st
 
-from ui import process
+from ui import server
 
 # (file, title, icon, url path)
 PAGES = [
@@ -34,6 +34,6 @@ current = st.navigation(
 )
 with st.sidebar:
     st.caption("LSTM Gate Explorer: watch an LSTM remember and forget, gate by gate.")
-with process.page_turn():  # one page at a time, in order of arrival (ui/process.py says why)
+with server.page_turn():  # one page at a time, in order of arrival (ui/server.py says why)
     current.run()
-process.freeze_long_lived_objects()  # once per process, after the first page
+server.freeze_long_lived_objects()  # once per process, after the first page

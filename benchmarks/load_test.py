@@ -21,13 +21,11 @@ names it in a notice): a session that ever sees another session's word fails the
 The client sessions acknowledge what they read at once (TCP_QUICKACK after every read), as a browser's
 kernel does across a network. On loopback the segment size is 64 KB, and a receiver delays its ACK
 (40 ms) until a full segment has come; a rerun is about 75 small websocket frames, and after a few idle
-seconds part of them waits for the client's ACK before it leaves the server. So on loopback about one
-rerun in ten waited 40 ms for the client's kernel (the server had run the page and handed over its last
-message on time), a wait no browser on another machine has (there a segment is 1.4 KB and every second
-one is acknowledged at once). Measured on this machine, 50 sessions: p95 55-61 ms with the kernel's
-delayed ACKs, 36-37 ms with prompt ones, and the same with `quickack 1` on the loopback route instead;
-the server's own run times do not change. `--loopback-acks` measures with the delayed ACKs, to see
-that stall.
+seconds part of them waits for the client's ACK before it leaves the server. So on loopback some
+reruns would wait 40 ms for the client's kernel although the server has run the page and handed over its
+last message on time, a wait no browser on another machine has (there a segment is 1.4 KB and every
+second one is acknowledged at once). `--loopback-acks` keeps the kernel's delayed ACKs, to see that
+stall; benchmarks/README.md has the figures of both.
 """
 
 from __future__ import annotations

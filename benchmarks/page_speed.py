@@ -23,7 +23,7 @@ from pathlib import Path
 from streamlit.navigation.page import StreamlitPage
 from streamlit.testing.v1 import AppTest
 
-from ui import state
+from ui import model_store
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGET_SECONDS = 0.100
@@ -36,7 +36,7 @@ def text_of(tokens: int, model_name: str = "words") -> str:
     spaces, or characters)."""
     if model_name == "chars":
         return (SENTENCE * (tokens // len(SENTENCE) + 1))[:tokens].rstrip() + "."
-    words = state.language_model("words").tokens(SENTENCE)
+    words = model_store.language_model("words").tokens(SENTENCE)
     return " ".join((words * (tokens // len(words) + 1))[:tokens])
 
 
@@ -134,7 +134,7 @@ def main() -> None:
                     reference_times.append(script_seconds(reference))
                 page_ms = 1000 * statistics.median(page_times)
                 reference_ms = 1000 * statistics.median(reference_times)
-                shown = len(state.language_model(model_name).tokens(query["text"])) if tokens else 0
+                shown = len(model_store.language_model(model_name).tokens(query["text"])) if tokens else 0
                 label = f"{path} ({shown} {model_name})" if tokens else path
                 verdict = ""
                 if tokens == 50:

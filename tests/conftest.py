@@ -8,6 +8,8 @@ that need Chromium are marked `browser`; without /usr/bin/chromium they are skip
 from __future__ import annotations
 
 import os
+import random
+import sys
 
 # Before the app's modules load: every figure a test builds is checked by Plotly, property by property
 # (the app itself skips that check for speed; see ui.figures.plotly_figure).
@@ -15,18 +17,27 @@ os.environ.setdefault("LSTM_GATE_EXPLORER_VALIDATE_FIGURES", "1")
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import lstm_core.models.language_model
 from benchmarks.app_server import serve_app
-from tests.fake_models import real_assets_exist, shipped_or_fake
-from ui import state
+from tests.pages import new_tab, open_url
+from ui import model_store
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = ROOT / "tests" / "screenshots"
-READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
-DRAWN = "[data-testid='stMain'] [data-testid='stElementContainer']"
+
+
+@pytest.fixture(autouse=True)
+def fixed_global_seeds() -> None:
+    """Every test starts from the same global random state, whichever tests ran before it: Python's,
+    NumPy's legacy generator, and torch's (a new torch module's weights, `torch.randn` without a
+    generator). Tests that need particular numbers still seed their own generators."""
+    random.seed(0)
+    np.random.seed(0)  # noqa: NPY002 - the legacy global generator is the one being fixed
+    torch = sys.modules.get("torch")  # loaded by the test modules that use it; never imported here for the others
+    if torch is not None:
+        torch.manual_seed(0)
 
 
 @contextmanager
@@ -61,58 +72,24 @@ def browser():
 
 @pytest.fixture
 def page(browser, app_url):
-    """A fresh page; `page.open(path)` loads a path of the app and waits until the script is done."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    tab = context.new_page()
-
-    def open_path(path: str):
-        tab.goto(app_url + path)
-        wait_until_idle(tab)
-        return tab
-
-    tab.open = open_path
+    """A fresh tab in a session of its own; `page.open(path)` loads a path of the app and waits until
+    its script has run (tests.pages.open_url)."""
+    tab = new_tab(browser)
+    tab.open = lambda path: open_url(tab, app_url + path)
     yield tab
-    context.close()
-
-
-def wait_until_idle(tab, settle_ms: int = 400) -> None:
-    """Wait for Streamlit to finish running the script (twice, since a rerun can follow a load).
-
-    The app shows "not running" before its first run has started, too: the page must also have drawn
-    something (on a fresh server the first run loads the model first)."""
-    tab.wait_for_selector(READY, timeout=60_000)
-    tab.wait_for_selector(DRAWN, state="attached", timeout=60_000)
-    tab.wait_for_timeout(settle_ms)
-    tab.wait_for_selector(READY, timeout=60_000)
-
-
-def screenshot(tab, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    tab.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def assert_no_exception(tab) -> None:
-    """No exception box and no error dialog (such as Streamlit's "Page not found") on the page."""
-    errors = tab.locator("[data-testid='stException']")
-    assert errors.count() == 0, errors.first.inner_text()[:500]
-    dialogs = tab.locator("[role='dialog']")
-    assert dialogs.count() == 0, dialogs.first.inner_text()[:500]
+    tab.context.close()
 
 
 @pytest.fixture
-def models(monkeypatch):
-    """name -> the LanguageModel the app will load (the shipped one, or a random-weight stand-in while
-    `assets/` is being retrained), with the app's model and trace caches emptied before and after."""
-    loaded = {name: shipped_or_fake(name) for name in state.MODEL_NAMES}
-    if not real_assets_exist():
-        monkeypatch.setattr(lstm_core.models.language_model, "load_pretrained", loaded.__getitem__)
-    state.language_model.clear()
-    state.text_trace.clear()
+def models():
+    """name -> the shipped LanguageModel the app loads, with the app's model and trace caches emptied
+    before and after."""
+    loaded = {name: lstm_core.models.language_model.load_pretrained(name) for name in model_store.MODEL_NAMES}
+    model_store.language_model.clear()
+    model_store.text_trace.clear()
     yield loaded
-    state.language_model.clear()
-    state.text_trace.clear()
+    model_store.language_model.clear()
+    model_store.text_trace.clear()
 
 
 @pytest.fixture
@@ -125,12 +102,12 @@ def work_done(models, monkeypatch):
         done["loads"].append(name)
         return models[name]
 
-    original_trace_text = state._trace_text
+    original_trace_text = model_store._trace_text
 
     def trace_text(model, text):
         done["traces"].append((len(model.vocab), text))
         return original_trace_text(model, text)
 
     monkeypatch.setattr(lstm_core.models.language_model, "load_pretrained", load)
-    monkeypatch.setattr(state, "_trace_text", trace_text)
+    monkeypatch.setattr(model_store, "_trace_text", trace_text)
     return done

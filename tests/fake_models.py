@@ -1,26 +1,15 @@
-"""Stand-ins for the shipped models while `assets/` is still being trained: same tokenizers and shapes,
-random weights. Page tests use them only when `assets/<name>/model.safetensors` is missing."""
+"""A small random-weight language model with a shipped model's tokenizer, for tests that need some
+model to read text with, not the trained one: it is quick to build and its numbers do not change when
+the shipped models are retrained."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from lstm_core import LSTM
-from lstm_core.config import ASSETS_DIR
 from lstm_core.data import corpus
-from lstm_core.models.language_model import LanguageModel, UnitInfo, load_pretrained
+from lstm_core.models.language_model import LanguageModel, UnitInfo
 from lstm_core.models.tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenizer
-
-
-def real_assets_exist(names=("words", "chars")) -> bool:
-    return all((ASSETS_DIR / name / "model.safetensors").exists() for name in names)
-
-
-def shipped_or_fake(name: str) -> LanguageModel:
-    """The shipped model `name` when its weights are in assets/, else a stand-in."""
-    if real_assets_exist((name,)):
-        return load_pretrained(name)
-    return fake_language_model(name)
 
 
 def fake_language_model(name: str, hidden_size: int = 24, seed: int = 0) -> LanguageModel:

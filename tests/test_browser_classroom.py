@@ -13,31 +13,23 @@ from urllib.parse import parse_qs, quote, urlsplit
 import numpy as np
 import pytest
 
-from tests.conftest import assert_no_exception, screenshot, wait_until_idle
-from tests.fake_models import real_assets_exist
+from tests.pages import (
+    assert_no_exception,
+    new_tab,
+    open_url,
+    query_of,
+    resize,
+    screenshot,
+    wait_for_query,
+    wait_until_idle,
+)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not real_assets_exist(("words",)), reason="needs the shipped word model in assets/words"),
-]
+pytestmark = pytest.mark.browser
 
 expect = pytest.importorskip("playwright.sync_api").expect  # retrying assertions: CSS lands after the script runs
 
 TEXT = "Bob is a nice person. Mary, on the other hand, is evil."  # "mary" is token 6
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def query_of(tab) -> dict[str, str]:
-    return {key: values[0] for key, values in parse_qs(urlsplit(tab.url).query).items()}
-
-
-def wait_for_query(tab, key: str, value: str | None) -> None:
-    tab.wait_for_function(
-        "([key, value]) => new URLSearchParams(window.location.search).get(key) === value",
-        arg=[key, value],
-        timeout=15_000,
-    )
-    wait_until_idle(tab)
 
 
 def downloaded(tab, click) -> tuple[str, bytes]:
@@ -97,8 +89,7 @@ def test_presenting_gates_keeps_the_charts_and_leaves_with_escape(page):
     tab.keyboard.press("ArrowRight")
     wait_for_query(tab, "t", "4")
     assert main.get_by_text("Token 4 “person”, unit 5").is_visible()
-    tab.set_viewport_size({"width": 1400, "height": 2000})
-    tab.wait_for_timeout(500)
+    resize(tab, {"width": 1400, "height": 2000})
     screenshot(tab, "gates-present")
     tab.keyboard.press("Escape")
     wait_for_query(tab, "present", None)
@@ -116,10 +107,9 @@ def test_the_share_link_opens_the_same_view_in_a_new_session(page, browser, app_
     assert shared["text"] == TEXT and shared["t"] == "6" and shared["unit"] == "9" and shared["top_k"] == "12"
     assert shared["model"] == "words" and "order" in shared
     screenshot(tab, "gates-share")
-    other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    other = new_tab(browser)
     try:
-        other.goto(link)
-        wait_until_idle(other)
+        open_url(other, link)
         assert_no_exception(other)
         assert other.locator(".st-key-t input").input_value() == "6"
         assert other.locator(".st-key-unit input").input_value() == "9"
@@ -209,8 +199,7 @@ def test_a_two_layer_bidirectional_model_side_by_side(page, bidirectional_files)
     names = compare.evaluate("plot => plot.data.map(trace => trace.name)")
     assert names == ["layer 0 · forward", "layer 0 · backward", "layer 1 · forward", "layer 1 · backward"]
     assert tab.locator(".st-key-gates_heatmap_forget").count() == 0
-    tab.set_viewport_size({"width": 1400, "height": 2200})
-    tab.wait_for_timeout(500)
+    resize(tab, {"width": 1400, "height": 2200})
     screenshot(tab, "gates-layers-side-by-side")
 
     sidebar.get_by_text("Step through this token in the cell").click()
@@ -224,6 +213,5 @@ def test_a_two_layer_bidirectional_model_side_by_side(page, bidirectional_files)
     wait_until_idle(tab)
     bars = tab.locator(".st-key-step_compare_layers .js-plotly-plot").evaluate("plot => plot.data.length")
     assert bars == 4
-    tab.set_viewport_size({"width": 1400, "height": 2600})
-    tab.wait_for_timeout(500)
+    resize(tab, {"width": 1400, "height": 2600})
     screenshot(tab, "step-layers-side-by-side")

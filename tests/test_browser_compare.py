@@ -1,28 +1,16 @@
 """/compare in headless Chromium: the default pair, a deep link whose URL follows the widgets, the way to
 /gates, and hostile links that show messages, not errors. Screenshots go to tests/screenshots/."""
 
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import assert_no_exception, screenshot, wait_until_idle
-from tests.fake_models import real_assets_exist
+from tests.pages import alerts_of, assert_no_exception, query_of, screenshot, wait_until_idle
 from ui.compare import PRESETS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not real_assets_exist(("words",)), reason="needs the shipped word model in assets/words"),
-]
+pytestmark = pytest.mark.browser
 
 TALL = {"width": 1400, "height": 2400}  # the app scrolls inside itself: a tall window shows the whole page
-
-
-def query_of(tab) -> dict[str, str]:
-    return {key: values[0] for key, values in parse_qs(urlsplit(tab.url).query).items()}
-
-
-def alerts_of(tab) -> str:
-    return " ".join(tab.locator("[data-testid='stAlert']").all_inner_texts())
 
 
 def wait_for_charts(tab, count: int = 3) -> None:

@@ -6,23 +6,11 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from tests.conftest import assert_no_exception, screenshot, wait_until_idle
-from tests.fake_models import real_assets_exist
+from tests.pages import alerts_of, assert_no_exception, query_of, screenshot, wait_until_idle
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not real_assets_exist(), reason="needs the shipped models in assets/"),
-]
+pytestmark = pytest.mark.browser
 
 QUOTATION_LINK = "/corpus?ref=0&start=21&end=29&signal=cell&threshold=1.5"
-
-
-def query_of(tab) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(tab.url).query)
-
-
-def alerts_of(tab) -> str:
-    return " ".join(tab.locator("[data-testid='stAlert']").all_inner_texts())
 
 
 def test_deep_link_finds_the_quotation_unit_and_other_quotations(page):

@@ -7,17 +7,13 @@ AppTest cannot click a Plotly chart or see what the browser renders; these tests
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import assert_no_exception, screenshot, wait_until_idle
-from tests.fake_models import real_assets_exist
+from tests.pages import assert_no_exception, query_of, resize, screenshot, wait_until_idle
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not real_assets_exist(("words",)), reason="the browser tests run the shipped word model"),
-]
+pytestmark = pytest.mark.browser
 
 TEXT = "Mary is a nice person. Dan, on the other hand, is evil."
 TALL = {"width": 1400, "height": 3400}  # Streamlit scrolls inside the page: a tall window shows it all
@@ -31,10 +27,6 @@ def number_input(tab, key: str):
     return tab.locator(f".st-key-{key} input")
 
 
-def query_of(tab) -> dict[str, str]:
-    return {key: values[0] for key, values in parse_qs(urlsplit(tab.url).query).items()}
-
-
 def test_deep_link_opens_the_gates_with_the_navigation_sidebar(page):
     tab = page.open(f"/gates?text={quote(TEXT)}&t=7&unit=3")
     assert_no_exception(tab)
@@ -45,8 +37,7 @@ def test_deep_link_opens_the_gates_with_the_navigation_sidebar(page):
     assert "gates view" not in navigation.lower()  # not the legacy list of page files
     assert number_input(tab, "t").input_value() == "7" and number_input(tab, "unit").input_value() == "3"
     assert "Token 7 “,”, unit 3" in tab.locator("[data-testid='stSidebar']").inner_text()
-    tab.set_viewport_size(TALL)
-    tab.wait_for_timeout(500)
+    resize(tab, TALL)
     screenshot(tab, "gates_deep_link")
 
 
@@ -84,7 +75,7 @@ def test_clicking_a_heatmap_cell_selects_it_and_leads_to_step(page):
     assert number_input(tab, "t").input_value() == str(token)
     assert number_input(tab, "unit").input_value() == str(unit)
     assert query_of(tab).get("unit", "0") == str(unit)
-    tab.set_viewport_size(TALL)
+    resize(tab, TALL)
     screenshot(tab, "gates_after_click")
 
     tab.locator("[data-testid='stSidebar']").get_by_text("Step through this token in the cell").click()

@@ -1,28 +1,13 @@
 """/gradients in headless Chromium: deep links draw the chart, the URL follows the widgets, and hostile
 links show messages, not errors. Screenshots go to tests/screenshots/."""
 
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 
-from lstm_core.config import LONGLAG_DIR
-from tests.conftest import assert_no_exception, screenshot, wait_until_idle
-from tests.fake_models import real_assets_exist
+from tests.pages import alerts_of, assert_no_exception, query_of, screenshot, wait_until_idle
 
-SHIPPED_LONGLAG = all((LONGLAG_DIR / f"{kind}.safetensors").exists() for kind in ("rnn", "lstm"))
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not real_assets_exist(("words",)), reason="needs the shipped word model in assets/words"),
-]
-
-
-def query_of(tab) -> dict[str, str]:
-    return {key: values[0] for key, values in parse_qs(urlsplit(tab.url).query).items()}
-
-
-def alerts_of(tab) -> str:
-    return " ".join(tab.locator("[data-testid='stAlert']").all_inner_texts())
+pytestmark = pytest.mark.browser
 
 
 def wait_for_charts(tab, count: int = 2) -> None:
@@ -38,8 +23,7 @@ def test_deep_link_to_a_long_lag_sequence_shows_the_chart(page):
     assert tab.locator(".st-key-source input[type='radio']").nth(1).is_checked()
     legend = " ".join(tab.locator("[data-testid='stPlotlyChart'] .legendtext").all_text_contents())
     assert "RNN, untrained" in legend and "LSTM, untrained" in legend
-    if SHIPPED_LONGLAG:
-        assert "RNN, trained" in legend and "LSTM, trained" in legend
+    assert "RNN, trained" in legend and "LSTM, trained" in legend
     assert tab.get_by_text("At the first step,", exact=False).first.is_visible()
     assert tab.get_by_text("60 steps back", exact=False).first.is_visible()
     tab.locator("[data-testid='stPlotlyChart']").first.scroll_into_view_if_needed()  # the app scrolls inside itself

@@ -2,21 +2,17 @@
 keyboard, the hover box with every value, the 1997 switch, and bad or hostile links. Screenshots go
 to tests/screenshots/."""
 
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote
 
 import numpy as np
 import pytest
 
-from tests.conftest import assert_no_exception, screenshot, wait_until_idle
+from tests.pages import assert_no_exception, query_of, screenshot, wait_for_query, wait_until_idle
 from ui import playground as pg
 
 pytestmark = pytest.mark.browser
 
 CHART = "[data-testid='stPlotlyChart'] .js-plotly-plot"
-
-
-def query_of(tab) -> dict[str, str]:
-    return {key: values[0] for key, values in parse_qs(urlsplit(tab.url).query).items()}
 
 
 def chart_values(tab, name: str) -> np.ndarray:
@@ -51,15 +47,6 @@ def wait_for_cell(tab, values: np.ndarray) -> None:
             return expected.every((value, index) => Math.abs(trace.y[index + 1] - value) < 1e-9);
         }""",
         arg=[CHART, [float(value) for value in values]],
-        timeout=15_000,
-    )
-    wait_until_idle(tab)
-
-
-def wait_for_query(tab, key: str, value: str | None) -> None:
-    tab.wait_for_function(
-        "([key, value]) => new URLSearchParams(window.location.search).get(key) === value",
-        arg=[key, value],
         timeout=15_000,
     )
     wait_until_idle(tab)
@@ -119,8 +106,10 @@ def test_hovering_a_step_shows_every_value_there(page):
         CHART,
     )
     tab.mouse.move(x, y)
-    tab.wait_for_timeout(500)
-    hover = tab.locator("[data-testid='stPlotlyChart'] .hoverlayer").first.text_content()
+    hover_box = "[data-testid='stPlotlyChart'] .hoverlayer"
+    tab.wait_for_function("(selector) => document.querySelector(selector)?.textContent.trim().length > 0",
+                          arg=hover_box, timeout=5_000)  # fmt: skip
+    hover = tab.locator(hover_box).first.text_content()
     values = expected("keep")
     for name, key in (("forget gate f", "forget"), ("input gate i", "input"), ("cell state c", "cell")):
         assert f"{name} = {values[key][4]:.4f}" in hover, hover  # step 5, 4 decimals, one box for all panels

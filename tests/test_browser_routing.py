@@ -8,12 +8,12 @@ app.py, and answers a deep link with a "Page not found" dialog; the page files t
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import ROOT, assert_no_exception, running_app, wait_until_idle
+from tests.conftest import running_app
+from tests.pages import ROOT, assert_no_exception, new_tab, open_url
 
 pytestmark = pytest.mark.browser
 
@@ -21,21 +21,19 @@ TITLES = ("Home", "Gates over a sentence", "One step inside the cell", "Tutorial
 
 
 def test_no_pages_folder_beside_the_entry_point():
-    assert not (Path(ROOT) / "pages").exists(), "a pages/ folder turns on Streamlit's legacy page discovery"
+    assert not (ROOT / "pages").exists(), "a pages/ folder turns on Streamlit's legacy page discovery"
 
 
 @pytest.mark.parametrize("path", [f"/step?text={quote('Bob is nice. Dan is evil.')}&t=4&unit=2", "/gates", "/tutorial"])
 def test_the_first_visit_to_a_fresh_server_is_a_deep_link(browser, path):
     with running_app() as url:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        tab = new_tab(browser)
         try:
-            tab = context.new_page()
-            tab.goto(url + path)
-            wait_until_idle(tab, settle_ms=1500)  # a dialog, if any, arrives with the first run
+            open_url(tab, url + path, quiet_ms=1500)  # a dialog, if any, arrives with the first run
             assert_no_exception(tab)
             assert "Page not found" not in tab.locator("body").inner_text()
             navigation = tab.locator("[data-testid='stSidebarNav']").inner_text()
             assert all(title in navigation for title in TITLES), navigation
             assert tab.url.split("?")[0].endswith(path.split("?")[0])
         finally:
-            context.close()
+            tab.context.close()

@@ -2,45 +2,27 @@
 play, the tutorial's links, and hostile links. Screenshots go to tests/screenshots/."""
 
 import re
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import assert_no_exception, screenshot, wait_until_idle
-from tests.fake_models import real_assets_exist
+from tests.pages import assert_no_exception, query_of, screenshot, wait_for_query, wait_until_idle
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not real_assets_exist(("words",)), reason="needs the shipped word model in assets/words"),
-]
+pytestmark = pytest.mark.browser
 
 SWITCH = "Bob is a nice person. Mary, on the other hand, is evil."  # "mary" is token 6
 
 
 @pytest.fixture(scope="module")
 def gender_unit() -> int:
-    """The unit the lessons follow; read from the shipped model, which may be retrained."""
+    """The unit the lessons follow, read from the shipped model (retraining may move it)."""
     from lstm_core.models.language_model import load_pretrained
 
-    units = load_pretrained("words").units
-    return units["subject gender"].unit if "subject gender" in units else 0
-
-
-def query_of(tab) -> dict[str, str]:
-    return {key: values[0] for key, values in parse_qs(urlsplit(tab.url).query).items()}
+    return load_pretrained("words").units["subject gender"].unit
 
 
 def token_slider_value(tab) -> int:
     return int(tab.locator(".st-key-t input[type='range']").input_value())
-
-
-def wait_for_query(tab, key: str, value: str) -> None:
-    tab.wait_for_function(
-        "([key, value]) => new URLSearchParams(window.location.search).get(key) === value",
-        arg=[key, value],
-        timeout=15_000,
-    )
-    wait_until_idle(tab)
 
 
 def step_path(**query) -> str:
@@ -98,8 +80,10 @@ def test_play_steps_through_the_tokens(page):
     tab = page.open(step_path(text=SWITCH, t=12, unit=3))
     tab.locator(".st-key-step_play label").click()
     wait_for_query(tab, "t", "13")
-    wait_for_query(tab, "t", "15")  # the last token: play stops there
-    tab.wait_for_timeout(2500)
+    wait_for_query(tab, "t", "15")  # the last token: play stops there, switching itself off on its next tick
+    tab.wait_for_function("(selector) => !document.querySelector(selector).checked", arg=".st-key-step_play input",
+                          timeout=15_000)  # fmt: skip
+    wait_until_idle(tab)
     assert query_of(tab)["t"] == "15"
     assert not tab.locator(".st-key-step_play input").is_checked()
     assert_no_exception(tab)

@@ -6,11 +6,14 @@ import re
 
 import pytest
 
-from tests.conftest import assert_no_exception, screenshot, wait_until_idle
+from tests.pages import assert_no_exception, screenshot, wait_until_idle
 
 pytestmark = pytest.mark.browser
 
 RESULT_TIMEOUT_MS = 60_000
+# The step the progress bar shows ("Step 120 of 1500 · ..."), 0 while there is none.
+SHOWN_STEP = r"""() => Math.max(0, ...Array.from(document.querySelectorAll("[data-testid='stProgress']"),
+    (bar) => Number((/Step (\d+)/.exec(bar.innerText) ?? [0, 0])[1])))"""
 
 
 def set_slider(tab, key: str, start: str, presses: int) -> None:
@@ -65,7 +68,9 @@ def test_the_default_run_shows_live_progress_and_stops(page):
         timeout=RESULT_TIMEOUT_MS,
     )
     tab.locator("[data-testid='stPlotlyChart'] .main-svg").first.wait_for()
-    tab.wait_for_timeout(1500)  # a few more redraws: the curves grow while the page stays usable
+    for _ in range(2):  # two more redraws: the curves grow while the page stays usable
+        step = tab.evaluate(SHOWN_STEP)
+        tab.wait_for_function(f"(step) => ({SHOWN_STEP})() > step", arg=step, timeout=RESULT_TIMEOUT_MS)
     assert_no_exception(tab)
     screenshot(tab, "train-running")
     tab.locator(".st-key-train_stop button").click()

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import torch
 
-from tests.conftest import assert_no_exception, screenshot, wait_until_idle
+from tests.pages import alerts_of, assert_no_exception, screenshot, wait_until_idle
 from tests.test_model_files import VOCAB, RunsCode, WordModel, seeded
 
 pytestmark = pytest.mark.browser
@@ -22,10 +22,6 @@ def upload(tab, key: str, path) -> None:
         timeout=30_000
     )  # the uploader lists the file once it is sent
     wait_until_idle(tab)
-
-
-def alerts_of(tab) -> str:
-    return " ".join(tab.locator("[data-testid='stAlert']").all_inner_texts())
 
 
 def test_an_uploaded_language_model_opens_in_gates_of_the_same_session(page, tmp_path):

@@ -13,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from lstm_core import LSTM, LanguageModel
 from lstm_core.models.tokenize import CharTokenizer
-from ui import classroom, figures, state, step_figures
+from tests.pages import new_session, open_page
+from ui import classroom, figures, model_store, step_figures
 
 GATES = "views/gates.py"
 STEP = "views/step.py"
@@ -114,11 +115,9 @@ def test_check_present_names_a_bad_value_escaped_by_the_page():
 
 # ---------------------------------------------------------------------------------- pages
 def open_with_model(page: str, query: dict[str, str]) -> tuple[AppTest, str]:
-    app = AppTest.from_file("../app.py", default_timeout=60)
-    app.switch_page(page)
-    name = state.add_session_model(bidirectional_model(), "bi", session=app.session_state)
-    app.query_params.update({"model": name, "text": TEXT, **query})
-    app.run()
+    app = new_session()
+    name = model_store.add_session_model(bidirectional_model(), "bi", session=app.session_state)
+    open_page(page, {"model": name, "text": TEXT, **query}, app=app)
     assert not app.exception, app.exception
     return app, name
 
@@ -165,10 +164,7 @@ def test_gates_side_by_side_on_a_two_layer_bidirectional_model(models):
 
 
 def test_gates_side_by_side_is_disabled_for_a_one_layer_model(models):
-    app = AppTest.from_file("../app.py", default_timeout=60)
-    app.switch_page(GATES)
-    app.query_params.update({"compare_layers": "true"})
-    app.run()
+    app = open_page(GATES, {"compare_layers": "true"})
     assert not app.exception and app.toggle(key="compare_layers").disabled
     assert any("gates_heatmap_forget" in key for key in chart_keys(app))
 
@@ -189,10 +185,7 @@ def test_step_shows_the_unit_in_every_layer_and_direction(models):
 @pytest.mark.parametrize("page", [GATES, STEP])
 def test_presentation_mode_from_a_link_and_the_way_out(models, page):
     prefix = "gates" if page == GATES else "step"
-    app = AppTest.from_file("../app.py", default_timeout=60)
-    app.switch_page(page)
-    app.query_params.update({"present": "1", "text": TEXT, "t": "3"})
-    app.run()
+    app = open_page(page, {"present": "1", "text": TEXT, "t": "3"})
     assert not app.exception, app.exception
     assert app.toggle(key="present").value is True
     styles = [element.proto.body for element in app.get("html")]
@@ -213,10 +206,7 @@ def test_presentation_mode_from_a_link_and_the_way_out(models, page):
 
 @pytest.mark.parametrize("page", [GATES, STEP])
 def test_a_bad_present_value_gets_a_message(models, page):
-    app = AppTest.from_file("../app.py", default_timeout=60)
-    app.switch_page(page)
-    app.query_params.update({"present": "<b>maybe</b>"})
-    app.run()
+    app = open_page(page, {"present": "<b>maybe</b>"})
     assert not app.exception, app.exception
     assert app.toggle(key="present").value is False
     notices = "\n".join(element.value for element in app.warning)
@@ -229,10 +219,7 @@ def test_share_and_export_offer_every_view_parameter_and_three_files(models, pag
     query = {"text": 'Mary, "quoted" & <b>', "t": "2", "unit": "7"}
     if page == GATES:
         query |= {"top_k": "9", "order": "by unit number"}
-    app = AppTest.from_file("../app.py", default_timeout=60)
-    app.switch_page(page)
-    app.query_params.update(query)
-    app.run()
+    app = open_page(page, query)
     assert not app.exception, app.exception
     link = app.code[0].value
     assert link.startswith(f"/{prefix}?")  # no browser address under AppTest: a relative link
@@ -250,10 +237,7 @@ def test_share_and_export_offer_every_view_parameter_and_three_files(models, pag
 @pytest.mark.parametrize("page", [GATES, STEP])
 def test_presenting_an_empty_text_still_offers_the_way_out(models, page):
     prefix = "gates" if page == GATES else "step"
-    app = AppTest.from_file("../app.py", default_timeout=60)
-    app.switch_page(page)
-    app.query_params.update({"present": "true", "text": " "})
-    app.run()
+    app = open_page(page, {"present": "true", "text": " "})
     assert not app.exception, app.exception
     assert any("The text is empty" in element.value for element in app.info)
     app.button(key=f"{prefix}_leave_present").click().run()

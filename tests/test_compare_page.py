@@ -1,18 +1,17 @@
 """/compare with AppTest: the default pair, deep links, presets, widgets set by key, and bad input; reruns find
 their work in the caches.
 
-Runs on the shipped models; while `assets/` is still being trained, on random-weight stand-ins with the same
-tokenizers (`tests/fake_models.py`).
+Runs on the shipped models.
 """
 
 import base64
-import json
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui import compare, figures, state
+from tests.pages import chart_specs, messages, open_page
+from ui import compare, figures, typed_text
 
 COMPARE = "views/compare.py"
 CHARTS = 3  # A's heatmap, B's heatmap, the difference
@@ -21,14 +20,7 @@ MARY_BOB = compare.PRESETS["Same story, other gender"]
 
 
 def open_compare(query: dict[str, str] | None = None) -> AppTest:
-    app = AppTest.from_file("../app.py", default_timeout=60)
-    app.switch_page(COMPARE)
-    app.query_params.update(query or {})
-    return app.run()
-
-
-def messages(app: AppTest) -> str:
-    return "\n".join(element.value for kind in ("warning", "info", "error") for element in getattr(app, kind))
+    return open_page(COMPARE, query)
 
 
 def page_text(app: AppTest) -> str:
@@ -37,10 +29,6 @@ def page_text(app: AppTest) -> str:
 
 def gates_links(app: AppTest) -> list:
     return [link for link in app.get("page_link") if "gates" in link.proto.page]
-
-
-def chart_specs(app: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
 
 
 def decoded(array) -> np.ndarray:
@@ -183,4 +171,4 @@ def test_reruns_find_the_traces_in_the_caches(work_done):
     app.text_area(key="compare_a").input("Mary is nice.").run()
     assert [text for _, text in work_done["traces"]][-1] == "Mary is nice."
     assert len(work_done["traces"]) == 3
-    assert state.clean_text(app.text_area(key="compare_a").value).text == "Mary is nice."
+    assert typed_text.clean_text(app.text_area(key="compare_a").value).text == "Mary is nice."

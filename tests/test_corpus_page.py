@@ -15,12 +15,11 @@ from lstm_core import LSTM
 from lstm_core.analysis import explore
 from lstm_core.models.language_model import LanguageModel
 from lstm_core.models.tokenize import CharTokenizer
-from tests.fake_models import real_assets_exist
+from tests.pages import messages, new_session, open_page
 from ui import corpus_figures as figures
-from ui import state
+from ui import model_store, typed_text
 
 CORPUS = "views/corpus.py"
-needs_shipped = pytest.mark.skipif(not real_assets_exist(("words",)), reason="needs the shipped word model")
 
 
 @pytest.fixture
@@ -31,14 +30,7 @@ def fresh_caches(models):
 
 
 def open_corpus(query: dict | None = None, app: AppTest | None = None) -> AppTest:
-    app = AppTest.from_file("../app.py", default_timeout=90) if app is None else app
-    app.switch_page(CORPUS)
-    app.query_params.update(query or {})
-    return app.run()
-
-
-def messages(app: AppTest) -> str:
-    return "\n".join(element.value for kind in ("warning", "info", "error") for element in getattr(app, kind))
+    return open_page(CORPUS, query, app=app, timeout=90)
 
 
 def markdown(app: AppTest) -> str:
@@ -64,7 +56,6 @@ def bidirectional_char_model(hidden_size: int = 6) -> LanguageModel:
 
 
 # --------------------------------------------------------------------------------- the page
-@needs_shipped
 def test_default_run_finds_the_quotation_unit_and_draws_the_matches(fresh_caches):
     app = open_corpus()
     assert not app.exception, app.exception
@@ -83,7 +74,6 @@ def test_default_run_finds_the_quotation_unit_and_draws_the_matches(fresh_caches
     assert not app.exception and len(app.get("plotly_chart")) == 2 + 3
 
 
-@needs_shipped
 def test_the_gates_link_opens_the_matched_text_at_the_match(fresh_caches):
     app = open_corpus({"stories": "30"})
     assert not app.exception, app.exception
@@ -157,8 +147,8 @@ def test_a_threshold_nothing_reaches_says_so(fresh_caches):
 
 
 def test_a_session_model_with_two_layers_and_two_directions(fresh_caches):
-    app = AppTest.from_file("../app.py", default_timeout=90)
-    name = state.add_session_model(bidirectional_char_model(), "two ways", session=app.session_state)
+    app = new_session(timeout=90)
+    name = model_store.add_session_model(bidirectional_char_model(), "two ways", session=app.session_state)
     open_corpus({"model": name, "stories": "8", "layer": "1", "direction": "backward", "threshold": "0.05",
                  "margin": "0", "start": "3", "end": "4"}, app)  # fmt: skip
     assert not app.exception, app.exception
@@ -171,7 +161,6 @@ def test_a_session_model_with_two_layers_and_two_directions(fresh_caches):
     assert len(app.get("plotly_chart")) >= 2
 
 
-@needs_shipped
 def test_a_rerun_finds_the_corpus_in_the_cache(fresh_caches, monkeypatch):
     calls = []
     original = explore.trace_corpus
@@ -190,22 +179,11 @@ def test_a_rerun_finds_the_corpus_in_the_cache(fresh_caches, monkeypatch):
 
 
 # ------------------------------------------------------------------------------- the helpers
-def test_check_query_pulls_numbers_into_range_and_names_bad_choices():
-    checked = figures.check_query(
-        {"stories": ["900", "3"], "threshold": "inf", "margin": "2", "signal": "cell", "corpus": "x" * 50},
-        {"signal": figures.SIGNAL_CHOICES, "corpus": figures.SOURCES},
-        {"stories": figures.STORY_LIMITS, "margin": figures.MARGIN_LIMITS},
-        {"threshold": figures.THRESHOLD_LIMITS},
-    )
-    assert checked.corrected == {"stories": 400, "threshold": 0.5}
-    assert len(checked.notices) == 3 and "…" in checked.notices[0]
-
-
 def test_pasted_texts_are_lines_cut_to_fit_gates():
     long_line = " ".join(["word"] * 2_000)  # 9,999 characters
     pasted = figures.pasted_texts(f"first line\n\n{long_line}\nlast\x07 line")
     assert pasted.texts[0] == "first line" and pasted.texts[-1] == "last line"
-    assert all(len(text) <= state.MAX_TEXT_CHARS for text in pasted.texts) and len(pasted.texts) == 4
+    assert all(len(text) <= typed_text.MAX_TEXT_CHARS for text in pasted.texts) and len(pasted.texts) == 4
     assert " ".join(pasted.texts[1:-1]) == long_line
     assert any("control" in notice for notice in pasted.notices)
     huge = figures.pasted_texts("a" * (figures.MAX_PASTED_CHARS + 10))
@@ -262,7 +240,6 @@ def test_match_sentence_names_the_span_and_how_many_units_are_on():
     )
 
 
-@needs_shipped
 def test_fewer_units_at_once_find_more_spans(fresh_caches):
     def spans_found(app: AppTest) -> int:
         line = next(caption.value for caption in app.caption if "spans found" in caption.value)
@@ -273,3 +250,12 @@ def test_fewer_units_at_once_find_more_spans(fresh_caches):
     all_units = spans_found(app)
     app.slider(key="corpus_min_units").set_value(1).run()
     assert not app.exception and spans_found(app) > all_units
+
+
+def test_a_corpus_over_the_budget_keeps_its_first_texts_and_says_so():
+    assert figures.texts_within_budget(["a", "b c"], [1, 2], 3) == (["a", "b c"], None)
+    kept, notice = figures.texts_within_budget(["a", "b c", "d"], [1, 2, 1], 3)
+    assert kept == ["a", "b c"]
+    assert notice == "The corpus has 4 tokens; this page reads the first 2 texts (at most 3 tokens for this model)."
+    kept, notice = figures.texts_within_budget(["a long text", "b"], [10, 1], 3)
+    assert kept == ["a long text"] and "reads the first 1 texts" in notice  # never fewer than one

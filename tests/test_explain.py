@@ -9,9 +9,10 @@ import pytest
 
 from lstm_core import GATE_NAMES, StepDetail
 from lstm_core.models.language_model import UnitInfo
+from lstm_core.models.subwords import NAMES_NOTE
 from tests.fake_models import fake_language_model
-from ui import explain, lessons, state
-from ui.step_state import check_view, step_url, view_query
+from ui import explain, lessons, model_store
+from ui.query import check_view, step_url, view_query
 
 FORGET_SENTENCE = ["bob", "is", "a", "nice", "person", ".", "dan", ",", "on"]
 GENDER = UnitInfo(
@@ -118,12 +119,13 @@ def test_first_token_and_empty_cell_say_there_was_nothing_to_forget():
 def test_named_unit_says_which_side_of_the_threshold_and_when_it_switched():
     step = make_step(SWITCH, c_prev=0.83)  # cell goes from 0.83 (female side) to -0.77 (male side)
     sentences = explain.explain_step(step, 1, FORGET_SENTENCE, named_units={"subject gender": GENDER})
-    assert sentences[-1] == (
+    assert sentences[-2] == (
         "Unit 1 is the “subject gender” unit: its cell value -0.77 is below 0.00, which reads as male "
         "(it read female before this token)."
     )
+    assert sentences[-1] == NAMES_NOTE  # said wherever a gender is read from a name
     other = explain.explain_step(step, 0, FORGET_SENTENCE, named_units={"subject gender": GENDER})
-    assert not any("subject gender" in sentence for sentence in other)
+    assert not any("subject gender" in sentence for sentence in other) and NAMES_NOTE not in other
 
 
 def test_character_model_names_the_word_around_the_character():
@@ -274,8 +276,8 @@ def test_directions_travel_by_name_as_the_bound_selectboxes_write_them():
 def test_pages_open_on_the_subject_gender_unit_when_the_model_has_one():
     model = fake_language_model("words")
     model.units = {"subject gender": dataclasses.replace(GENDER, unit=17, layer=0, direction=0)}
-    assert state.default_unit(model) == 17
+    assert model_store.default_unit(model) == 17
     model.units = {"subject gender": dataclasses.replace(GENDER, unit=17, layer=1)}
-    assert state.default_unit(model) == 0  # the pages open on layer 0
+    assert model_store.default_unit(model) == 0  # the pages open on layer 0
     model.units = {}
-    assert state.default_unit(model) == 0
+    assert model_store.default_unit(model) == 0

@@ -11,10 +11,8 @@ from lstm_core import LSTM
 from lstm_core.analysis import explore
 from lstm_core.analysis.units import gate_saturation
 from lstm_core.data import corpus
-from tests.fake_models import fake_language_model, real_assets_exist, shipped_or_fake
-
-needs_shipped = pytest.mark.skipif(not real_assets_exist(("words",)), reason="needs the shipped word model")
-
+from lstm_core.models.language_model import load_pretrained
+from tests.fake_models import fake_language_model
 
 # ------------------------------------------------------------------------------ selection
 # (T=7, H=5). The range is tokens 2..4, threshold 0.5.
@@ -180,7 +178,7 @@ def test_chunked_saturation_equals_one_call():
 # --------------------------------------------------------------------------- shipped model
 @pytest.fixture(scope="module")
 def word_model():
-    return shipped_or_fake("words")
+    return load_pretrained("words")
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +193,6 @@ def matched_rows(traced, matches) -> np.ndarray:
     )
 
 
-@needs_shipped
 def test_a_quotation_selects_the_quotation_unit_and_finds_other_quotations(word_model, story_corpus):
     reference = corpus.generate_stories(100, seed=1, heldout=True)[0]  # the page's default: a quotation at 21..29
     tokens = word_model.tokens(reference.text)
@@ -212,7 +209,6 @@ def test_a_quotation_selects_the_quotation_unit_and_finds_other_quotations(word_
     assert quoted[rows].mean() > 0.95 > 20 * quoted.mean()  # nearly all matched tokens are quoted; few are overall
 
 
-@needs_shipped
 def test_a_female_subject_selects_the_gender_unit_and_finds_female_subjects(word_model, story_corpus):
     text = "Bob is a nice person. Mary, on the other hand, is evil. She likes tea. Dan is kind."
     tokens = word_model.tokens(text)

@@ -59,6 +59,12 @@ def test_token_window(length, token_index, expected):
     assert figures.token_window(length, token_index, 80) == expected
 
 
+def test_token_window_keeps_the_token_inside_and_near_the_middle():
+    assert figures.token_window(5, 2, 60) == (0, 5)
+    assert figures.token_window(100, 0, 10) == (0, 10) and figures.token_window(100, 99, 10) == (90, 100)
+    assert figures.token_window(1000, 995, 60) == (940, 1000) and figures.token_window(1000, 500, 60) == (470, 530)
+
+
 def test_top_predictions_are_sorted():
     probabilities = np.array([[0.1, 0.5, 0.05, 0.35], [0.7, 0.1, 0.15, 0.05]], dtype=np.float32)
     ids, top = figures.top_predictions(probabilities, k=3)

@@ -1,13 +1,13 @@
 """/gates with AppTest: the default run, deep links, widgets set by key, and bad input; reruns find their work in the caches.
 
-Runs on the shipped models; while `assets/` is still being trained, on random-weight stand-ins with
-the same tokenizers (`tests/fake_models.py`).
+Runs on the shipped models.
 """
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui import state
+from tests.pages import messages, open_page
+from ui import model_store, typed_text
 
 GATES = "views/gates.py"
 HEATMAPS = 6
@@ -15,14 +15,7 @@ CHARTS = HEATMAPS + 2  # the coloured text and the predictions
 
 
 def open_gates(query: dict[str, str] | None = None) -> AppTest:
-    app = AppTest.from_file("../app.py", default_timeout=60)
-    app.switch_page(GATES)
-    app.query_params.update(query or {})
-    return app.run()
-
-
-def messages(app: AppTest) -> str:
-    return "\n".join(element.value for kind in ("warning", "info", "error") for element in getattr(app, kind))
+    return open_page(GATES, query)
 
 
 def sidebar_text(app: AppTest) -> str:
@@ -36,11 +29,11 @@ def step_links(app: AppTest) -> list:
 def test_default_run_draws_every_chart(models):
     app = open_gates()
     assert not app.exception
-    assert app.text_area(key="text").value == state.DEFAULT_TEXT
+    assert app.text_area(key="text").value == typed_text.DEFAULT_TEXT
     assert app.radio(key="model").value == "words"
-    unit = state.default_unit(models["words"])
+    unit = model_store.default_unit(models["words"])
     assert app.number_input(key="t").value == 0 and app.number_input(key="unit").value == unit
-    tokens = models["words"].tokens(state.DEFAULT_TEXT)
+    tokens = models["words"].tokens(typed_text.DEFAULT_TEXT)
     assert app.number_input(key="t").max == len(tokens) - 1
     assert app.selectbox(key="order").value == "variance"
     assert len(app.get("plotly_chart")) == CHARTS
@@ -72,7 +65,7 @@ def test_widgets_set_by_key(models):
     app.slider(key="top_k").set_value(4).run()
     assert not app.exception
     app.button(key="gates_example_1").click().run()
-    assert app.text_area(key="text").value == list(state.EXAMPLES.values())[1]
+    assert app.text_area(key="text").value == list(typed_text.EXAMPLES.values())[1]
     app.text_area(key="text").set_value("Bob is nice.").run()
     assert not app.exception
     assert app.number_input(key="t").value <= 3  # moved into the shorter text

@@ -201,22 +201,6 @@ def test_ratio_text(value, text, phrase):
     assert figures.size_phrase(value) == phrase
 
 
-def test_check_query_explains_every_bad_value():
-    choices = {"source": ("text", "longlag"), "measure": ("input", "hidden", "cell")}
-    numbers = {"lag": (1, 400, 60), "seed": (0, 9999, 0)}
-    checked = figures.check_query({"lag": "abc", "seed": "-5", "source": "evil", "measure": ["cell"]}, choices, numbers)
-    assert checked.corrected == {"lag": 60, "seed": 0}
-    assert checked.notices == (
-        "The link asks for source “evil”, which is not one of text, longlag; showing text instead.",
-        "The link asks for lag “abc”, which is not a whole number; showing 60 instead.",
-        "The link asks for seed “-5”, but it must be from 0 to 9999; showing 0 instead.",
-    )
-    checked = figures.check_query({"lag": "99999", "measure": "x" * 100}, choices, numbers)
-    assert checked.corrected == {"lag": 400}
-    assert "“xxxxxxxxxxxxxxxxxxxx…”" in checked.notices[0]  # long values are cut
-    assert figures.check_query({"lag": "80", "source": "longlag"}, choices, numbers).notices == ()
-
-
 def test_sequence_preview():
     assert figures.sequence_preview(list("abc")) == "a b c"
     assert figures.sequence_preview(list("abcdefghijklmnop")) == "a b c d e f g h … (5 more) … n o p"

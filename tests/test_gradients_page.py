@@ -1,14 +1,12 @@
 """/gradients: the numbers it shows, held against torch autograd, and the page itself with AppTest
 (the default run, each source, query parameters, bad input).
 
-The long-lag source runs on the shipped weights in assets/longlag/ when they exist (and the teaching
-claims of the page's text are checked on them); the page tests point it at stand-ins or at an empty
-folder, so they do not depend on whether training has finished.
+The teaching claims of the page's text are checked on the shipped long-lag weights in assets/longlag/.
+The page tests point the page at stand-ins whose scores are known, so that its sentences can be
+checked word for word, or at an empty folder, for the message a missing model gets.
 """
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pytest
@@ -22,17 +20,16 @@ import lstm_core.models.task_model
 from lstm_core import LSTM, RNN
 from lstm_core.analysis.gradient_comparison import compare_on_task, compare_on_text
 from lstm_core.analysis.gradients import as_float64, cross_entropy_gradient, untrained_like
-from lstm_core.config import LONGLAG_DIR, LONGLAG_HIDDEN_SIZE
+from lstm_core.config import LONGLAG_HIDDEN_SIZE
 from lstm_core.data.tasks import make_batch, remember_first
+from lstm_core.models.language_model import load_pretrained
 from lstm_core.models.task_model import TaskModel, load_task_model
-from tests.fake_models import shipped_or_fake
+from tests.pages import chart_specs, open_page
 from tests.torch_reference import lstm_reference, rnn_reference
-from ui import state
+from ui import typed_text
 
 GRADIENTS = "views/gradients.py"
 RTOL = 1e-5
-SHIPPED_LONGLAG = all((LONGLAG_DIR / f"{kind}.safetensors").exists() for kind in ("rnn", "lstm"))
-needs_shipped = pytest.mark.skipif(not SHIPPED_LONGLAG, reason="assets/longlag/ not trained yet")
 
 
 # ------------------------------------------------------------------------ torch autograd
@@ -124,11 +121,11 @@ def test_cross_entropy_gradient_equals_torch_autograd(kind, layers, bidirectiona
 
 def test_the_text_comparison_equals_torch_autograd():
     """The trained LSTM of /gradients' text source: the word model's LSTM under its own next-word loss."""
-    model = shipped_or_fake("words")
+    model = load_pretrained("words")
     text = "Bob is a nice person. Dan, on the other hand, is evil."
     comparison = compare_on_text(model, text, seed=0)
     ids = model.encode(text)
-    embedded = model.embedding[ids[:-1]]
+    embedded = model.input_vectors(text)[: len(ids) - 1]
     assert comparison.step_labels == tuple(model.tokens(text)[:-1]) and comparison.target == "."
     cells = {
         ("lstm", True): model.lstm,
@@ -157,7 +154,6 @@ def test_the_long_lag_comparison_equals_torch_autograd():
         assert_profile_equals_torch(comparison.profiles[(kind, True)], expected)
 
 
-@needs_shipped
 @pytest.mark.parametrize("kind", ["rnn", "lstm"])
 def test_shipped_long_lag_models_loss_gradient_equals_torch_autograd(kind):
     model = float64_task_model(load_task_model(kind))
@@ -171,7 +167,6 @@ def test_shipped_long_lag_models_loss_gradient_equals_torch_autograd(kind):
         assert_profile_equals_torch(profile, expected)
 
 
-@needs_shipped
 def test_the_pages_teaching_claims_hold_on_the_shipped_models():
     """What the page's fixed text says, on the shipped weights: training helps the RNN little (its
     gradient still shrinks at every step, it answers at chance); the trained LSTM's forget gate sits near
@@ -235,7 +230,7 @@ def test_the_default_long_lag_size_is_the_shipped_configuration():
 
 
 def test_comparisons_refuse_bad_arguments():
-    model = shipped_or_fake("words")
+    model = load_pretrained("words")
     with pytest.raises(ValueError, match="at least two tokens"):
         compare_on_text(model, "bob", seed=0)
     with pytest.raises(ValueError, match="lag must be"):
@@ -273,15 +268,8 @@ def stand_in_models(longlag_dir):
     return longlag_dir
 
 
-def open_page(query: dict[str, str] | None = None) -> AppTest:
-    app = AppTest.from_file("../app.py", default_timeout=60)
-    app.switch_page(GRADIENTS)
-    app.query_params.update(query or {})
-    return app.run()
-
-
-def chart_specs(app: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+def open_gradients(query: dict[str, str] | None = None) -> AppTest:
+    return open_page(GRADIENTS, query)
 
 
 def shown_text(app: AppTest) -> str:
@@ -291,10 +279,10 @@ def shown_text(app: AppTest) -> str:
 
 
 def test_default_run_shows_the_chart_the_numbers_and_the_forget_gates(longlag_dir):
-    app = open_page()
+    app = open_gradients()
     assert not app.exception
     assert app.radio(key="source").value == "text" and app.radio(key="measure").value == "input"
-    assert app.text_area(key="text").value == state.DEFAULT_TEXT
+    assert app.text_area(key="text").value == typed_text.DEFAULT_TEXT
     gradient, forget = chart_specs(app)
     assert [trace["name"] for trace in gradient["data"]] == ["RNN, untrained", "LSTM, untrained", "LSTM, trained"]
     assert gradient["layout"]["yaxis"]["type"] == "log"
@@ -307,7 +295,7 @@ def test_default_run_shows_the_chart_the_numbers_and_the_forget_gates(longlag_di
 
 
 def test_the_long_lag_source_without_shipped_weights_says_so_and_shows_the_untrained_cells(longlag_dir):
-    app = open_page({"source": "longlag", "lag": "60"})
+    app = open_gradients({"source": "longlag", "lag": "60"})
     assert not app.exception
     assert app.slider(key="lag").value == 60
     assert "The trained RNN and LSTM are not installed yet (assets/longlag/)" in shown_text(app)
@@ -318,7 +306,7 @@ def test_the_long_lag_source_without_shipped_weights_says_so_and_shows_the_untra
 
 
 def test_the_long_lag_source_with_trained_models_compares_all_four(stand_in_models):
-    app = open_page({"source": "longlag", "lag": "80", "seed": "3", "measure": "cell"})
+    app = open_gradients({"source": "longlag", "lag": "80", "seed": "3", "measure": "cell"})
     assert not app.exception and not app.warning and not app.info
     assert (app.slider(key="lag").value, app.number_input(key="seed").value) == (80, 3)
     gradient, _ = chart_specs(app)
@@ -333,10 +321,9 @@ def test_the_long_lag_source_with_trained_models_compares_all_four(stand_in_mode
     assert "not installed" not in text
 
 
-@needs_shipped
 def test_the_long_lag_source_on_the_shipped_models():
     st.cache_data.clear()
-    app = open_page({"source": "longlag"})
+    app = open_gradients({"source": "longlag"})
     assert not app.exception and not app.info and not app.warning
     assert app.slider(key="lag").value == 60
     gradient, forget = chart_specs(app)
@@ -352,7 +339,7 @@ def test_the_long_lag_source_on_the_shipped_models():
 
 def test_a_damaged_or_unfitting_shipped_model_gets_a_message(stand_in_models):
     (stand_in_models / "rnn.safetensors").write_bytes(b"not a checkpoint at all")
-    app = open_page({"source": "longlag"})
+    app = open_gradients({"source": "longlag"})
     assert not app.exception
     assert "The trained RNN could not be read" in shown_text(app)
     assert [trace["name"] for trace in chart_specs(app)[0]["data"]] == [
@@ -363,14 +350,14 @@ def test_a_damaged_or_unfitting_shipped_model_gets_a_message(stand_in_models):
     model = TaskModel(LSTM.random(3, 4, seed=0), np.zeros((4, 4)), np.zeros(4), "remember_first", lag=5)
     model.save(stand_in_models / "lstm.safetensors")  # reads 3 features; the task has 8
     (stand_in_models / "rnn.safetensors").unlink()
-    app = open_page({"source": "longlag"})
+    app = open_gradients({"source": "longlag"})
     assert not app.exception
     assert "do not fit the task" in shown_text(app) and "The trained RNN is not installed yet" in shown_text(app)
     assert [trace["name"] for trace in chart_specs(app)[0]["data"]] == ["RNN, untrained", "LSTM, untrained"]
 
 
 def test_widgets_by_key_change_the_view(stand_in_models):
-    app = open_page()
+    app = open_gradients()
     app.radio(key="source").set_value("longlag").run()
     assert not app.exception and app.slider(key="lag").value == 60
     app.slider(key="lag").set_value(120).run()
@@ -400,7 +387,7 @@ def test_widgets_by_key_change_the_view(stand_in_models):
     ],
 )
 def test_bad_link_values_get_a_message_not_an_error(longlag_dir, query, message, lag):
-    app = open_page({"source": "longlag", **query})
+    app = open_gradients({"source": "longlag", **query})
     assert not app.exception
     assert message in "\n".join(warning.value for warning in app.warning).replace("\\", "")
     assert app.slider(key="lag").value == lag
@@ -408,7 +395,7 @@ def test_bad_link_values_get_a_message_not_an_error(longlag_dir, query, message,
 
 
 def test_an_unknown_source_falls_back_to_text_with_a_message(longlag_dir):
-    app = open_page({"source": "evil"})
+    app = open_gradients({"source": "evil"})
     assert not app.exception and app.radio(key="source").value == "text"
     assert "source “evil”, which is not one of text, longlag" in shown_text(app)
 
@@ -426,7 +413,7 @@ def test_an_unknown_source_falls_back_to_text_with_a_message(longlag_dir):
     ],
 )
 def test_bad_text_gets_a_clear_message(longlag_dir, text, message, charts):
-    app = open_page({"text": text})
+    app = open_gradients({"text": text})
     assert not app.exception
     assert message in shown_text(app)
     assert len(app.get("plotly_chart")) == charts
@@ -448,10 +435,10 @@ def test_reruns_and_a_new_measure_backpropagate_nothing_again(stand_in_models, m
         monkeypatch.setattr(lstm_core.analysis.gradient_comparison, name, counted)
     text = "Bob knows swimming. He told me over the phone that he had served the navy for four long years. " * 2
     for query in ({"text": text}, {"source": "longlag", "lag": "200"}):
-        app = open_page(query)
+        app = open_gradients(query)
         app.run()
         app.radio(key="measure").set_value("hidden").run()
         assert not app.exception
     assert calls == ["compare_on_text", "compare_on_task"]
-    open_page({"source": "longlag", "lag": "201"})
+    open_gradients({"source": "longlag", "lag": "201"})
     assert calls[-1] == "compare_on_task" and len(calls) == 3

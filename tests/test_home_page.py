@@ -1,10 +1,10 @@
 """The home page with AppTest: it runs, explains the gates, draws the cell and links to every page."""
 
-from streamlit.testing.v1 import AppTest
+from tests.pages import new_session
 
 
 def test_home_page_runs_and_links_everywhere():
-    app = AppTest.from_file("../app.py", default_timeout=60).run()
+    app = new_session().run()
     assert not app.exception
     assert app.title[0].value == "LSTM Gate Explorer"
     text = " ".join(element.value for element in app.markdown)

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import assert_no_exception
+from tests.pages import ROOT, assert_no_exception, open_page
 
-ROOT = Path(__file__).resolve().parent.parent
 SHARED_KEYS = ("text", "model", "layer", "direction", "t", "unit", "present")
 UNESCAPED_TAG = re.compile(r"(?<!\\)<\s*(script|img)", re.IGNORECASE)
 HOSTILE_VALUES = {
@@ -47,13 +45,6 @@ def pages() -> list[tuple[str, str]]:
 PAGES = pages()
 
 
-def open_page(file: str, query: dict[str, str]) -> AppTest:
-    app = AppTest.from_file("../app.py", default_timeout=120)
-    app.switch_page(file)
-    app.query_params.update(query)
-    return app.run()
-
-
 def widget_keys(app: AppTest) -> set[str]:
     keys = set()
     for node in app.main, app.sidebar:
@@ -69,7 +60,7 @@ def widget_keys(app: AppTest) -> set[str]:
 
 @pytest.fixture(scope="module")
 def page_keys() -> dict[str, set[str]]:
-    return {file: widget_keys(open_page(file, {})) | set(SHARED_KEYS) for file, _ in PAGES}
+    return {file: widget_keys(open_page(file, timeout=120)) | set(SHARED_KEYS) for file, _ in PAGES}
 
 
 def test_every_page_is_found_and_has_widgets_to_attack(page_keys):
@@ -81,7 +72,7 @@ def test_every_page_is_found_and_has_widgets_to_attack(page_keys):
 @pytest.mark.parametrize("kind", HOSTILE_VALUES)
 def test_hostile_links_raise_nothing_and_render_no_html(models, page_keys, file, kind):
     query = {key: HOSTILE_VALUES[kind] for key in sorted(page_keys[file])}
-    app = open_page(file, query)
+    app = open_page(file, query, timeout=120)
     assert not app.exception, (file, kind, [error.message for error in app.exception])
     for element in (*app.markdown, *app.caption, *app.warning, *app.info, *app.error):
         # Markdown renders a tag unless its "<" is escaped as "\<"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 import lstm_core.models.language_model
-from ui import state
+from tests.pages import open_page
+from ui import model_store
 
 
 @pytest.mark.parametrize("page", ["views/gates.py", "views/step.py", "views/compare.py", "views/corpus.py"])
@@ -15,13 +15,11 @@ def test_a_page_without_its_model_files_says_so(page, monkeypatch):
         raise FileNotFoundError(f"assets/{name}/model.npz")
 
     monkeypatch.setattr(lstm_core.models.language_model, "load_pretrained", missing)
-    state.language_model.clear()
+    model_store.language_model.clear()
     try:
-        app = AppTest.from_file("../app.py", default_timeout=120)
-        app.switch_page(page)
-        app.run()
+        app = open_page(page, timeout=120)
         assert not app.exception, [item.value for item in app.exception]
         assert any("model is not installed yet" in error.value for error in app.error)
         assert not app.get("plotly_chart")
     finally:
-        state.language_model.clear()
+        model_store.language_model.clear()

@@ -9,16 +9,14 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.pages import open_page
 from ui import playground as pg
 
 PLAYGROUND = "views/playground.py"
 
 
 def open_playground(query: dict[str, str] | None = None) -> AppTest:
-    app = AppTest.from_file("../app.py", default_timeout=60)
-    app.switch_page(PLAYGROUND)
-    app.query_params.update(query or {})
-    return app.run()
+    return open_page(PLAYGROUND, query)
 
 
 def chart_traces(app: AppTest) -> dict[str, dict]:

@@ -9,9 +9,10 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from lstm_core.analysis.units import GateSaturation, gate_saturation
+from tests.pages import messages, new_session, open_page
 from tests.test_corpus_page import bidirectional_char_model
 from ui import corpus_figures as figures
-from ui import state
+from ui import model_store
 
 SATURATION = "views/saturation.py"
 SATURATION_SEED = 2_000_001  # the page's corpus: held-out stories
@@ -25,14 +26,7 @@ def fresh_caches(models):
 
 
 def open_saturation(query: dict | None = None, app: AppTest | None = None) -> AppTest:
-    app = AppTest.from_file("../app.py", default_timeout=90) if app is None else app
-    app.switch_page(SATURATION)
-    app.query_params.update(query or {})
-    return app.run()
-
-
-def messages(app: AppTest) -> str:
-    return "\n".join(element.value for kind in ("warning", "info", "error") for element in getattr(app, kind))
+    return open_page(SATURATION, query, app=app, timeout=90)
 
 
 def sentences(app: AppTest) -> str:
@@ -45,7 +39,7 @@ def test_default_run_reports_the_numbers_of_the_word_model(fresh_caches):
     assert app.multiselect(key="models").value == ["words"] and not messages(app)
     assert len(app.get("plotly_chart")) == 1
     model = fresh_caches["words"]
-    sequences = [model.embedding[model.encode(text)] for text in figures.story_texts(20, SATURATION_SEED)]
+    sequences = [model.input_vectors(text) for text in figures.story_texts(20, SATURATION_SEED)]
     expected = gate_saturation(model.lstm, sequences)
     open_forget = int((expected.above["forget"][0, 0] > 0.5).sum())
     shut_input = int((expected.below["input"][0, 0] > 0.5).sum())
@@ -90,8 +84,8 @@ def test_no_model_chosen_asks_for_one(fresh_caches):
 
 
 def test_a_session_model_draws_a_panel_per_layer_and_direction(fresh_caches):
-    app = AppTest.from_file("../app.py", default_timeout=90)
-    name = state.add_session_model(bidirectional_char_model(), "uploaded", session=app.session_state)
+    app = new_session(timeout=90)
+    name = model_store.add_session_model(bidirectional_char_model(), "uploaded", session=app.session_state)
     open_saturation({"models": ["words", name], "stories": "5"}, app)
     assert not app.exception, app.exception
     assert len(app.get("plotly_chart")) == 1 + 4

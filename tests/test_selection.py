@@ -46,7 +46,7 @@ def test_a_click_on_the_bare_lstm_heatmap_selects_its_timestep_and_unit():
 def test_chart_callbacks_are_not_defined_in_a_page(page):
     """A clickable chart is a new widget for every new figure, and Streamlit keeps its callback: a
     lambda or a function defined in the page file would keep that run's globals (its trace and every
-    figure) alive with it. The server grew by gigabytes that way under a class of sessions."""
+    figure) alive with it, and the server would grow with every click of every session."""
     tree = ast.parse(page.read_text())
     page_functions = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
     for node in ast.walk(tree):

@@ -12,9 +12,10 @@ from streamlit.testing.v1 import AppTest
 
 from lstm_core import LSTM, LanguageModel
 from lstm_core.models.tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenizer
+from tests.pages import new_session, open_page
 from tests.test_gates_page import CHARTS, sidebar_text
-from ui import figures, state
-from ui.step_state import check_model, check_view
+from ui import figures, model_store, typed_text
+from ui.query import check_model, check_view
 
 GATES = "views/gates.py"
 STEP = "views/step.py"
@@ -44,25 +45,12 @@ def _random_model(tokenizer, seed: int, hidden_size: int, num_layers: int) -> La
     )
 
 
-def new_session(page: str) -> AppTest:
-    app = AppTest.from_file("../app.py", default_timeout=60)
-    app.switch_page(page)
-    return app
-
-
-def open_page(app: AppTest, query: dict[str, str]) -> AppTest:
-    app.query_params.clear()
-    app.query_params.update(query)
-    return app.run()
-
-
 def switch_to(app: AppTest, page: str, query: dict[str, str]) -> AppTest:
     """Go to the other page of the same session. Its first run there draws the shipped words model even
     though the radio shows the session's choice: /gates and /step bind the same keys, and that first run
     happens for the shipped "chars" just the same (a known issue, outside session models). The second
     run, what the student sees after any click, is checked."""
-    app.switch_page(page)
-    open_page(app, query)
+    open_page(page, query, app=app)
     return app.run()
 
 
@@ -80,13 +68,13 @@ def selected_values(model: LanguageModel, text: str, t: int, unit: int) -> str:
 
 # ------------------------------------------------------------------------- two sessions
 def test_a_session_model_opens_in_its_own_session_and_nowhere_else(models):  # noqa: F811
-    mine = new_session(GATES)
-    name = state.add_session_model(task_model(), "long lag", session=mine.session_state)
+    mine = new_session()
+    name = model_store.add_session_model(task_model(), "long lag", session=mine.session_state)
     assert name == "long lag"
-    open_page(mine, {"model": name, "text": TASK_TEXT, "t": "2"})
+    open_page(GATES, {"model": name, "text": TASK_TEXT, "t": "2"}, app=mine)
     assert not mine.exception, mine.exception
     assert mine.radio(key="model").value == name
-    assert mine.radio(key="model").options == [*state.MODEL_NAMES, name]
+    assert mine.radio(key="model").options == [*model_store.MODEL_NAMES, name]
     assert len(mine.get("plotly_chart")) == CHARTS
     assert mine.number_input(key="unit").value == 0 and mine.number_input(key="unit").max == 15
     assert mine.slider(key="top_k").max == 16
@@ -103,92 +91,92 @@ def test_a_session_model_opens_in_its_own_session_and_nowhere_else(models):  # n
     assert "step_gender_unit" not in [button.key for button in mine.button]  # no named unit to follow
 
     for page in (GATES, STEP):  # a classmate opens the shared link: that session never trained the model
-        theirs = open_page(new_session(page), {"model": name, "text": TASK_TEXT})
+        theirs = open_page(page, {"model": name, "text": TASK_TEXT})
         assert not theirs.exception, theirs.exception
         assert name not in theirs.radio(key="model").options
         assert theirs.radio(key="model").value == "words"
         assert "There is no model called “long lag” in this session; showing the words model" in messages(theirs)
-    assert state.session_model_names(theirs.session_state) == ()
+    assert model_store.session_model_names(theirs.session_state) == ()
 
 
 def test_same_label_in_two_sessions_gives_each_its_own_traces(models):  # noqa: F811
-    first, second = new_session(GATES), new_session(GATES)
+    first, second = new_session(), new_session()
     first_model, second_model = task_model(seed=1), task_model(seed=2)
-    name = state.add_session_model(first_model, "my text (words)", session=first.session_state)
-    assert state.add_session_model(second_model, "my text (words)", session=second.session_state) == name
+    name = model_store.add_session_model(first_model, "my text (words)", session=first.session_state)
+    assert model_store.add_session_model(second_model, "my text (words)", session=second.session_state) == name
     query = {"model": name, "text": TASK_TEXT, "t": "4", "unit": "3"}
     first_line, second_line = (selected_values(model, TASK_TEXT, 4, 3) for model in (first_model, second_model))
     assert first_line != second_line
     for _ in range(2):  # and again, now that both traces are cached
         for app, expected in ((first, first_line), (second, second_line)):
-            open_page(app, query)
+            open_page(GATES, query, app=app)
             assert not app.exception, app.exception
             assert expected in sidebar_text(app)
     # Outside both sessions the name means nothing: the shipped models' shared cache never holds it.
     with pytest.raises(ValueError, match="no model called"):
-        state.text_trace(name, TASK_TEXT, session={})
+        model_store.text_trace(name, TASK_TEXT, session={})
 
 
 def test_text_trace_of_one_session_never_returns_another_sessions_values():
     first, second = {}, {}
     first_model, second_model = char_model(seed=1), char_model(seed=2)
-    name = state.add_session_model(first_model, "my text (chars)", session=first)
-    assert state.add_session_model(second_model, "my text (chars)", session=second) == name
+    name = model_store.add_session_model(first_model, "my text (chars)", session=first)
+    assert model_store.add_session_model(second_model, "my text (chars)", session=second) == name
     for _ in range(2):
         for session, model in ((first, first_model), (second, second_model)):
-            traced = state.text_trace(name, "Bob is nice.", session=session)
-            assert isinstance(traced, state.TextTrace)
-            assert state.language_model(name, session=session) is model
+            traced = model_store.text_trace(name, "Bob is nice.", session=session)
+            assert isinstance(traced, model_store.TextTrace)
+            assert model_store.language_model(name, session=session) is model
             np.testing.assert_allclose(traced.trace.hidden, model.trace("Bob is nice.").hidden, rtol=1e-6)
             np.testing.assert_allclose(traced.next_token_probs, model.next_token_probs(traced.trace), rtol=1e-5)
-    assert state.text_trace(name, "Bob.", session=first) is state.text_trace(name, "Bob.", session=first)
+    assert model_store.text_trace(name, "Bob.", session=first) is model_store.text_trace(name, "Bob.", session=first)
 
 
 def test_a_session_keeps_few_traces_of_its_models(monkeypatch):
     session: dict = {}
-    name = state.add_session_model(char_model(), "mine", session=session)
-    texts = [f"Bob is nice {index:02}." for index in range(state.SESSION_TRACE_LIMIT + 5)]
+    name = model_store.add_session_model(char_model(), "mine", session=session)
+    texts = [f"Bob is nice {index:02}." for index in range(model_store.SESSION_TRACE_LIMIT + 5)]
     for text in texts:
-        state.text_trace(name, text, session=session)
-    kept = state._session_models(session)[name].traces
-    assert list(kept) == texts[-state.SESSION_TRACE_LIMIT :]
+        model_store.text_trace(name, text, session=session)
+    kept = model_store._session_models(session)[name].traces
+    assert list(kept) == texts[-model_store.SESSION_TRACE_LIMIT :]
     # A big model's traces are bounded by bytes too; the newest one is always kept.
-    one_trace = state._trace_bytes(next(iter(kept.values())))
-    monkeypatch.setattr(state, "SESSION_TRACE_BYTES", 3 * one_trace)
+    one_trace = model_store._trace_bytes(next(iter(kept.values())))
+    monkeypatch.setattr(model_store, "SESSION_TRACE_BYTES", 3 * one_trace)
     for text in texts[:6]:
-        state.text_trace(name, text, session=session)
+        model_store.text_trace(name, text, session=session)
     assert list(kept) == texts[3:6]
-    monkeypatch.setattr(state, "SESSION_TRACE_BYTES", one_trace // 2)
-    assert state.text_trace(name, "Dan.", session=session) and list(kept) == ["Dan."]
-    assert state.remove_session_model(name, session=session) and not state.session_model_names(session)
+    monkeypatch.setattr(model_store, "SESSION_TRACE_BYTES", one_trace // 2)
+    assert model_store.text_trace(name, "Dan.", session=session) and list(kept) == ["Dan."]
+    assert model_store.remove_session_model(name, session=session) and not model_store.session_model_names(session)
 
 
 def test_a_character_model_with_two_layers_on_both_pages(models):  # noqa: F811
-    app = new_session(GATES)
-    name = state.add_session_model(char_model(), None, session=app.session_state)
+    app = new_session()
+    name = model_store.add_session_model(char_model(), None, session=app.session_state)
     assert name == "my model (chars)"
-    open_page(app, {"model": name, "layer": "0", "t": "5"})
+    open_page(GATES, {"model": name, "layer": "0", "t": "5"}, app=app)
     assert not app.exception, app.exception
     assert app.radio(key="model").value == name
-    assert app.number_input(key="t").max == len(state.DEFAULT_TEXT) - 1 and app.number_input(key="unit").max == 11
+    assert app.number_input(key="t").max == len(typed_text.DEFAULT_TEXT) - 1 and app.number_input(key="unit").max == 11
     assert len(app.get("plotly_chart")) == CHARTS - 1  # layer 0 is not the last: no predictions
     app.selectbox(key="layer").set_value(1).run()
     assert not app.exception and len(app.get("plotly_chart")) == CHARTS
     switch_to(app, STEP, {"model": name})
     assert not app.exception, app.exception
     assert app.radio(key="model").value == name and app.selectbox(key="layer").options == ["0", "1"]
-    assert app.slider(key="t").max == len(state.DEFAULT_TEXT) - 1
+    assert app.slider(key="t").max == len(typed_text.DEFAULT_TEXT) - 1
     app.selectbox(key="layer").set_value(1).run()
     assert not app.exception and len(app.get("plotly_chart")) == 3 and len(app.latex) == 12
     app.radio(key="model").set_value("words").run()  # back to a shipped model: the layer comes back in range
     assert not app.exception and not app.selectbox
-    assert app.slider(key="t").max == len(models["words"].tokens(state.DEFAULT_TEXT)) - 1
+    assert app.slider(key="t").max == len(models["words"].tokens(typed_text.DEFAULT_TEXT)) - 1
 
 
 def test_switching_from_a_big_model_to_a_small_one_keeps_the_widgets_in_range(models):  # noqa: F811
-    app = new_session(GATES)
-    name = state.add_session_model(task_model(), "small", session=app.session_state)
-    open_page(app, {"unit": str(models["words"].lstm.hidden_size - 1), "t": "9"})
+    app = new_session()
+    name = model_store.add_session_model(task_model(), "small", session=app.session_state)
+    open_page(GATES, {"unit": str(models["words"].lstm.hidden_size - 1), "t": "9"}, app=app)
     assert app.slider(key="top_k").value > 16
     app.radio(key="model").set_value(name).run()
     assert not app.exception, app.exception
@@ -198,9 +186,9 @@ def test_switching_from_a_big_model_to_a_small_one_keeps_the_widgets_in_range(mo
 
 
 def test_the_tutorial_stays_on_the_shipped_word_model(models):  # noqa: F811
-    app = new_session(GATES)
-    name = state.add_session_model(task_model(), "task", session=app.session_state)
-    open_page(app, {"model": name, "text": TASK_TEXT})
+    app = new_session()
+    name = model_store.add_session_model(task_model(), "task", session=app.session_state)
+    open_page(GATES, {"model": name, "text": TASK_TEXT}, app=app)
     app.switch_page("views/tutorial.py")
     app.run()
     assert not app.exception, app.exception
@@ -210,22 +198,22 @@ def test_the_tutorial_stays_on_the_shipped_word_model(models):  # noqa: F811
 # ---------------------------------------------------------------------- names and limits
 def test_a_session_keeps_the_newest_few_and_never_reuses_a_name():
     session: dict = {}
-    names = [state.add_session_model(task_model(seed), "task", session=session) for seed in range(5)]
+    names = [model_store.add_session_model(task_model(seed), "task", session=session) for seed in range(5)]
     assert names == ["task", "task (2)", "task (3)", "task (4)", "task (5)"]
-    assert state.session_model_names(session) == tuple(names[-state.SESSION_MODEL_LIMIT :])
-    assert state.remove_session_model("task (4)", session=session)
-    assert not state.remove_session_model("task (4)", session=session)
-    assert not state.remove_session_model("words", session=session)
-    assert state.session_model_names(session) == ("task (3)", "task (5)")
-    assert state.add_session_model(task_model(), "task", session=session) == "task (6)"
+    assert model_store.session_model_names(session) == tuple(names[-model_store.SESSION_MODEL_LIMIT :])
+    assert model_store.remove_session_model("task (4)", session=session)
+    assert not model_store.remove_session_model("task (4)", session=session)
+    assert not model_store.remove_session_model("words", session=session)
+    assert model_store.session_model_names(session) == ("task (3)", "task (5)")
+    assert model_store.add_session_model(task_model(), "task", session=session) == "task (6)"
 
 
 @pytest.mark.parametrize("label", ["words", "chars", "Words", " CHARS ", "words\x00", "<b>words</b>"])
 def test_a_name_never_equals_a_shipped_one(label):
     session: dict = {}
-    name = state.add_session_model(task_model(), label, session=session)
-    assert name.casefold() not in {shipped.casefold() for shipped in state.MODEL_NAMES}
-    assert name in state.session_model_names(session)
+    name = model_store.add_session_model(task_model(), label, session=session)
+    assert name.casefold() not in {shipped.casefold() for shipped in model_store.MODEL_NAMES}
+    assert name in model_store.session_model_names(session)
 
 
 @pytest.mark.parametrize(
@@ -240,17 +228,17 @@ def test_a_name_never_equals_a_shipped_one(label):
     ids=["html", "control", "long", "markdown", "blank"],
 )
 def test_hostile_labels_are_made_short_and_plain(label):
-    name = state.add_session_model(char_model(), label, session={})
-    assert 0 < len(name) <= state.SESSION_LABEL_CHARS
+    name = model_store.add_session_model(char_model(), label, session={})
+    assert 0 < len(name) <= model_store.SESSION_LABEL_CHARS
     assert not set(name) & set('<>[]`*_$:~#&\\/"=;!|{}')
     assert all(character.isprintable() for character in name) and name == name.strip()
-    assert state.session_model_label(label, "chars") == name
+    assert model_store.session_model_label(label, "chars") == name
 
 
 def test_hostile_label_on_the_page(models):  # noqa: F811
-    app = new_session(GATES)
-    name = state.add_session_model(task_model(), "<img src=x onerror=alert(1)> **x** \x00", session=app.session_state)
-    open_page(app, {"model": name, "text": TASK_TEXT})
+    app = new_session()
+    name = model_store.add_session_model(task_model(), "<img src=x onerror=alert(1)> **x** \x00", session=app.session_state)
+    open_page(GATES, {"model": name, "text": TASK_TEXT}, app=app)
     assert not app.exception, app.exception
     assert app.radio(key="model").value == name == "img src x onerror alert(1) x"
     captions = list(app.radio(key="model").proto.captions)
@@ -259,13 +247,13 @@ def test_hostile_label_on_the_page(models):  # noqa: F811
 
 def test_wrong_arguments_are_named():
     with pytest.raises(TypeError, match="model must be a LanguageModel"):
-        state.add_session_model("words", session={})
+        model_store.add_session_model("words", session={})
     with pytest.raises(TypeError, match="label must be a str"):
-        state.add_session_model(task_model(), 3, session={})
+        model_store.add_session_model(task_model(), 3, session={})
 
 
 def test_check_model_and_check_view_know_the_session_names():
-    names = (*state.MODEL_NAMES, "my text (chars)")
+    names = (*model_store.MODEL_NAMES, "my text (chars)")
     assert check_model({"model": "my text (chars)"}, names) == ("my text (chars)", None)
     assert check_view({"model": "my text (chars)"}, {"t": 3}, names).notices == ()
     model, notice = check_model({"model": "my text (chars)"})

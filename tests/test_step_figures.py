@@ -72,5 +72,3 @@ def test_unit_history_windows_long_texts():
         step_figures.unit_history(long_trace, unit=1, t=1000)
     with pytest.raises(ValueError, match="unit"):
         step_figures.unit_history(long_trace, unit=4, t=0)
-    assert step_figures.token_window(5, 2) == (0, 5)
-    assert step_figures.token_window(100, 0, 10) == (0, 10) and step_figures.token_window(100, 99, 10) == (90, 100)

@@ -1,22 +1,20 @@
 """/step with AppTest: the default run, deep links, widgets set by key, and every kind of bad input.
 
-Runs on the shipped models; while `assets/` is still being trained, on random-weight stand-ins with
-the same tokenizers (`tests/fake_models.py`).
+Runs on the shipped models.
 """
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui import state
+from tests.pages import open_page
+from ui import model_store, typed_text
+from ui.query import carry_selection
 
 STEP = "views/step.py"
 
 
 def open_step(query: dict[str, str] | None = None) -> AppTest:
-    app = AppTest.from_file("../app.py", default_timeout=60)
-    app.switch_page(STEP)
-    app.query_params.update(query or {})
-    return app.run()
+    return open_page(STEP, query)
 
 
 def shown_markdown(app: AppTest) -> str:
@@ -31,9 +29,9 @@ def warnings_text(app: AppTest) -> str:
 def test_default_run_shows_every_part(models):
     app = open_step()
     assert not app.exception
-    tokens = models["words"].tokens(state.DEFAULT_TEXT)
+    tokens = models["words"].tokens(typed_text.DEFAULT_TEXT)
     assert app.slider(key="t").value == 0 and app.slider(key="t").max == len(tokens) - 1
-    unit = state.default_unit(models["words"])
+    unit = model_store.default_unit(models["words"])
     assert app.number_input(key="unit").value == unit
     assert app.radio(key="model").value == "words"
     assert len(app.get("plotly_chart")) == 3  # the cell diagram, the strips, the unit along the text
@@ -45,9 +43,9 @@ def test_default_run_shows_every_part(models):
 
 
 def test_deep_link_opens_that_token_and_unit(models):
-    tokens = models["words"].tokens(state.DEFAULT_TEXT)
+    tokens = models["words"].tokens(typed_text.DEFAULT_TEXT)
     dan = tokens.index("dan")
-    app = open_step({"text": state.DEFAULT_TEXT, "model": "words", "layer": "0", "t": str(dan), "unit": "7"})
+    app = open_step({"text": typed_text.DEFAULT_TEXT, "model": "words", "layer": "0", "t": str(dan), "unit": "7"})
     assert not app.exception and not app.warning
     assert app.slider(key="t").value == dan and app.number_input(key="unit").value == 7
     text = shown_markdown(app)
@@ -76,15 +74,13 @@ def test_previous_next_and_widgets_by_key_move_the_view(models):
     assert "Unit 5 reads" in shown_markdown(app)
     app.radio(key="model").set_value("chars").run()
     assert not app.exception
-    assert app.slider(key="t").max == len(state.DEFAULT_TEXT) - 1
+    assert app.slider(key="t").max == len(typed_text.DEFAULT_TEXT) - 1
     app.text_area(key="text").input("Dan is evil.").run()
     assert not app.exception and app.slider(key="t").max == len(models["chars"].tokens("Dan is evil.")) - 1
 
 
 def test_follow_the_subject_gender_unit(models):
-    gender = models["words"].units.get("subject gender")
-    if gender is None:
-        pytest.skip("this model has no subject-gender unit")
+    gender = models["words"].units["subject gender"]
     app = open_step({"unit": str((gender.unit + 1) % models["words"].lstm.hidden_size)})
     app.button(key="step_gender_unit").click().run()
     assert app.number_input(key="unit").value == gender.unit
@@ -111,7 +107,7 @@ def test_bad_url_values_get_a_clear_message(models, query, expected_t, expected_
     assert len(app.warning) == 1 and message in warnings_text(app), warnings_text(app)
     last_token = app.slider(key="t").max
     assert app.slider(key="t").value == (last_token if expected_t == "last" else expected_t)
-    named = {"last": models["words"].lstm.hidden_size - 1, "default": state.default_unit(models["words"])}
+    named = {"last": models["words"].lstm.hidden_size - 1, "default": model_store.default_unit(models["words"])}
     assert app.number_input(key="unit").value == named.get(expected_unit, expected_unit)
 
 
@@ -151,7 +147,7 @@ def test_hostile_text_is_shown_as_typed_never_as_html(models, text, model_name):
     assert "<script" not in shown and "<img" not in shown and "<b>" not in shown  # escaped as \<script\> ...
     for latex in app.latex:
         assert "alert" not in latex.value and "frac" not in latex.value
-    if len(text) > state.MAX_TEXT_CHARS:
+    if len(text) > typed_text.MAX_TEXT_CHARS:
         assert "only the first" in warnings_text(app)
 
 
@@ -160,7 +156,7 @@ def test_one_token_text_has_no_slider_but_works(models):
     assert not app.exception
     assert not app.slider and app.button(key="step_next").disabled
     assert "token “3”" in warnings_text(app)
-    assert f"Unit {state.default_unit(models['words'])} reads Bob" in shown_markdown(app)
+    assert f"Unit {model_store.default_unit(models['words'])} reads Bob" in shown_markdown(app)
 
 
 def test_stepping_through_a_long_sentence_traces_it_once(work_done):
@@ -176,10 +172,10 @@ def test_stepping_through_a_long_sentence_traces_it_once(work_done):
 
 def test_the_selection_carries_over_when_the_link_loses_its_parameters():
     session = {"text": "Mary is nice.", "t": 2, "unit": 9, "order": "index"}
-    assert state.carry_selection({"t": "1"}, "step", session=session)  # arriving on /step
+    assert carry_selection({"t": "1"}, "step", session=session)  # arriving on /step
     assert {key: session[key] for key in ("text", "t", "unit", "order")} == {"text": "Mary is nice.", "t": 2,
                                                                            "unit": 9, "order": "index"}  # fmt: skip
-    assert not state.carry_selection({"t": "1"}, "step", session=session)  # a rerun of /step: nothing to do
-    assert state.carry_selection({}, "gates", session=session)  # back on /gates
-    assert not state.carry_selection({}, "step", session={"order": "index"})  # nothing of the selection to carry
+    assert not carry_selection({"t": "1"}, "step", session=session)  # a rerun of /step: nothing to do
+    assert carry_selection({}, "gates", session=session)  # back on /gates
+    assert not carry_selection({}, "step", session={"order": "index"})  # nothing of the selection to carry
 

@@ -5,22 +5,20 @@ Training runs in a background thread; `run_until_done` reruns the page until the
 as the page's own timer would in a browser.
 """
 
-import time
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from lstm_core.config import DEFAULT, MAX_TEXT_CHARS
-from ui import state
+from tests.pages import open_page
+from tests.waiting import wait_until
+from ui import model_store
 
 TRAIN = "views/train.py"
 STORY = "Bob is a nice person. Dan, on the other hand, is evil. Mary sings all day long.\n" * 6
 
 
 def open_train() -> AppTest:
-    app = AppTest.from_file("../app.py", default_timeout=60)
-    app.switch_page(TRAIN)
-    return app.run()
+    return open_page(TRAIN)
 
 
 def job_of(app: AppTest):
@@ -28,11 +26,13 @@ def job_of(app: AppTest):
 
 
 def run_until_done(app: AppTest, timeout: float = 60) -> AppTest:
-    deadline = time.monotonic() + timeout
-    while job_of(app).snapshot().running:
-        assert time.monotonic() < deadline, "the training run did not finish"
-        time.sleep(0.1)
+    def finished() -> bool:
+        if not job_of(app).snapshot().running:
+            return True
         app.run()
+        return False
+
+    wait_until(finished, timeout, interval=0.1, message="the training run did not finish")
     return app.run()
 
 
@@ -86,7 +86,7 @@ def test_a_tiny_run_trains_both_cells_and_opens_the_lstm_in_gates_and_step(app):
     lstm = [progress for progress in history if progress.kind == "lstm"]
     assert lstm[-1].loss < lstm[0].loss
 
-    names = state.session_model_names(session=app.session_state)
+    names = model_store.session_model_names(session=app.session_state)
     assert names == ("remember-first LSTM, lag 3",)
     links = {link.proto.page: link.proto for link in app.get("page_link")}
     assert {"gates", "step", "gradients"} <= set(links)
@@ -118,7 +118,7 @@ def test_a_second_click_while_training_is_refused_and_stop_ends_the_run(app):
     snapshot = first.snapshot()
     assert snapshot.status == "done" and snapshot.result.stopped and snapshot.step < 3000
     assert "ended early" in texts(app.warning)
-    assert state.session_model_names(session=app.session_state)  # even a stopped run can be opened
+    assert model_store.session_model_names(session=app.session_state)  # even a stopped run can be opened
 
 
 def test_the_adding_problem_trains_but_cannot_be_opened_as_text(app):
@@ -128,7 +128,7 @@ def test_the_adding_problem_trains_but_cannot_be_opened_as_text(app):
     assert "mean squared error" in texts(app.success) + texts(app.info)
     assert "cannot be opened as text" in texts(app.info)
     assert not app.get("page_link") or all(link.proto.page != "gates" for link in app.get("page_link"))
-    assert state.session_model_names(session=app.session_state) == ()
+    assert model_store.session_model_names(session=app.session_state) == ()
 
 
 def tiny_text(app: AppTest) -> AppTest:
@@ -144,7 +144,7 @@ def test_a_character_model_on_your_text_opens_in_gates(app):
     run_until_done(app)
     assert not app.exception
     assert "predicts the next character of your text" in texts(app.success) + texts(app.info)
-    assert state.session_model_names(session=app.session_state) == ("my text (chars)",)
+    assert model_store.session_model_names(session=app.session_state) == ("my text (chars)",)
     links = {link.proto.page: link.proto for link in app.get("page_link")}
     assert "model=my+text+%28chars%29" in links["gates"].query_string and "gradients" not in links
     app.switch_page("views/gates.py").run()
@@ -206,7 +206,7 @@ def test_a_huge_upload_is_cut_with_a_notice_and_trains(app):
     assert f"only the first {MAX_TEXT_CHARS:,} are used" in texts(app.warning)
     assert job_of(app) is not None
     run_until_done(app)
-    assert not app.exception and state.session_model_names(session=app.session_state)
+    assert not app.exception and model_store.session_model_names(session=app.session_state)
 
 
 def test_default_settings_restores_the_widgets(app):

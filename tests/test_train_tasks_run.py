@@ -133,10 +133,7 @@ def test_task_language_model_traces_what_the_task_model_runs():
 def test_the_shipped_lstm_opens_as_text_and_answers_the_first_symbol():
     from lstm_core.models.task_model import load_task_model
 
-    try:
-        model = load_task_model("lstm")
-    except FileNotFoundError:
-        pytest.skip("assets/longlag not built")
+    model = load_task_model("lstm")
     language_model = task_language_model(model)
     for symbol in SYMBOL_TOKENS:
         text = training.task_example(model.lag, symbol=SYMBOL_TOKENS.index(symbol), seed=7)

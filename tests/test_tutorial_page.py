@@ -5,13 +5,12 @@ from urllib.parse import parse_qs
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui import lessons, state
+from tests.pages import open_page
+from ui import lessons, model_store
 
 
 def open_tutorial() -> AppTest:
-    app = AppTest.from_file("../app.py", default_timeout=60)
-    app.switch_page("views/tutorial.py")
-    return app.run()
+    return open_page("views/tutorial.py")
 
 
 def test_tutorial_runs_and_opens_each_lesson_at_its_word(models):
@@ -51,14 +50,11 @@ def test_lesson_links_carry_the_view_to_step_and_gates(models):
 def test_following_a_lesson_link_lands_on_that_token_in_step(models, lesson):
     model = models["words"]
     view = lessons.lesson_view(lesson, model, model.trace(lesson.text))
-    app = AppTest.from_file("../app.py", default_timeout=60)
-    app.switch_page("views/step.py")
-    app.query_params.update({"text": lesson.text, "model": "words", "t": str(view.t), "unit": str(view.unit)})
-    app.run()
+    app = open_page("views/step.py", {"text": lesson.text, "model": "words", "t": str(view.t), "unit": str(view.unit)})
     assert not app.exception and not app.warning
     assert app.slider(key="t").value == view.t and app.number_input(key="unit").value == view.unit
     assert f":orange-background[**{lesson.word}**]" in "\n".join(element.value for element in app.markdown)
-    assert state.text_trace("words", lesson.text).trace.tokens[view.t] == lesson.word
+    assert model_store.text_trace("words", lesson.text).trace.tokens[view.t] == lesson.word
 
 
 def test_the_notes_lead_on_to_the_gradient_training_and_playground_pages(models):

@@ -16,9 +16,8 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import assert_no_exception  # noqa: F401 - the shared fixtures
+from tests.pages import open_page
 from tests.test_hostile_pages import PAGES
 from ui import figures
 from ui.figures import SpecFigure
@@ -96,10 +95,7 @@ def test_every_chart_sends_what_plotly_would(file, path, monkeypatch):
         return fast
 
     monkeypatch.setattr(SpecFigure, "to_dict", compared)
-    app = AppTest.from_file("../app.py", default_timeout=120)
-    app.switch_page(file)
-    app.query_params.update({"text": "Bob is a nice person. Dan, on the other hand, is evil."})
-    app.run()
+    app = open_page(file, {"text": "Bob is a nice person. Dan, on the other hand, is evil."}, timeout=120)
     assert not app.exception, [item.value for item in app.exception]
     assert not mismatches, f"{path}: charts that differ from Plotly's own encoding: {mismatches}"
     if path in ("gates", "step", "compare", "corpus"):

@@ -15,20 +15,18 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from tests.pages import new_session, open_page
 from tests.test_gates_page import CHARTS
 from tests.test_model_files import VOCAB, RunsCode, WordModel, seeded, torch_bytes
-from ui import state, your_model
+from ui import model_store, your_model
 
 PAGE = "views/your_model.py"
 GATES = "views/gates.py"
 HEATMAPS = 6
 
 
-def open_page() -> AppTest:
-    app = AppTest.from_file("../app.py", default_timeout=60)
-    app.run()  # see the module docstring
-    app.switch_page(PAGE)
-    return app.run()
+def open_your_model() -> AppTest:
+    return open_page(PAGE, app=new_session().run())  # the home page first: see the module docstring
 
 
 def upload(app: AppTest, index: int, name: str, data: bytes) -> AppTest:
@@ -62,7 +60,7 @@ def bare_lstm_bytes(input_size=3, hidden_size=5, num_layers=1, bidirectional=Fal
 
 
 def test_the_page_opens_with_the_documentation_and_asks_for_a_file():
-    app = open_page()
+    app = open_your_model()
     assert not app.exception, app.exception
     assert [header.value for header in app.header] == ["Your own model"]
     assert [uploader.label for uploader in app.get("file_uploader")][0].startswith("Weights: .pt, .pth")
@@ -74,7 +72,7 @@ def test_the_page_opens_with_the_documentation_and_asks_for_a_file():
 
 
 def test_a_language_model_with_its_vocabulary_opens_in_gates_of_this_session_only(models):
-    app = open_page()
+    app = open_your_model()
     model = seeded(WordModel, num_layers=2)
     upload(app, 0, "my story model.pt", torch_bytes(model.state_dict()))
     assert not app.exception and not app.error
@@ -82,26 +80,21 @@ def test_a_language_model_with_its_vocabulary_opens_in_gates_of_this_session_onl
     upload(app, 1, "vocab.json", json.dumps(VOCAB).encode())
     assert not app.exception and not app.error, errors(app)
     name = "my story model (words)"
-    assert state.session_model_names(app.session_state) == (name,)
+    assert model_store.session_model_names(app.session_state) == (name,)
     text = app.text_input(key="your_model_text").value
     assert text == "the cat sat on mat ."
     assert links(app) == {"gates": {"model": name, "text": text}, "step": {"model": name, "text": text}}
     app.run()  # a rerun (any click) must not add the model a second time
-    assert state.session_model_names(app.session_state) == (name,)
+    assert model_store.session_model_names(app.session_state) == (name,)
 
-    app.switch_page(GATES)
-    app.query_params.update({"model": name, "text": "the cat sat", "layer": "1"})  # the last layer shows guesses
-    app.run()
+    open_page(GATES, {"model": name, "text": "the cat sat", "layer": "1"}, app=app)  # the last layer shows guesses
     assert not app.exception, app.exception
     assert app.radio(key="model").value == name
     assert charts(app) == CHARTS and app.slider(key="top_k").max == 5
-    uploaded = state.language_model(name, session=app.session_state)
+    uploaded = model_store.language_model(name, session=app.session_state)
     np.testing.assert_allclose(uploaded.embedding, model.embedding.weight.detach().numpy())
 
-    other = AppTest.from_file("../app.py", default_timeout=60)
-    other.switch_page(GATES)
-    other.query_params.update({"model": name, "text": "the cat sat"})
-    other.run()
+    other = open_page(GATES, {"model": name, "text": "the cat sat"})
     assert not other.exception and name not in other.radio(key="model").options
     assert "There is no model called “my story model (words)” in this session" in "\n".join(
         element.value for element in other.warning
@@ -110,28 +103,28 @@ def test_a_language_model_with_its_vocabulary_opens_in_gates_of_this_session_onl
 
 def test_a_malicious_pickle_is_refused_on_the_page_and_does_not_run(tmp_path):
     marker = tmp_path / "ran"
-    app = open_page()
+    app = open_your_model()
     upload(app, 0, "evil.pt", torch_bytes({"weight_ih_l0": RunsCode(marker)}))
     assert not app.exception, app.exception
     assert "evil.pt: Refused: the PyTorch file holds Python objects (posix.system)" in errors(app)
     assert not marker.exists()
-    assert state.session_model_names(app.session_state) == () and your_model.bare_model(app.session_state) is None
+    assert model_store.session_model_names(app.session_state) == () and your_model.bare_model(app.session_state) is None
 
 
 def test_a_vocabulary_of_the_wrong_size_is_refused_with_both_numbers():
-    app = open_page()
+    app = open_your_model()
     upload(app, 0, "lm.pt", torch_bytes(seeded(WordModel).state_dict()))
     upload(app, 1, "vocab.txt", "\n".join(VOCAB[:5]).encode())
     assert not app.exception, app.exception
     assert "vocab.txt: the vocabulary has 5 tokens but 'embedding.weight' has 7 rows" in errors(app)
-    assert state.session_model_names(app.session_state) == ()
+    assert model_store.session_model_names(app.session_state) == ()
     upload(app, 1, "vocab.json", b'["<unk>", "a", "a"]')
     assert "vocab.json: The token 'a' appears twice in the vocabulary, at ids 1 and 2." in errors(app)
 
 
 def test_a_bare_lstm_reads_pasted_vectors_and_draws_its_gates():
     module, data = bare_lstm_bytes(num_layers=2, bidirectional=True)
-    app = open_page()
+    app = open_your_model()
     upload(app, 0, "lstm.pt", data)
     assert not app.exception and "Paste some vectors" in infos(app)
     bare = your_model.bare_model(app.session_state)
@@ -168,7 +161,7 @@ def test_a_bare_lstm_reads_pasted_vectors_and_draws_its_gates():
     ids=["count", "word", "nan", "html"],
 )
 def test_bad_vectors_get_a_message(pasted, message):
-    app = open_page()
+    app = open_your_model()
     upload(app, 0, "lstm.pt", bare_lstm_bytes()[1])
     app.text_area(key="your_model_csv").set_value(pasted).run()
     assert not app.exception, app.exception
@@ -176,7 +169,7 @@ def test_bad_vectors_get_a_message(pasted, message):
 
 
 def test_too_many_rows_are_cut_and_drawn_in_a_window():
-    app = open_page()
+    app = open_your_model()
     upload(app, 0, "lstm.safetensors", _safetensors_bytes())
     app.text_area(key="your_model_csv").set_value("0.1,0.2,0.3\n" * 2_100).run()
     assert not app.exception, app.exception
@@ -185,7 +178,7 @@ def test_too_many_rows_are_cut_and_drawn_in_a_window():
 
 
 def test_a_csv_file_is_used_instead_of_the_box():
-    app = open_page()
+    app = open_your_model()
     upload(app, 0, "lstm.pt", bare_lstm_bytes()[1])
     app.get("file_uploader")[2].set_value(("steps.csv", b"a,b,c\n1,2,3\n4,5,6\n7,8,9\n", "text/csv"))
     app.run()
@@ -195,21 +188,21 @@ def test_a_csv_file_is_used_instead_of_the_box():
 
 
 def test_a_bare_lstm_stays_in_its_own_session():
-    first = open_page()
+    first = open_your_model()
     upload(first, 0, "lstm.pt", bare_lstm_bytes()[1])
-    second = open_page()
+    second = open_your_model()
     assert your_model.bare_model(first.session_state) is not None
     assert your_model.bare_model(second.session_state) is None
     assert "Upload a weights file to begin" in infos(second)
 
 
 def test_a_vocabulary_for_an_lstm_without_embedding_is_not_used():
-    app = open_page()
+    app = open_your_model()
     upload(app, 0, "lstm.pt", bare_lstm_bytes()[1])
     upload(app, 1, "vocab.json", json.dumps(VOCAB).encode())
     assert not app.exception
     assert "has no embedding, so the vocabulary is not used" in "\n".join(element.value for element in app.warning)
-    assert state.session_model_names(app.session_state) == ()
+    assert model_store.session_model_names(app.session_state) == ()
 
 
 def _safetensors_bytes() -> bytes:
@@ -224,12 +217,12 @@ def test_torch_bytes_helper_is_a_real_torch_file():
 
 
 def test_hostile_file_names_and_tokens_are_shown_as_text():
-    app = open_page()
+    app = open_your_model()
     name = "<img src=x onerror=alert(1)> **bold** [link](javascript:alert(1)).pt"
     upload(app, 0, name, torch_bytes(seeded(WordModel).state_dict()))
     upload(app, 1, "vocab.json", json.dumps(["<unk>", "<script>", "**x**", "$y$", "[a](b)", ":red[c]", "."]).encode())
     assert not app.exception and not app.error, errors(app)
-    (model_name,) = state.session_model_names(app.session_state)
+    (model_name,) = model_store.session_model_names(app.session_state)
     assert not set(model_name) & set("<>[]*$:")
     success = app.success[0].value
     assert success.startswith("\\<img src=x onerror=alert\\(1\\)\\> \\*\\*bold\\*\\*")
@@ -240,7 +233,7 @@ def test_hostile_file_names_and_tokens_are_shown_as_text():
 
 
 def test_removing_the_file_forgets_the_bare_lstm():
-    app = open_page()
+    app = open_your_model()
     upload(app, 0, "lstm.pt", bare_lstm_bytes()[1])
     assert your_model.bare_model(app.session_state) is not None
     app.get("file_uploader")[0].set_value(None).run()

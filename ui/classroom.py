@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping, MutableMapping, Sequence
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
+from ui.query import first_value
+
 __all__ = [
     "PRESENTATION_CSS",
     "apply_flags",
@@ -27,11 +29,6 @@ __all__ = [
 
 _TRUE_WORDS = ("1", "true", "yes", "on")
 _FALSE_WORDS = ("0", "false", "no", "off", "")
-
-
-def _text_of(value: object) -> str:
-    # A repeated parameter (?present=1&present=0) arrives as a list; the first one counts.
-    return str((value[0] if value else "") if isinstance(value, list | tuple) else value).strip()
 
 
 def _shown(value: str) -> str:
@@ -50,7 +47,7 @@ def check_flag(raw: Mapping[str, object], key: str, noun: str) -> tuple[bool | N
     """
     if key not in raw:
         return None, None
-    value = _text_of(raw[key]).lower()
+    value = str(first_value(raw[key])).strip().lower()
     if value in _TRUE_WORDS:
         return True, None
     if value in _FALSE_WORDS:
@@ -70,10 +67,10 @@ def check_choice(raw: Mapping[str, object], key: str, choices: Sequence[str], no
     >>> check_choice({"compare_signal": "evil"}, "compare_signal", ("forget", "cell"), "signal")
     'The link asks for the signal “evil”; there is none by that name (forget or cell), so the first is shown.'
     """
-    if key not in raw or _text_of(raw[key]) in choices:
+    if key not in raw or str(first_value(raw[key])).strip() in choices:
         return None
     names = ", ".join(choices[:-1]) + f" or {choices[-1]}" if len(choices) > 1 else choices[0]
-    asked = _shown(_text_of(raw[key]))
+    asked = _shown(str(first_value(raw[key])).strip())
     return f"The link asks for the {noun} “{asked}”; there is none by that name ({names}), so the first is shown."
 
 
@@ -93,7 +90,7 @@ def apply_flags(raw: Mapping[str, object], session: MutableMapping, flags: Mappi
     notices = []
     for key, noun in flags.items():
         value, notice = check_present(raw) if key == "present" else check_flag(raw, key, noun)
-        if value is not None and _text_of(raw[key]).lower() not in ("true", "false"):
+        if value is not None and str(first_value(raw[key])).strip().lower() not in ("true", "false"):
             session[key] = value
         if notice:
             notices.append(notice)
@@ -101,7 +98,7 @@ def apply_flags(raw: Mapping[str, object], session: MutableMapping, flags: Mappi
 
 
 def present_query(query: Mapping[str, str], *, present: bool = False, **extra: object) -> dict[str, str]:
-    """`query` (from `step_state.view_query`) plus the page's other view settings, as URL strings.
+    """`query` (from `query.view_query`) plus the page's other view settings, as URL strings.
 
     Settings that are None are left out (the page's default then applies); booleans become "true",
     as a bound toggle writes them; `present` is added only when on, so ordinary links stay short.

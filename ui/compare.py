@@ -1,8 +1,9 @@
 """What /compare shows: two texts read by the same model, aligned token by token, and where their traces part.
 
-Pure functions, no Streamlit: the alignment of two token sequences, the difference B − A of one signal at
-aligned tokens, the sentences that say where the traces start to differ, and the Plotly figure of that
-difference. The page draws the two texts' own heatmaps with `ui.figures.gate_heatmap`.
+Pure functions: the alignment of two token sequences (`cached_alignment` keeps it in Streamlit's cache
+across reruns), the difference B − A of one signal at aligned tokens, the sentences that say where the
+traces start to differ, and the Plotly figure of that difference. The page draws the two texts' own
+heatmaps with `ui.figures.gate_heatmap`.
 
 An LSTM reads left to right, so two texts that start alike have identical states over the shared start;
 what differs later is what the model carried over (Mary's gender) or read afterwards (Dan).
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
+import streamlit as st
 
 from ui.explain import as_markdown, token_name
 from ui.figures import (
@@ -39,7 +41,7 @@ from ui.figures import (
 
 __all__ = [
     "COLUMN_KINDS", "DIFFERENCE_TOLERANCE", "MAX_MIDDLE_CELLS", "PRESETS", "SIGNAL_NOUNS", "UNIT_ORDERS",
-    "Alignment", "DifferenceSummary", "align_tokens", "aligned_values", "aligned_difference", "side_index",
+    "Alignment", "DifferenceSummary", "align_tokens", "cached_alignment", "aligned_values", "aligned_difference", "side_index",
     "compare_unit_order", "difference_limit", "summarize_difference", "summary_sentences", "column_labels",
     "alignment_markdown", "difference_heatmap", "side_window", "side_heatmap", "shared_signed_limit",
 ]  # fmt: skip
@@ -152,6 +154,12 @@ def align_tokens(a: Sequence[str], b: Sequence[str], max_middle_cells: int = MAX
     b_index += range(len(b) - suffix, len(b))
     kinds += ["same"] * suffix
     return Alignment(np.array(a_index, dtype=np.int64), np.array(b_index, dtype=np.int64), tuple(kinds), prefix)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_alignment(tokens_a: tuple[str, ...], tokens_b: tuple[str, ...]) -> Alignment:
+    """`align_tokens`, kept across reruns: a long pair of texts takes a moment to align."""
+    return align_tokens(tokens_a, tokens_b)
 
 
 def _word_for_word(a: Sequence[str], b: Sequence[str]) -> list[tuple[str, int, int, int, int]]:
@@ -581,5 +589,3 @@ def _runs(kinds: Sequence[str]) -> list[tuple[int, int, str]]:
         else:
             runs.append((index, index, kind))
     return runs
-
-

@@ -1,12 +1,8 @@
-"""Figures, sentences and checks for /corpus (an LSTMVis-style explorer) and /saturation.
+"""Figures and sentences for /corpus (an LSTMVis-style explorer) and /saturation.
 
 Pure functions (no Streamlit), tested without a server. Tokens a user typed reach Plotly only
 HTML-escaped (Plotly renders a few tags in labels); sentences are plain text for `explain.as_markdown`.
 
->>> checked = check_query({"threshold": "abc", "signal": "<b>"}, {"signal": SIGNAL_CHOICES},
-...                       {}, {"threshold": THRESHOLD_LIMITS})
->>> checked.corrected, len(checked.notices)
-({'threshold': 0.5}, 2)
 >>> pasted_texts("Bob is nice.\\n\\n  Mary is kind.  ").texts
 ('Bob is nice.', 'Mary is kind.')
 """
@@ -14,7 +10,6 @@ HTML-escaped (Plotly renders a few tags in labels); sentences are plain text for
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -25,13 +20,12 @@ from lstm_core.analysis.explore import Match, SelectedUnit
 from lstm_core.analysis.units import GateSaturation
 from lstm_core.data import corpus
 from ui.figures import SIGNED_COLORSCALE, plotly_figure, signed_limit, token_labels
-from ui.state import MAX_TEXT_CHARS, clean_text
-from ui.step_state import first_value, quoted_value
+from ui.typed_text import MAX_TEXT_CHARS, clean_text
 
 __all__ = [
     "SOURCES", "SIGNAL_CHOICES", "SIGNAL_LABELS", "POLARITIES", "POLARITY_SIGNS", "STORY_LIMITS", "SEED_LIMITS",
     "MARGIN_LIMITS", "THRESHOLD_LIMITS", "MAX_PASTED_CHARS", "MAX_CORPUS_VALUES", "GATE_COLORS",
-    "CheckedQuery", "check_query", "index_notice", "CorpusTexts", "story_texts", "pasted_texts", "token_budget", "unit_label",
+    "CorpusTexts", "story_texts", "pasted_texts", "token_budget", "texts_within_budget", "unit_label",
     "range_window", "reference_text_figure", "selection_figure", "match_window", "match_figure",
     "selection_sentences", "match_sentence", "saturation_figure", "saturation_sentences",
 ]  # fmt: skip
@@ -61,69 +55,6 @@ MARGIN_COLOR = "#BBBBBB"
 MATCH_OUTLINE = "#000000"
 
 
-# ------------------------------------------------------------------------------- the URL
-@dataclass(frozen=True)
-class CheckedQuery:
-    corrected: dict[str, int | float]  # only the values the URL got wrong, each with the value to show instead
-    notices: tuple[str, ...]
-
-
-
-
-def check_query(
-    raw: Mapping[str, object],
-    choices: Mapping[str, Sequence[str]],
-    integers: Mapping[str, tuple[int, int, int]],
-    decimals: Mapping[str, tuple[float, float, float]] | None = None,
-) -> CheckedQuery:
-    """Check raw query parameters before the (bound) widgets read them.
-
-    Args:
-        raw: `st.query_params.to_dict()`.
-        choices: parameter -> allowed values; a bound widget drops any other value itself, so only a notice.
-        integers, decimals: parameter -> (lowest, highest, default); a value out of range is pulled to
-            the nearest end, anything that is not a (finite) number falls back to the default.
-    """
-    corrected: dict[str, int | float] = {}
-    notices = []
-    for key, allowed in choices.items():
-        if key in raw and first_value(raw[key]) not in allowed:
-            notices.append(f"The link asks for {key} {quoted_value(raw[key])}, which is not one of "
-                           f"{', '.join(allowed)}; showing {allowed[0]} instead.")  # fmt: skip
-    numbers = [(key, limits, int) for key, limits in integers.items()]
-    numbers += [(key, limits, float) for key, limits in (decimals or {}).items()]
-    for key, (low, high, default), kind in numbers:
-        if key not in raw:
-            continue
-        text = str(first_value(raw[key])).strip()
-        try:
-            value = kind(text)
-            if not math.isfinite(value):
-                raise ValueError(text)
-        except (ValueError, OverflowError):
-            corrected[key] = default
-            noun = "a whole number" if kind is int else "a number"
-            notices.append(
-                f"The link asks for {key} {quoted_value(raw[key])}, which is not {noun}; showing {default} instead."
-            )
-            continue
-        if not low <= value <= high:
-            corrected[key] = kind(min(max(value, low), high))
-            notices.append(f"The link asks for {key} {quoted_value(raw[key])}, but it must be from {low} to {high}; "
-                           f"showing {corrected[key]} instead.")  # fmt: skip
-    return CheckedQuery(corrected, tuple(notices))
-
-
-def index_notice(noun: str, asked: object, notice: str) -> str:
-    """The notice for an index the link got wrong, from `state.clamp_index`'s notice.
-
-    >>> index_notice("start", "abc", "'abc' is not a whole number; showing 0 instead.")
-    'The link asks for start “abc”, but it is not a whole number; showing 0 instead.'
-    """
-    reason = notice.split(" is ", 1)[1] if " is " in notice else notice
-    return f"The link asks for {noun} {quoted_value(asked)}, but it is {reason}"
-
-
 # ------------------------------------------------------------------------------ the texts
 @dataclass(frozen=True)
 class CorpusTexts:
@@ -139,7 +70,7 @@ def story_texts(count: int, seed: int) -> tuple[str, ...]:
 def pasted_texts(raw: object, max_chars: int = MAX_PASTED_CHARS) -> CorpusTexts:
     """A pasted corpus as texts: one per non-empty line, each cleaned like any typed text.
 
-    A line longer than /gates's text box (`state.MAX_TEXT_CHARS`) is cut into pieces at spaces, so
+    A line longer than /gates's text box (`typed_text.MAX_TEXT_CHARS`) is cut into pieces at spaces, so
     every match can open there; the whole corpus is cut at `max_chars`. Never raises.
     """
     text = "" if raw is None else str(raw)
@@ -167,6 +98,24 @@ def pasted_texts(raw: object, max_chars: int = MAX_PASTED_CHARS) -> CorpusTexts:
 def token_budget(hidden_size: int, num_layers: int, num_directions: int) -> int:
     """How many tokens of states a corpus may keep for a model of these sizes (`MAX_CORPUS_VALUES`)."""
     return max(1_000, MAX_CORPUS_VALUES // (2 * hidden_size * num_layers * num_directions))
+
+
+def texts_within_budget(texts: Sequence[str], lengths: Sequence[int], budget: int) -> tuple[Sequence[str], str | None]:
+    """The first texts whose token counts (`lengths`) add up to at most `budget`, never fewer than one,
+    and a notice when some are left out.
+
+    >>> texts_within_budget(["a b", "c d e", "f"], [2, 3, 1], 5)[0]
+    ['a b', 'c d e']
+    """
+    kept, total = 0, 0
+    while kept < len(texts) and total + lengths[kept] <= budget:
+        total += lengths[kept]
+        kept += 1
+    if kept == len(texts):
+        return texts, None
+    notice = (f"The corpus has {sum(lengths):,} tokens; this page reads the first {max(kept, 1)} texts "
+              f"(at most {budget:,} tokens for this model).")  # fmt: skip
+    return texts[: max(kept, 1)], notice
 
 
 # ------------------------------------------------------------------------------- helpers

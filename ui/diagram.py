@@ -16,7 +16,6 @@ Everything here is a pure function of its arguments (no Streamlit), so it is tes
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
@@ -59,14 +58,6 @@ _LEFT = -1.4  # where c_{t-1} and h_{t-1} come in; room on the left for their la
 _X_INPUT = 0.8
 _LINE_COLOR = "#4a4a4a"
 _CELL_LINE_COLOR = "#1f1f1f"
-
-
-@dataclass(frozen=True)
-class _Label:
-    text: str
-    x: float
-    y: float
-    anchor: str = "center"
 
 
 def cell_diagram_values(step: StepDetail, unit: int) -> dict[str, float]:
@@ -122,16 +113,34 @@ def cell_diagram_figure(
             raise ValueError("cell_diagram_figure needs `unit` together with `step`")
         values = cell_diagram_values(step, unit)
         if title is None:
-            token = "" if step.token is None else f" ‘{html.escape(step.token, quote=False)}’"
-            title = f"Unit {int(unit)} at token {step.t}{token}"
+            title = _default_title(step, unit)
 
-    shapes: list[dict] = []
-    annotations: list[dict] = []
+    box_shapes, box_labels = _gate_boxes(values)
+    operation_shapes, operation_labels = _pointwise_operations()
+    # the cell's outline comes first so everything sits on it
+    shapes = [_cell_outline(), *_wires(), *box_shapes, *operation_shapes]
+    annotations = [*_exit_arrows(), *box_labels, *operation_labels, *_flow_labels(values, step)]
+    layout = _layout(shapes, annotations, height, title)
+    return plotly_figure({"data": [_hover_layer(values)], "layout": layout})
 
-    # --- wires: the cell state line on top, the input bus at the bottom, and what connects them
+
+def _default_title(step: StepDetail, unit: int) -> str:
+    token = "" if step.token is None else f" ‘{html.escape(step.token, quote=False)}’"
+    return f"Unit {int(unit)} at token {step.t}{token}"
+
+
+def _cell_outline() -> dict:
+    return {
+        "type": "rect", "x0": 1.5, "y0": 0.05, "x1": 11.1, "y1": 7.05, "layer": "below",
+        "line": {"color": "#9aa5b1", "width": 1.5, "dash": "dot"}, "fillcolor": "rgba(230, 236, 243, 0.45)",
+    }  # fmt: skip
+
+
+def _wires() -> list[dict]:
+    """The cell state line on top, the input bus at the bottom, and what connects them."""
     cell_line = {"color": _CELL_LINE_COLOR, "width": 5}
     wire = {"color": _LINE_COLOR, "width": 2}
-    shapes += [
+    shapes = [
         _line(_LEFT, _CELL_Y, _FORGET_TIMES[0] - _NODE_RADIUS, _CELL_Y, cell_line),
         _line(_FORGET_TIMES[0] + _NODE_RADIUS, _CELL_Y, _PLUS[0] - _NODE_RADIUS, _CELL_Y, cell_line),
         _line(_PLUS[0] + _NODE_RADIUS, _CELL_Y, 12.4, _CELL_Y, cell_line),
@@ -159,22 +168,20 @@ def cell_diagram_figure(
         _line(_BOX_X["output"] + _BOX_HALF_WIDTH, _BOX_Y, _OUTPUT_TIMES[0] - _NODE_RADIUS, _OUTPUT_TIMES[1], wire),
         _line(_OUTPUT_TIMES[0] + _NODE_RADIUS, _OUTPUT_TIMES[1], 12.4, _OUTPUT_TIMES[1], wire),
     ]
-    # arrowheads where the signals leave the cell
-    annotations += [
+    return shapes
+
+
+def _exit_arrows() -> list[dict]:
+    """Arrowheads where c_t and h_t leave the cell."""
+    return [
         _arrow(12.2, _CELL_Y, 12.9, _CELL_Y, _CELL_LINE_COLOR, 2),
         _arrow(12.2, _BOX_Y, 12.9, _BOX_Y, _LINE_COLOR, 1.5),
     ]
 
-    # --- the cell's outline, drawn first so everything sits on it
-    shapes.insert(
-        0,
-        {
-            "type": "rect", "x0": 1.5, "y0": 0.05, "x1": 11.1, "y1": 7.05, "layer": "below",
-            "line": {"color": "#9aa5b1", "width": 1.5, "dash": "dot"}, "fillcolor": "rgba(230, 236, 243, 0.45)",
-        }
-    )  # fmt: skip
 
-    # --- the four gate boxes
+def _gate_boxes(values: dict[str, float] | None) -> tuple[list[dict], list[dict]]:
+    """The four gate boxes (shapes) and their function, value and name (annotations)."""
+    shapes, annotations = [], []
     for gate, box_x in _BOX_X.items():
         value = None if values is None else values[gate]
         scale = SIGNED_COLORSCALE if gate == "candidate" else GATE_COLORSCALE
@@ -194,8 +201,12 @@ def cell_diagram_figure(
             _text(f"<b>{name}</b><br><i>{_GATE_SYMBOL[gate]}</i>", box_x, _BOX_Y - 0.95, size=12)
             | {"bgcolor": "rgba(255,255,255,0.9)"}
         )
+    return shapes, annotations
 
-    # --- the pointwise operations
+
+def _pointwise_operations() -> tuple[list[dict], list[dict]]:
+    """The ×, + and tanh nodes on the wires (shapes) and their symbols (annotations)."""
+    shapes, annotations = [], []
     for (node_x, node_y), symbol in ((_FORGET_TIMES, "×"), (_WRITE_TIMES, "×"), (_PLUS, "+"), (_OUTPUT_TIMES, "×")):
         shapes.append(_circle(node_x, node_y, _NODE_RADIUS, "#fff3cd"))
         annotations.append(_text(f"<b>{symbol}</b>", node_x, node_y, size=18))
@@ -206,12 +217,16 @@ def cell_diagram_figure(
         }
     )  # fmt: skip
     annotations.append(_text("tanh", _TANH[0], _TANH[1], size=13))
+    return shapes, annotations
 
-    # --- names of what flows in and out, with values when there are any
+
+def _flow_labels(values: dict[str, float] | None, step: StepDetail | None) -> list[dict]:
+    """Names of what flows in and out, with values when there are any, and the values on inner wires."""
+
     def named(label: str, key: str) -> str:
         return label if values is None else f"{label} = <b>{values[key]:.3f}</b>"
 
-    annotations += [
+    annotations = [
         _text(named("c<sub>t-1</sub>", "c_prev"), _LEFT, _CELL_Y + 0.45, anchor="left", size=14),
         _text(named("h<sub>t-1</sub>", "h_prev"), _LEFT, _BUS_Y + 0.4, anchor="left", size=14),
         _text("x<sub>t</sub>" + _token_suffix(step), _X_INPUT + 0.15, -0.3, anchor="left", size=14),
@@ -234,8 +249,11 @@ def cell_diagram_figure(
                 color="#33373d",
             ),
         ]
+    return annotations
 
-    # --- hover: one invisible marker per part explains it (with its number when there is one)
+
+def _hover_layer(values: dict[str, float] | None) -> dict:
+    """One invisible marker per part that explains it on hover (with its number when there is one)."""
     hover_points = {
         "c_prev": (_LEFT + 0.6, _CELL_Y), "h_prev": (_LEFT + 0.6, _BUS_Y), "x": (_X_INPUT, 0.1),
         **{gate: (box_x, _BOX_Y) for gate, box_x in _BOX_X.items()},
@@ -246,7 +264,7 @@ def cell_diagram_figure(
     for part in hover_points:
         number = "" if values is None or part not in values else f"<br><b>{values[part]:.4f}</b>"
         hover_texts.append(DIAGRAM_PARTS[part] + number)
-    hover_layer = {
+    return {
         "type": "scatter",
         "x": [point[0] for point in hover_points.values()],
         "y": [point[1] for point in hover_points.values()],
@@ -256,6 +274,9 @@ def cell_diagram_figure(
         "hoverinfo": "text",
         "showlegend": False,
     }
+
+
+def _layout(shapes: list[dict], annotations: list[dict], height: int, title: str | None) -> dict:
     layout = {
         "shapes": shapes,
         "annotations": annotations,
@@ -271,7 +292,7 @@ def cell_diagram_figure(
     }
     if title:
         layout["title"] = {"text": title, "x": 0.5, "xanchor": "center"}
-    return plotly_figure({"data": [hover_layer], "layout": layout})
+    return layout
 
 
 def _token_suffix(step: StepDetail | None) -> str:

@@ -20,12 +20,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from lstm_core import GATE_NAMES, StepDetail
 from lstm_core.data.corpus import NAMES
 from lstm_core.models.language_model import UnitInfo
+from lstm_core.models.subwords import NAMES_NOTE
 from lstm_core.models.tokenize import UNKNOWN_TOKEN
 
 __all__ = [
@@ -112,6 +114,27 @@ def _number(value: float) -> str:
 
 
 # ------------------------------------------------------------------------------ sentences
+@dataclass(frozen=True)
+class _UnitNumbers:
+    """One unit's numbers at one step, as the sentences quote them."""
+
+    input_gate: float
+    forget_gate: float
+    candidate: float
+    output_gate: float
+    cell_before: float
+    cell: float
+    hidden: float
+
+    @property
+    def kept(self) -> float:
+        return self.forget_gate * self.cell_before
+
+    @property
+    def written(self) -> float:
+        return self.input_gate * self.candidate
+
+
 def explain_step(
     step: StepDetail,
     unit: int,
@@ -134,34 +157,53 @@ def explain_step(
         raise ValueError(f"unit must be in 0..{hidden_size - 1}, got {unit!r}")
     if len(tokens) <= step.t:
         raise ValueError(f"tokens has {len(tokens)} entries but the step is at t={step.t}")
-    input_gate, forget_gate, candidate, output_gate = (float(step.gates[name][unit]) for name in GATE_NAMES)
-    cell_before, cell, hidden = float(step.c_prev[unit]), float(step.cell[unit]), float(step.hidden[unit])
-    kept, written = forget_gate * cell_before, input_gate * candidate
-
+    numbers = _UnitNumbers(
+        input_gate=float(step.gates["input"][unit]),
+        forget_gate=float(step.gates["forget"][unit]),
+        candidate=float(step.gates["candidate"][unit]),
+        output_gate=float(step.gates["output"][unit]),
+        cell_before=float(step.c_prev[unit]),
+        cell=float(step.cell[unit]),
+        hidden=float(step.hidden[unit]),
+    )
     token = tokens[step.t]
     word = word_at(tokens, step.t, kind)
-    if kind == "chars" and token != UNKNOWN_TOKEN:
-        reading = f"the character {_display(token)}" + (f" of {_display(word)}" if word and word != token else "")
-    else:
-        reading = _display(token)
+    reading = _reading(token, word, kind)
     backward = step.direction == 1
     first_step = step.t == (len(tokens) - 1 if backward else 0)
-    named_unit = any(
-        (info.layer, info.direction, info.unit) == (step.layer, step.direction, unit)
+    named_unit_infos = [
+        info
         for info in (named_units or {}).values()
-    )
+        if (info.layer, info.direction, info.unit) == (step.layer, step.direction, unit)
+    ]
     # "about Bob" is only claimed where it is plausible: a new name arrives, or the unit is known to
     # track the subject. Otherwise a unit may hold anything, and the sentence says no more than it knows.
     subject = None if backward else subject_before(tokens, step.t, kind)
-    about_subject = subject is not None and (word.lower() in NAMES or named_unit)
+    about_subject = subject is not None and (word.lower() in NAMES or bool(named_unit_infos))
     held = f"what the cell held about {subject}" if about_subject else "what the cell held"
     new = _display(word) if word else reading
 
-    sentences = [
-        f"Unit {unit} reads {reading}" + (" (reading backward, from the end of the text)." if backward else ".")
+    return [
+        f"Unit {unit} reads {reading}" + (" (reading backward, from the end of the text)." if backward else "."),
+        _forget_sentence(unit, numbers, held, first_step),
+        _write_sentence(numbers, new),
+        _cell_update_sentence(numbers),
+        _output_sentence(numbers),
+        *(_named_unit_sentence(info, unit, numbers, float(step.h_prev[unit]), first_step) for info in named_unit_infos),
+        *([NAMES_NOTE] if any(info.name == "subject gender" for info in named_unit_infos) else []),
     ]
 
-    # Forget gate: what happens to c_{t-1}.
+
+def _reading(token: str, word: str, kind: str) -> str:
+    """What the unit reads, for the first sentence: the token, and for characters the word around it."""
+    if kind == "chars" and token != UNKNOWN_TOKEN:
+        return f"the character {_display(token)}" + (f" of {_display(word)}" if word and word != token else "")
+    return _display(token)
+
+
+def _forget_sentence(unit: int, numbers: _UnitNumbers, held: str, first_step: bool) -> str:
+    """Forget gate: what happens to c_{t-1}."""
+    forget_gate, cell_before, kept = numbers.forget_gate, numbers.cell_before, numbers.kept
     forget = f"The forget gate of unit {unit} is {_number(forget_gate)}: "
     if first_step:
         forget += "this is the first token, so the cell starts empty and there is nothing to forget."
@@ -175,9 +217,12 @@ def explain_step(
         forget += f"it kept part of {held} ({_number(cell_before)} becomes {_number(kept)})."
     else:
         forget += f"it kept {held} ({_number(cell_before)} becomes {_number(kept)})."
-    sentences.append(forget)
+    return forget
 
-    # Input gate and candidate: what is written.
+
+def _write_sentence(numbers: _UnitNumbers, new: str) -> str:
+    """Input gate and candidate: what is written."""
+    input_gate, candidate, written = numbers.input_gate, numbers.candidate, numbers.written
     write = f"The input gate is {_number(input_gate)} and the candidate g is {_number(candidate)}: "
     if abs(written) >= _STRONG_CANDIDATE:
         write += f"it writes {new} in (i·g = {_number(written)} is added to the cell)."
@@ -191,14 +236,21 @@ def explain_step(
         write += f"the gate is nearly shut, so almost nothing of {new} is written (i·g = {_number(written)})."
     else:
         write += f"it writes part of the candidate in (i·g = {_number(written)})."
-    sentences.append(write)
+    return write
 
-    sentences.append(
-        f"So the cell goes from {_number(cell_before)} to {_number(kept)} {'−' if written < 0 else '+'} "
-        f"{_number(abs(written))} = {_number(cell)}."
+
+def _cell_update_sentence(numbers: _UnitNumbers) -> str:
+    """c_t = f·c_{t-1} + i·g with the numbers."""
+    written = numbers.written
+    return (
+        f"So the cell goes from {_number(numbers.cell_before)} to {_number(numbers.kept)} "
+        f"{'−' if written < 0 else '+'} {_number(abs(written))} = {_number(numbers.cell)}."
     )
 
-    # Output gate: how much of the cell the rest of the network sees.
+
+def _output_sentence(numbers: _UnitNumbers) -> str:
+    """Output gate: how much of the cell the rest of the network sees."""
+    output_gate, cell, hidden = numbers.output_gate, numbers.cell, numbers.hidden
     read = f"The output gate is {_number(output_gate)}: "
     if output_gate > _OPEN:
         read += f"it reads the cell out, so h = o·tanh(c) = {_number(hidden)} carries it to the prediction."
@@ -209,23 +261,24 @@ def explain_step(
         )
     else:
         read += f"it lets part of the cell out (h = o·tanh(c) = {_number(hidden)})."
-    sentences.append(read)
+    return read
 
-    for info in (named_units or {}).values():
-        if (info.layer, info.direction, info.unit) != (step.layer, step.direction, unit):
-            continue
-        value = cell if info.signal == "cell" else hidden
-        label = str(info.read(value))
-        sentence = (
-            f"Unit {unit} is the “{info.name}” unit: its {info.signal} value {_number(value)} is "
-            f"{'above' if value > info.threshold else 'below'} {_number(info.threshold)}, which reads as {label}"
-        )
-        before = cell_before if info.signal == "cell" else float(step.h_prev[unit])
-        label_before = str(info.read(before))
-        if not first_step and label_before != label:
-            sentence += f" (it read {label_before} before this token)"
-        sentences.append(sentence + ".")
-    return sentences
+
+def _named_unit_sentence(
+    info: UnitInfo, unit: int, numbers: _UnitNumbers, hidden_before: float, first_step: bool
+) -> str:
+    """What a named unit's value reads as, and whether this token changed the reading."""
+    value = numbers.cell if info.signal == "cell" else numbers.hidden
+    label = str(info.read(value))
+    sentence = (
+        f"Unit {unit} is the “{info.name}” unit: its {info.signal} value {_number(value)} is "
+        f"{'above' if value > info.threshold else 'below'} {_number(info.threshold)}, which reads as {label}"
+    )
+    before = numbers.cell_before if info.signal == "cell" else hidden_before
+    label_before = str(info.read(before))
+    if not first_step and label_before != label:
+        sentence += f" (it read {label_before} before this token)"
+    return sentence + "."
 
 
 # ------------------------------------------------------------------------------ equations

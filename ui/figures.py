@@ -73,8 +73,8 @@ class SpecFigure(go.Figure):
     """A `go.Figure` that builds Plotly's object tree only when something other than `to_dict` uses it.
 
     Building the tree (every property becomes an object) and `to_dict` on it (a deep copy, then every
-    array encoded) were half of the server's time under a class of sessions (benchmarks.load_test):
-    six heatmaps on every rerun of /gates. `to_dict` here encodes the arrays of the plain figure dict
+    array encoded) are the slow part of sending a chart, and /gates sends six heatmaps on every rerun
+    (benchmarks.load_test and benchmarks.page_speed measure it). `to_dict` here encodes the arrays of the plain figure dict
     as Plotly does, without the tree. Anything else, such as a test reading `figure.data`, an export
     calling `to_html` or `figure.layout.title.text = ...`, builds the real figure first and from then
     on this is an ordinary `go.Figure`.

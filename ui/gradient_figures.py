@@ -19,7 +19,6 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,7 +27,6 @@ import plotly.graph_objects as go
 from lstm_core.analysis.gradient_comparison import GradientComparison
 from lstm_core.analysis.gradients import GradientProfile
 from ui.figures import GATE_COLORSCALE, plotly_figure
-from ui.step_state import first_value, quoted_value
 
 if TYPE_CHECKING:
     from lstm_core.models.task_model import TaskModel
@@ -36,7 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CELL_COLORS", "MEASURE_LABELS", "FLOOR", "curve_name", "ratio_text", "size_phrase", "step_noun",
     "gradient_chart", "forget_gate_chart", "summary_sentences", "forget_sentences", "probability_sentence",
-    "sequence_preview", "task_models_note", "CheckedQuery", "check_query",
+    "sequence_preview", "task_models_note",
 ]  # fmt: skip
 
 # Okabe and Ito's palette, safe for every common colour-vision deficiency: one colour per cell kind;
@@ -396,49 +394,3 @@ def task_models_note(trained: Mapping[str, TaskModel], seed: int) -> str:
         if isinstance(model.metrics.get("chance"), int | float):
             sentence += f" (chance: {model.metrics['chance']:.0%})"
     return sentence + ". " + untrained
-
-
-# ------------------------------------------------------------------ what the URL asked for
-@dataclass(frozen=True)
-class CheckedQuery:
-    corrected: dict[str, int]  # numbers the URL got wrong, each with the value to show instead
-    notices: tuple[str, ...]  # one plain sentence per value that was changed
-
-
-def check_query(raw: Mapping[str, object], choices: Mapping[str, Sequence[str]],
-                numbers: Mapping[str, tuple[int, int, int]]) -> CheckedQuery:  # fmt: skip
-    """Check the raw query parameters of /gradients before its (bound) widgets read them.
-
-    Args:
-        raw: `st.query_params.to_dict()`.
-        choices: parameter -> its allowed values (source, measure); a bound widget drops any other
-            value by itself, so only a notice is needed.
-        numbers: parameter -> (lowest, highest, default) for whole numbers (lag, seed); a value out of
-            range is pulled to the nearest end, anything else falls back to the default.
-
-    >>> check_query({"lag": "99999", "measure": "<b>"}, {"measure": ("input",)}, {"lag": (1, 400, 60)}).corrected
-    {'lag': 400}
-    """
-    corrected, notices = {}, []
-    for key, allowed in choices.items():
-        if key in raw and first_value(raw[key]) not in allowed:
-            notices.append(f"The link asks for {key} {quoted_value(raw[key])}, which is not one of "
-                           f"{', '.join(allowed)}; showing {allowed[0]} instead.")  # fmt: skip
-    for key, (low, high, default) in numbers.items():
-        if key not in raw:
-            continue
-        text = str(first_value(raw[key])).strip()
-        try:
-            value = int(text)
-        except ValueError:
-            corrected[key] = default
-            notices.append(f"The link asks for {key} {quoted_value(raw[key])}, which is not a whole number; "
-                           f"showing {default} instead.")  # fmt: skip
-            continue
-        if not low <= value <= high:
-            corrected[key] = min(max(value, low), high)
-            notices.append(f"The link asks for {key} {quoted_value(raw[key])}, but it must be from {low} to {high}; "
-                           f"showing {corrected[key]} instead.")  # fmt: skip
-    return CheckedQuery(corrected, tuple(notices))
-
-

@@ -17,8 +17,8 @@ from functools import partial
 
 import streamlit as st
 
-from ui import classroom, explain, export, state
-from ui.step_state import check_model
+from ui import classroom, explain, export, model_store, typed_text
+from ui.query import check_model
 
 TEXT_LABEL = "Text the model reads"
 
@@ -27,7 +27,7 @@ def text_box(**options) -> str:
     """The text area every page that reads a sentence shows; `options` go to `st.text_area` (help, ...)."""
     return st.text_area(
         TEXT_LABEL,
-        value=state.DEFAULT_TEXT,
+        value=typed_text.DEFAULT_TEXT,
         key="text",
         bind="query-params",
         persist_state="session",
@@ -39,10 +39,10 @@ def text_box(**options) -> str:
 def model_choice(raw_params: Mapping[str, object]) -> tuple[str, str | None]:
     """The model radio (shipped models, then this session's own) and a notice when the link named a
     model this session does not have."""
-    model_names = state.model_names()
+    model_names = model_store.model_names()
     _, notice = check_model(raw_params, model_names)
     name = st.radio("Model", model_names, key="model", bind="query-params", persist_state="session",
-                    captions=[state.model_caption(name) for name in model_names])  # fmt: skip
+                    captions=[model_store.model_caption(name) for name in model_names])  # fmt: skip
     return name, notice
 
 
@@ -57,7 +57,7 @@ def model_or_stop(model_name: str, box=None, notices: Sequence[str] = ()):
     """The language model `model_name`, or, when its files are missing, the page's notices in `box`,
     an error that says so and the end of the run."""
     try:
-        return state.language_model(model_name)
+        return model_store.language_model(model_name)
     except FileNotFoundError:
         if box is not None:
             show_notices(box, list(notices))
@@ -83,6 +83,26 @@ def set_state(**values) -> None:
 def move_token(step: int, last: int) -> None:
     """Previous / next token (`step` = -1 or 1), within 0..`last`."""
     st.session_state["t"] = min(max(int(st.session_state.get("t", 0)) + step, 0), last)
+
+
+def play_tokens(last: int, seconds: float) -> None:
+    """The Play toggle of /step: one token on every `seconds`, up to `last`, where the toggle turns off.
+
+    Call it on every run while the toggle is on. That call only arms the timer; each tick of the
+    fragment's timer moves one token on and reruns the page.
+    """
+    st.session_state["step_play_armed"] = True
+    st.fragment(_advance_one_token, run_every=seconds)(last)
+
+
+def _advance_one_token(last: int) -> None:
+    if st.session_state.pop("step_play_armed", False):
+        return
+    if st.session_state.get("t", 0) >= last:
+        st.session_state["step_play"] = False
+    else:
+        move_token(1, last)
+    st.rerun()
 
 
 def keep_in_range(key: str, size: int) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 
 from lstm_core import Trace
 from lstm_core.models.language_model import LanguageModel
-from ui.state import EXAMPLES
+from ui.typed_text import EXAMPLES
 
 __all__ = [
     "Lesson",

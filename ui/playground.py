@@ -11,7 +11,9 @@ student reads the equations, one input weight w, one recurrent weight u and one 
 
 They become a `torch.nn.LSTM(1, 1)` state dict (w -> `weight_ih_l0`, u -> `weight_hh_l0`, b ->
 `bias_ih_l0`, `bias_hh_l0` zero; rows in PyTorch's order i, f, g, o) and run through the project's
-`lstm_core.LSTM` in float64, so every number drawn is exactly what the real cell computes.
+`lstm_core.LSTM` in float64, so every number drawn is exactly what the real cell computes. The step
+shown inside the cell comes from `Trace.step`, which computes it with the plain equations of
+`lstm_core.cell.lstm_cell_step`.
 
 Sequences are typed as numbers ("1 0 0 -1 0"): the unit reads a single number per step, and a
 number shows that honestly. The presets give the numbers their roles: 1 is the thing to store or
@@ -42,6 +44,7 @@ import plotly.graph_objects as go
 
 from lstm_core import GATE_NAMES, LSTM, Trace
 from ui.figures import SIGNED_COLORSCALE, plotly_figure
+from ui.query import first_value
 
 __all__ = [
     "PARAMETER_NAMES", "GATE_LETTERS", "WEIGHT_LIMIT", "INPUT_LIMIT", "C0_LIMIT", "H0_LIMIT", "MAX_STEPS",
@@ -303,12 +306,6 @@ class LinkCheck:
     repaired: dict[str, str] | None = None  # the link's query with `corrected` written in; None if it is fine
 
 
-def _first(value: object) -> str:
-    if isinstance(value, list | tuple):  # ?w_i=1&w_i=2 arrives as a list; the first counts
-        value = value[0] if value else ""
-    return str(value)
-
-
 def _limits(key: str) -> float:
     return {C0_KEY: C0_LIMIT, H0_KEY: H0_LIMIT}.get(key, WEIGHT_LIMIT)
 
@@ -336,7 +333,7 @@ def check_link(raw: Mapping[str, object]) -> LinkCheck:
     corrected: dict[str, object] = {}
     unusable = set()
     if PRESET_KEY in raw:
-        asked = _first(raw[PRESET_KEY])
+        asked = str(first_value(raw[PRESET_KEY]))
         by_name = {name.lower(): key for key, preset_ in PRESETS.items() for name in (key, preset_.title)}
         if asked.strip().lower() in by_name:
             preset = by_name[asked.strip().lower()]
@@ -352,7 +349,7 @@ def check_link(raw: Mapping[str, object]) -> LinkCheck:
     for key in (*PARAMETER_NAMES, C0_KEY, H0_KEY):
         if key not in raw:
             continue
-        asked = _first(raw[key]).strip()
+        asked = str(first_value(raw[key])).strip()
         limit = _limits(key)
         cleaned = asked.translate(_MINUS_SIGNS)
         number = float(cleaned) if _NUMBER.fullmatch(cleaned) else math.nan
@@ -365,14 +362,14 @@ def check_link(raw: Mapping[str, object]) -> LinkCheck:
         elif abs(number) > limit:
             corrected[key] = math.copysign(limit, number)
             notices.append(f"The link sets {key} to {format_number(number)}; the slider stops at ±{limit:g}.")
-    if NO_FORGET_KEY in raw and _first(raw[NO_FORGET_KEY]).lower() not in ("true", "false"):
+    if NO_FORGET_KEY in raw and str(first_value(raw[NO_FORGET_KEY])).lower() not in ("true", "false"):
         unusable.add(NO_FORGET_KEY)
         notices.append(
-            f"The link sets {NO_FORGET_KEY} to {_quoted(_first(raw[NO_FORGET_KEY]), 20)}; it can be true or false."
+            f"The link sets {NO_FORGET_KEY} to {_quoted(str(first_value(raw[NO_FORGET_KEY])), 20)}; it can be true or false."
         )
     repaired = None
     if corrected:
-        repaired = {key: _first(value) for key, value in raw.items() if key not in unusable}
+        repaired = {key: str(first_value(value)) for key, value in raw.items() if key not in unusable}
         for key, value in corrected.items():
             repaired[key] = PRESETS[str(value)].title if key == PRESET_KEY else f"{value:g}"
     return LinkCheck(preset, corrected, tuple(notices), repaired)
@@ -387,7 +384,7 @@ def check_step(raw: Mapping[str, object], length: int) -> tuple[int | None, str 
     """
     if STEP_KEY not in raw:
         return None, None
-    asked = _first(raw[STEP_KEY]).strip()
+    asked = str(first_value(raw[STEP_KEY])).strip()
     if asked.isdigit() and 1 <= int(asked) <= length:
         return None, None
     shown = min(max(int(asked), 1), length) if re.fullmatch(r"[+-]?\d{1,9}", asked) else 1
@@ -502,15 +499,16 @@ def describe_step(trace: Trace, step: int, no_forget_gate: bool = False) -> list
     """
     if not 1 <= step <= trace.length:
         raise ValueError(f"step must be in 1..{trace.length}, got {step!r}")
-    detail = trace.step(step - 1)
+    detail = trace.step(step - 1)  # the step recomputed by lstm_core.cell.lstm_cell_step
     i, f, g, o = (float(detail.gates[name][0]) for name in GATE_NAMES)
     c_prev, c, h = float(detail.c_prev[0]), float(detail.cell[0]), float(detail.hidden[0])
+    kept, added, tanh_c = float(detail.forgotten[0]), float(detail.written[0]), float(detail.cell_tanh[0])
     sentences = [f"Step {step} reads $x_{{{step}}} = {format_number(float(detail.x[0]))}$."]
     if no_forget_gate:
         sentences.append(f"There is no forget gate: $f = 1$, so the cell keeps all of its ${_two(c_prev)}$.")
     else:
         sentences.append(
-            f"The forget gate is $f = {_two(f)}$: of the ${_two(c_prev)}$ the cell held, it keeps ${_two(f * c_prev)}$."
+            f"The forget gate is $f = {_two(f)}$: of the ${_two(c_prev)}$ the cell held, it keeps ${_two(kept)}$."
         )
     if i < 0.05:
         written = "lets almost nothing in"
@@ -520,10 +518,10 @@ def describe_step(trace: Trace, step: int, no_forget_gate: bool = False) -> list
         written = f"lets in {i:.0%}"
     sentences.append(
         f"The input gate is $i = {_two(i)}$ and {written}: of the candidate $g = {_two(g)}$ it writes "
-        f"$i \\cdot g = {_two(i * g)}$."
+        f"$i \\cdot g = {_two(added)}$."
     )
-    sentences.append(f"So the cell goes from ${_two(c_prev)}$ to ${_two(f * c_prev)} + {_term(i * g)} = {_two(c)}$.")
-    sentences.append(f"The output gate $o = {_two(o)}$ shows $\\tanh(c) = {_two(math.tanh(c))}$ as $h = {_two(h)}$.")
+    sentences.append(f"So the cell goes from ${_two(c_prev)}$ to ${_two(kept)} + {_term(added)} = {_two(c)}$.")
+    sentences.append(f"The output gate $o = {_two(o)}$ shows $\\tanh(c) = {_two(tanh_c)}$ as $h = {_two(h)}$.")
     return sentences
 
 

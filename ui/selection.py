@@ -2,9 +2,9 @@
 
 A callback defined in a page file keeps that page run's globals alive (its `__globals__` is the run's
 module dict: the trace, every figure). A clickable chart's widget identity includes a hash of its
-whole figure, so every new figure registers a new callback; callbacks defined in a page made the server
-keep every figure a session ever drew (benchmarks.load_test: 646 MiB after a minute of 50 sessions).
-Defined here, they hold nothing of a run.
+whole figure, so every new figure registers a new callback; a callback defined in a page would make the
+server keep every figure a session ever drew, and its memory would grow with every click of every
+session (benchmarks.load_test watches the server's memory). Defined here, they hold nothing of a run.
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ Tokens shown in labels and hovers are HTML-escaped, since Plotly renders a few H
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -21,16 +20,15 @@ import plotly.graph_objects as go
 
 from lstm_core import GATE_NAMES, StepDetail, Trace
 from ui.explain import GATE_SYMBOLS
-from ui.figures import GATE_COLORSCALE, SIGNED_COLORSCALE
+from ui.figures import GATE_COLORSCALE, SIGNED_COLORSCALE, token_labels, token_window
 
 __all__ = [
     "STRIP_ROWS",
     "GATE_COLORS",
     "PAIR_COLORS",
     "gate_strips",
-    "token_window",
+    "indexed_token_labels",
     "unit_history",
-    "token_labels",
     "unit_across_layers",
 ]
 
@@ -152,23 +150,14 @@ def gate_strips(step: StepDetail, unit: int | None = None, height_per_row: int =
     return go.Figure(data=data, layout=layout)
 
 
-def token_labels(tokens: Sequence[str]) -> list[str]:
-    """Unique, HTML-escaped axis labels: "0 bob", "1 is", ... (a category axis merges repeated labels)."""
-    return [
-        f"{index} {html.escape(token.replace(' ', '␣').replace(chr(10), '⏎'))}" for index, token in enumerate(tokens)
-    ]
+def indexed_token_labels(tokens: Sequence[str]) -> list[str]:
+    """Unique axis labels "0 bob", "1 is", ... (a category axis merges repeated labels), each token as
+    `figures.token_labels` shows it.
 
-
-def token_window(length: int, t: int, size: int = 60) -> tuple[int, int]:
-    """(start, stop) of at most `size` consecutive token positions containing `t`, `t` near the middle.
-
-    >>> token_window(1000, 500, 60), token_window(10, 3, 60), token_window(1000, 995, 60)
-    ((470, 530), (0, 10), (940, 1000))
+    >>> indexed_token_labels(["bob", " ", "<b>"])
+    ['0 bob', '1 ␣', '2 &lt;b&gt;']
     """
-    if length <= size:
-        return 0, length
-    start = min(max(0, t - size // 2), length - size)
-    return start, start + size
+    return [f"{index} {label}" for index, label in enumerate(token_labels(tokens))]
 
 
 def unit_history(
@@ -194,7 +183,7 @@ def unit_history(
         tokens = trace.tokens if trace.tokens is not None else [str(index) for index in range(length)]
     start, stop = token_window(length, t, window)
     # Categories "5 dan": the index matches the token slider, and the unified hover names the token.
-    labels = token_labels(tokens)[start:stop]
+    labels = indexed_token_labels(tokens)[start:stop]
     data = [
         {
             "type": "scatter",

@@ -18,7 +18,7 @@ import numpy as np
 from lstm_core import LSTM, Trace
 from lstm_core.io.model_files import MAX_INPUT_STEPS, MAX_MODEL_BYTES, UploadedModel, read_model, read_vocabulary
 from lstm_core.models.tokenize import UNKNOWN_TOKEN
-from ui.state import session_model_label
+from ui.model_store import session_model_label
 
 __all__ = [
     "KEY_NAMES_MARKDOWN", "SAVE_SNIPPET", "VOCAB_SNIPPET", "BareModel", "describe_lstm", "tensor_rows",

@@ -8,9 +8,8 @@ compare_top_k and compare_at (where the window of a long text sits). A link like
 
 import streamlit as st
 
-from ui import compare, explain, figures, inputs, state
-from ui.gradient_figures import check_query
-from ui.step_state import DIRECTION_NAMES, check_view, view_query
+from ui import compare, explain, figures, inputs, model_store, typed_text
+from ui.query import DIRECTION_NAMES, check_query, check_view, view_query
 
 MAX_WINDOW_TOKENS = 80  # as on /gates: columns drawn at once, so token labels stay readable
 SIDE_BY_SIDE_TOKENS = 40  # as on /gates: wider windows are drawn one above the other, at full width
@@ -18,19 +17,6 @@ DEFAULT_TOP_K = 24  # rows of each of the three heatmaps; the side-by-side ones 
 DEFAULT_SIGNAL = "cell"
 CHART_CONFIG = {"displayModeBar": False}
 DEFAULT_A, DEFAULT_B = compare.PRESETS["A new subject"]
-
-
-def use_preset(text_a: str, text_b: str) -> None:
-    st.session_state["compare_a"] = text_a
-    st.session_state["compare_b"] = text_b
-
-
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def alignment_of(tokens_a: tuple[str, ...], tokens_b: tuple[str, ...]) -> compare.Alignment:
-    return compare.align_tokens(tokens_a, tokens_b)
-
 
 # ------------------------------------------------------------------ what the URL asked for
 raw_params = st.query_params.to_dict()  # read before any widget: bound widgets drop values they reject
@@ -46,7 +32,8 @@ st.caption(
 # ------------------------------------------------------------------------------ the inputs
 preset_columns = st.columns(len(compare.PRESETS))
 for index, (column, (name, pair)) in enumerate(zip(preset_columns, compare.PRESETS.items(), strict=True)):
-    column.button(name, key=f"compare_preset_{index}", on_click=use_preset, args=pair, width="stretch",
+    column.button(name, key=f"compare_preset_{index}", on_click=inputs.set_state,
+                  kwargs={"compare_a": pair[0], "compare_b": pair[1]}, width="stretch",
                   help=f"A: {pair[0]}  \nB: {pair[1]}")  # fmt: skip
 a_column, b_column, model_column = st.columns([2, 2, 1])
 with model_column:
@@ -57,7 +44,7 @@ with a_column:
 with b_column:
     typed_b = st.text_area("Text B", value=DEFAULT_B, key="compare_b", bind="query-params", persist_state="session",
                            height=100, help="The difference heatmap shows B − A.")  # fmt: skip
-cleaned_a, cleaned_b = state.clean_text(typed_a), state.clean_text(typed_b)
+cleaned_a, cleaned_b = typed_text.clean_text(typed_a), typed_text.clean_text(typed_b)
 notices = [model_notice] if model_notice else []
 notices += [f"Text A: {notice}" for notice in cleaned_a.notices] + [f"Text B: {notice}" for notice in cleaned_b.notices]
 notices += choices.notices
@@ -69,20 +56,17 @@ if empty:
     st.info(f"{which}. Type a sentence on each side, or pick one of the pairs above.", icon=":material/edit_note:")
     st.stop()
 model = inputs.model_or_stop(model_name, notice_box, notices)
-traced_a = state.text_trace(model_name, cleaned_a.text)
-traced_b = state.text_trace(model_name, cleaned_b.text)
+traced_a = model_store.text_trace(model_name, cleaned_a.text)
+traced_b = model_store.text_trace(model_name, cleaned_b.text)
 tokens_a, tokens_b = list(traced_a.trace.tokens), list(traced_b.trace.tokens)
 for name, traced in (("A", traced_a), ("B", traced_b)):
-    if traced.unknown:
-        unknown = ", ".join(f"“{word}”" for word in traced.unknown[:12]) + (" …" if len(traced.unknown) > 12 else "")
-        st.caption(
-            explain.as_markdown(f"Text {name}: not in the {model_name} model's vocabulary (read as <unk>): {unknown}")
-        )
-alignment = alignment_of(tuple(tokens_a), tuple(tokens_b))
+    if traced.vocabulary_notice:
+        st.caption(explain.as_markdown(f"Text {name}: {traced.vocabulary_notice}"))
+alignment = compare.cached_alignment(tuple(tokens_a), tuple(tokens_b))
 
 # ------------------------------------------------------------------- what to draw, checked first
 lstm = model.lstm
-view = check_view(raw_params, {"layer": lstm.num_layers, "direction": lstm.num_directions}, state.model_names())
+view = check_view(raw_params, {"layer": lstm.num_layers, "direction": lstm.num_directions}, model_store.model_names())
 numbers = {"compare_top_k": (1, lstm.hidden_size, min(DEFAULT_TOP_K, lstm.hidden_size))}
 long_texts = len(alignment) > MAX_WINDOW_TOKENS
 if long_texts:

@@ -8,72 +8,26 @@ text), start, end, threshold, margin. A link like /corpus?ref=0&start=21&end=29&
 opens exactly that exploration.
 """
 
-import hashlib
-import threading
-from collections import OrderedDict
-
 import streamlit as st
 
 from lstm_core.analysis import explore
 from ui import corpus_figures as figures
-from ui import explain, inputs, state
+from ui import corpus_runs, explain, inputs, model_store, typed_text, word_notices
 from ui.figures import signed_limit
-from ui.step_state import DIRECTION_NAMES, check_view, view_query
+from ui.query import DIRECTION_NAMES, carry_selection, check_query, check_view, clamp_index, index_notice, view_query
 
-SHARED_CORPORA = 3  # traced corpora of the shipped models kept for all sessions
-SESSION_CORPORA = 2  # ... and per session for its own models
-PROGRESS_TOKENS = 3_000  # a corpus this large takes more than a moment: show a progress bar
-PROGRESS_BATCH = 32  # texts per batched forward when the bar is shown
 REFERENCE_TOKENS = {"words": 160, "chars": 440}  # the reference text shows this many tokens around the range
 MATCH_TOKENS = {"words": 28, "chars": 70}  # tokens drawn per match, with this context either side:
 MATCH_CONTEXT = {"words": 4, "chars": 12}
 MAX_SELECTED = 12  # units carried into the search (the best separated ones)
 DEFAULTS = {"ref": 0, "start": 21, "end": 29}  # story 0 of seed 1 quotes someone at tokens 21 to 29
 CHART_CONFIG = {"displayModeBar": False}
-_SESSION_CACHE_KEY = "_corpus_traced"
-
-
-@st.cache_resource
-def shared_cache() -> tuple[OrderedDict, threading.Lock]:
-    """Traced corpora of the shipped models, shared read-only by every session, oldest first."""
-    return OrderedDict(), threading.Lock()
-
-
-def corpus_states(model_name: str, model, texts: tuple[str, ...]) -> explore.CorpusStates:
-    """The corpus traced by the model, cached by model name and texts. A session model's corpora stay in
-    its own session (another session may have a model of the same name with other weights)."""
-    key = (model_name, hashlib.sha256("\x00".join(texts).encode()).hexdigest())
-    if model_name in state.MODEL_NAMES:
-        cache, lock = shared_cache()
-        limit = SHARED_CORPORA
-    else:
-        cache, lock = st.session_state.setdefault(_SESSION_CACHE_KEY, OrderedDict()), threading.Lock()
-        limit = SESSION_CORPORA
-    with lock:
-        if key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-    tokens = sum(len(text) for text in texts) // (5 if model.kind == "words" else 1)  # a rough count is enough
-    bar = st.progress(0.0, text="Reading the corpus…") if tokens > PROGRESS_TOKENS else None
-
-    def report(done: int, total: int) -> None:
-        if bar is not None:
-            bar.progress(done / total, text=f"Reading the corpus: {done} of {total} texts")
-
-    traced = explore.trace_corpus(model, texts, batch_size=PROGRESS_BATCH if bar else 128, on_progress=report)
-    if bar is not None:
-        bar.empty()
-    with lock:
-        cache[key] = traced
-        while len(cache) > limit:
-            cache.popitem(last=False)
-    return traced
 
 
 # ------------------------------------------------------------------ what the URL asked for
 raw_params = st.query_params.to_dict()  # read before any widget: bound widgets drop values they reject
-state.carry_selection(raw_params, "corpus")
-checked = figures.check_query(
+carry_selection(raw_params, "corpus")
+checked = check_query(
     raw_params,
     {"corpus": figures.SOURCES, "signal": figures.SIGNAL_CHOICES, "polarity": figures.POLARITIES},
     {"stories": figures.STORY_LIMITS, "story_seed": figures.SEED_LIMITS, "margin": figures.MARGIN_LIMITS},
@@ -110,7 +64,7 @@ with source_column:
     else:
         pasted = st.text_area(
             f"Your corpus (up to {figures.MAX_PASTED_CHARS:,} characters; each line is read as one text)",
-            value=state.DEFAULT_TEXT, key="corpus_text", bind="query-params", persist_state="session", height=120,
+            value=typed_text.DEFAULT_TEXT, key="corpus_text", bind="query-params", persist_state="session", height=120,
         )  # fmt: skip
         corpus_texts = figures.pasted_texts(pasted)
         notices += corpus_texts.notices
@@ -126,19 +80,12 @@ model = inputs.model_or_stop(model_name, notice_box, notices)
 
 lstm = model.lstm
 budget = figures.token_budget(lstm.hidden_size, lstm.num_layers, lstm.num_directions)
-lengths = [len(model.tokens(text)) for text in texts]
-kept, total = 0, 0
-while kept < len(texts) and total + lengths[kept] <= budget:
-    total += lengths[kept]
-    kept += 1
-if kept < len(texts):
-    notices.append(f"The corpus has {sum(lengths):,} tokens; this page reads the first {max(kept, 1)} texts "
-                   f"(at most {budget:,} tokens for this model).")  # fmt: skip
-    texts = texts[: max(kept, 1)]
-corpus = corpus_states(model_name, model, tuple(texts))
+texts, budget_notice = figures.texts_within_budget(texts, [len(model.tokens(text)) for text in texts], budget)
+notices += [budget_notice] if budget_notice else []
+corpus = corpus_runs.corpus_states(model_name, model, tuple(texts))
 
 # ------------------------------------------------------------------------- what to look at
-view = check_view(raw_params, {"layer": lstm.num_layers, "direction": lstm.num_directions}, state.model_names())
+view = check_view(raw_params, {"layer": lstm.num_layers, "direction": lstm.num_directions}, model_store.model_names())
 notices += view.notices[1 if model_notice else 0 :]
 for key, value in view.corrected.items():
     st.session_state[key] = value
@@ -148,9 +95,9 @@ for key, size in {"ref": len(texts)}.items():
     asked = raw_params.get(key)
     if asked is not None and st.session_state.get(f"_corpus_{key}_checked") != asked:
         st.session_state[f"_corpus_{key}_checked"] = asked  # the link counts once; afterwards the widget does
-        value, notice = state.clamp_index(str(asked), size, 0)
+        value, notice = clamp_index(str(asked), size, 0)
         if notice:
-            notices.append(figures.index_notice(text_noun.lower(), asked, notice))
+            notices.append(index_notice(text_noun.lower(), asked, notice))
             st.session_state[key] = value
 
 signal_columns = st.columns([1.5, 2.5, 1, 1])
@@ -183,10 +130,10 @@ last = len(reference_tokens) - 1
 range_notices = []
 for key in ("start", "end"):
     if key in raw_params and not st.session_state.get(f"_corpus_{key}_checked") == raw_params[key]:
-        value, notice = state.clamp_index(str(raw_params[key]), len(reference_tokens), min(DEFAULTS[key], last))
+        value, notice = clamp_index(str(raw_params[key]), len(reference_tokens), min(DEFAULTS[key], last))
         st.session_state[f"_corpus_{key}_checked"] = raw_params[key]
         if notice:
-            range_notices.append(figures.index_notice(key, raw_params[key], notice))
+            range_notices.append(index_notice(key, raw_params[key], notice))
             st.session_state[key] = value
     inputs.keep_in_range(key, len(reference_tokens))
 with start_column:
@@ -210,10 +157,9 @@ if start > end:
     start, end = end, start
 inputs.show_notices(notice_box, notices + range_notices)
 
-unknown = model.unknown_words(texts[ref])
-if unknown:
-    shown = ", ".join(f"“{word}”" for word in unknown[:12]) + (" …" if len(unknown) > 12 else "")
-    st.caption(explain.as_markdown(f"Not in the {model_name} model's vocabulary (read as <unk>): {shown}"))
+notice = word_notices.vocabulary_notice(model, model.unknown_words(texts[ref]), model_name)
+if notice:
+    st.caption(explain.as_markdown(notice))
 
 values = corpus.text_values(ref, signal, layer, direction)
 selected = explore.select_units(values, start, end, threshold, margin, figures.POLARITY_SIGNS[polarity])

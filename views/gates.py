@@ -10,8 +10,9 @@ from functools import partial
 
 import streamlit as st
 
-from ui import classroom, explain, export, figures, inputs, selection, state
-from ui.step_state import DIRECTION_NAMES, check_view, view_query
+from lstm_core.models.subwords import NAMES_NOTE
+from ui import classroom, explain, export, figures, inputs, model_store, selection, typed_text
+from ui.query import DIRECTION_NAMES, carry_selection, check_view, view_query
 
 MAX_WINDOW_TOKENS = 80  # heatmap columns drawn at once: token labels stay readable
 COLORED_TEXT_TOKENS = 400  # the coloured text shows this many tokens around the selection
@@ -21,7 +22,7 @@ CHART_CONFIG = {"displayModeBar": False}
 
 # ------------------------------------------------------------------ what the URL asked for
 raw_params = st.query_params.to_dict()  # read before any widget: bound widgets drop values they reject
-state.carry_selection(raw_params, "gates")  # from the other page: its bound parameters do not come along
+carry_selection(raw_params, "gates")  # from the other page: its bound parameters do not come along
 link_notices = [  # "present=1" works; a value no widget can read gets a message
     *classroom.apply_flags(raw_params, st.session_state, {"present": "", "compare_layers": "layers side by side"}),
     classroom.check_choice(raw_params, "compare_signal", figures.SIGNAL_NAMES, "signal"),
@@ -31,7 +32,9 @@ title_column, toolbar_column = st.container(key="gates_controls_top").columns([3
 # Filled as the page goes: Share and Export need the view and the figures. Hidden when presenting.
 toolbar = toolbar_column.container(horizontal=True, horizontal_alignment="right")
 with toolbar:
-    present = inputs.presentation_toggle("Presentation mode: large type, only the charts and the token buttons (← → keys).")
+    present = inputs.presentation_toggle(
+        "Presentation mode: large type, only the charts and the token buttons (← → keys)."
+    )
 if present:
     headline = inputs.presentation_bar("gates")
 else:
@@ -43,8 +46,8 @@ else:
 
 # ------------------------------------------------------------------------------ the inputs
 with st.container(key="gates_controls_inputs"):  # drawn even when presenting: the widgets keep the URL
-    example_columns = st.columns(len(state.EXAMPLES))
-    for index, (column, (name, example)) in enumerate(zip(example_columns, state.EXAMPLES.items(), strict=True)):
+    example_columns = st.columns(len(typed_text.EXAMPLES))
+    for index, (column, (name, example)) in enumerate(zip(example_columns, typed_text.EXAMPLES.items(), strict=True)):
         column.button(name, key=f"gates_example_{index}", on_click=inputs.set_state, kwargs={"text": example},
                       width="stretch", help=example)  # fmt: skip
     text_column, model_column = st.columns([4, 1])
@@ -52,7 +55,7 @@ with st.container(key="gates_controls_inputs"):  # drawn even when presenting: t
         model_name, model_notice = inputs.model_choice(raw_params)
     with text_column:
         typed = inputs.text_box()
-cleaned = state.clean_text(typed)
+cleaned = typed_text.clean_text(typed)
 for notice in (model_notice, *link_notices, *cleaned.notices):
     if notice:  # escaped: a notice can quote what the link said, and a link can say anything
         st.warning(explain.as_markdown(notice), icon=":material/warning:")
@@ -60,18 +63,15 @@ if not cleaned.text:
     st.info("The text is empty. Type a sentence for the model to read, or pick one of the examples above.")
     st.stop()
 model = inputs.model_or_stop(model_name)
-traced = state.text_trace(model_name, cleaned.text)
+traced = model_store.text_trace(model_name, cleaned.text)
 trace, tokens = traced.trace, list(traced.trace.tokens)
-if traced.unknown:
-    unknown = ", ".join(f"“{word}”" for word in traced.unknown[:12]) + (" …" if len(traced.unknown) > 12 else "")
-    everything = len(set(tokens)) == 1 and tokens[0] == "<unk>"
-    lead = "The model knows none of this text" if everything else f"Not in the {model_name} model's vocabulary"
-    st.info(explain.as_markdown(f"{lead} (read as <unk>): {unknown}"), icon=":material/spellcheck:")
+if traced.vocabulary_notice:
+    st.info(explain.as_markdown(traced.vocabulary_notice), icon=":material/spellcheck:")
 
 # ------------------------------------------------------------------- which layer, token and unit
 lstm = model.lstm
 sizes = {"t": trace.length, "unit": lstm.hidden_size, "layer": lstm.num_layers}
-view = check_view(raw_params, sizes, state.model_names())
+view = check_view(raw_params, sizes, model_store.model_names())
 for notice in view.notices[1 if model_notice else 0 :]:
     st.warning(explain.as_markdown(notice), icon=":material/warning:")
 for key, value in view.corrected.items():
@@ -114,7 +114,7 @@ with st.container(key="gates_controls_selection"):
     with unit_column:
         unit = st.number_input(f"Selected unit (0 to {lstm.hidden_size - 1})", min_value=0,
                                max_value=lstm.hidden_size - 1, step=1, key="unit", bind="query-params",
-                               persist_state="session", value=state.default_unit(model))  # fmt: skip
+                               persist_state="session", value=model_store.default_unit(model))  # fmt: skip
     with follow_column, st.container(horizontal=True):
         for info in model.units.values():
             st.button(f"Follow the {info.name} unit ({info.unit})", key=f"gates_follow_{info.name}",
@@ -122,6 +122,8 @@ with st.container(key="gates_controls_selection"):
                       disabled=(info.unit, info.layer, info.direction) == (unit, layer, direction))  # fmt: skip
         if not model.units:
             st.caption(explain.as_markdown(f"The {model_name} model has no named units."))
+    if "subject gender" in model.units:
+        st.caption(NAMES_NOTE)
 
 # --------------------------------------------------------------------------- the selection
 signals = figures.signals_of(trace, layer, direction)
@@ -218,4 +220,6 @@ with toolbar:
             compare_layers=True if compare else None, compare_signal=compare_signal if compare else None,
         )  # fmt: skip
         st.code(classroom.share_url(st.context.url, "gates", share_query), language=None, wrap_lines=True)
-    inputs.export_popover("gates", trace, drawn, model_name, view_title, f"{export.file_stem('lstm', model_name)}-gates.html")
+    inputs.export_popover(
+        "gates", trace, drawn, model_name, view_title, f"{export.file_stem('lstm', model_name)}-gates.html"
+    )

@@ -6,26 +6,20 @@ text, lag, seed and measure (input, hidden or cell). A link like /gradients?sour
 exactly that view. The numbers come from lstm_core's backpropagation through time (`lstm_core.analysis.gradients`).
 """
 
-import os
-
 import streamlit as st
 
-from lstm_core import config
-from lstm_core.analysis.gradient_comparison import GradientComparison, compare_on_task, compare_on_text
 from lstm_core.analysis.gradients import MEASURES
 from lstm_core.data import tasks
-from lstm_core.models import task_model
-from lstm_core.models.task_model import TaskModel
 from lstm_core.models.tokenize import UNKNOWN_TOKEN
-from ui import explain, inputs, state
+from ui import explain, gradient_runs, inputs, model_store, typed_text, word_notices
 from ui import gradient_figures as figures
+from ui.query import check_query
 
 SOURCES = ("text", "longlag")
 SOURCE_CAPTIONS = ["a sentence you type, read by the word model", "remember the first symbol across a long gap"]
 MEASURE_CAPTIONS = ["∂L/∂xₜ", "∂L/∂hₜ", "∂L/∂cₜ (LSTM), ∂L/∂hₜ (RNN)"]
 LAG_LIMITS = (1, tasks.MAX_LAG, 60)  # lowest, highest, default
 SEED_LIMITS = (0, 9_999, 0)
-MAX_TEXT_TOKENS = 200  # the gradient 200 words back is the point; more only costs time
 CHART_CONFIG = {"displayModeBar": False}
 TEXT_EXAMPLES = {
     "Recall a name 48 words later": (
@@ -34,51 +28,13 @@ TEXT_EXAMPLES = {
         "contributions, brave Bob"
     ),
     "A short one": "Bob single-handedly fought the enemy and died for his country. For his contributions, brave Bob",
-    "A change of subject": state.DEFAULT_TEXT,
+    "A change of subject": typed_text.DEFAULT_TEXT,
 }
-
-
-def weights_stamp() -> tuple:
-    """(kind, path, modification time or None) of each shipped long-lag checkpoint: the cache key that
-    makes a freshly trained model appear without restarting the server."""
-    stamps = []
-    for kind in ("rnn", "lstm"):
-        path = config.LONGLAG_DIR / f"{kind}.safetensors"  # read here, so a test can point it elsewhere
-        stamps.append((kind, str(path), os.stat(path).st_mtime_ns if path.exists() else None))
-    return tuple(stamps)
-
-
-@st.cache_resource(show_spinner="Loading the long-lag models…", max_entries=4)
-def shipped_task_models(stamp: tuple) -> tuple[dict[str, TaskModel], tuple[str, ...], tuple[str, ...]]:
-    """(kind -> the shipped long-lag model, the kinds not installed, a sentence per unreadable file)."""
-    loaded, missing, unreadable = {}, [], []
-    for kind, path, modified in stamp:
-        if modified is None:
-            missing.append(kind)
-            continue
-        try:
-            loaded[kind] = task_model.TaskModel.load(path)
-        except (ValueError, KeyError, OSError) as error:  # a damaged file: say so, and carry on without it
-            unreadable.append(f"The trained {kind.upper()} could not be read ({error}).")
-    return loaded, tuple(missing), tuple(unreadable)
-
-
-@st.cache_data(max_entries=64, show_spinner="Backpropagating through time…")
-def text_comparison(text: str, seed: int) -> GradientComparison:
-    return compare_on_text(state.language_model("words"), text, seed, max_tokens=MAX_TEXT_TOKENS)
-
-
-@st.cache_data(max_entries=64, show_spinner="Backpropagating through time…")
-def longlag_comparison(lag: int, seed: int, stamp: tuple, with_trained: bool = True) -> GradientComparison:
-    trained = shipped_task_models(stamp)[0] if with_trained else {}
-    return compare_on_task(trained, lag, seed)
 
 
 # ------------------------------------------------------------------ what the URL asked for
 raw_params = st.query_params.to_dict()  # read before any widget: bound widgets drop values they reject
-checked = figures.check_query(
-    raw_params, {"source": SOURCES, "measure": MEASURES}, {"lag": LAG_LIMITS, "seed": SEED_LIMITS}
-)
+checked = check_query(raw_params, {"source": SOURCES, "measure": MEASURES}, {"lag": LAG_LIMITS, "seed": SEED_LIMITS})
 for key, value in checked.corrected.items():
     st.session_state[key] = value  # what the notice promised (the bound widget would drop the bad value)
 notices = list(checked.notices)
@@ -135,7 +91,7 @@ if source == "text":
         help="The loss is the word model's surprise at your last word, given the words before it: end the text "
         "on the word to predict.",
     )
-    cleaned = state.clean_text(typed)
+    cleaned = typed_text.clean_text(typed)
     notices += cleaned.notices
     if not cleaned.text:
         inputs.show_notices(notice_box, notices)
@@ -144,7 +100,7 @@ if source == "text":
         )
         st.stop()
     try:
-        model = state.language_model("words")
+        model = model_store.language_model("words")
     except FileNotFoundError:
         inputs.show_notices(notice_box, notices)
         st.error(
@@ -158,8 +114,10 @@ if source == "text":
             "The model needs at least two words: the loss is its surprise at the last word, given the words before it."
         )
         st.stop()
-    if len(tokens) > MAX_TEXT_TOKENS:
-        notices.append(f"The text has {len(tokens):,} tokens; this page reads the first {MAX_TEXT_TOKENS}.")
+    if len(tokens) > gradient_runs.MAX_TEXT_TOKENS:
+        notices.append(
+            f"The text has {len(tokens):,} tokens; this page reads the first {gradient_runs.MAX_TEXT_TOKENS}."
+        )
     inputs.show_notices(notice_box, notices)
     unknown = model.unknown_words(cleaned.text)
     if all(token == UNKNOWN_TOKEN for token in tokens):
@@ -171,9 +129,8 @@ if source == "text":
             icon="⚠️",
         )
     elif unknown:
-        shown = ", ".join(f"“{word}”" for word in unknown[:12]) + (" …" if len(unknown) > 12 else "")
-        st.caption(explain.as_markdown(f"Not in the word model's vocabulary (read as <unk>): {shown}"))
-    comparison = text_comparison(cleaned.text, int(seed))
+        st.caption(explain.as_markdown(word_notices.vocabulary_notice(model, unknown, "word")))
+    comparison = gradient_runs.text_comparison(cleaned.text, int(seed))
     st.caption(
         explain.as_markdown(
             f"The cells read the {comparison.length} words before the last one; the loss is the model's surprise at "
@@ -198,8 +155,8 @@ else:
         persist_state="session",
     )
     inputs.show_notices(notice_box, notices)
-    stamp = weights_stamp()
-    trained, missing, unreadable = shipped_task_models(stamp)
+    stamp = gradient_runs.weights_stamp()
+    trained, missing, unreadable = gradient_runs.shipped_task_models(stamp)
     if missing:
         names = " and ".join(kind.upper() for kind in missing)
         st.info(
@@ -211,12 +168,12 @@ else:
     for problem in unreadable:
         st.warning(explain.as_markdown(problem), icon="⚠️")
     try:
-        comparison = longlag_comparison(int(lag), int(seed), stamp)
+        comparison = gradient_runs.longlag_comparison(int(lag), int(seed), stamp)
     except ValueError as error:  # shipped models that do not fit the task: a broken install, not the user's doing
         message = f"The trained long-lag models do not fit the task ({error}); showing untrained cells."
         st.warning(explain.as_markdown(message), icon="⚠️")
         trained = {}
-        comparison = longlag_comparison(int(lag), int(seed), stamp, with_trained=False)
+        comparison = gradient_runs.longlag_comparison(int(lag), int(seed), stamp, with_trained=False)
     first, rest = comparison.step_labels[0], comparison.step_labels[1:]
     sequence = f"**{explain.as_markdown(first)}** {explain.as_markdown(figures.sequence_preview(rest))}"
     if comparison.target_probabilities:  # remember the first symbol

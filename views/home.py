@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui import about_models
 from ui.diagram import cell_diagram_figure
 
 st.title("LSTM Gate Explorer")
@@ -22,8 +23,9 @@ with text_column:
 - **Output gate** *o*: how much of the memory to show. What the cell outputs, the hidden state
   *h* = *o* × tanh(*c*), is what the model uses to guess the next token.
 
-The models here were trained on short stories about people, so some units learn things such as the
-gender of the current subject; you can watch them switch when the subject changes.
+The models here read real English books and short stories about people, so some units learn things
+such as the gender of the current subject; you can watch them switch when the subject changes.
+[About the models](#about-the-models): what they read, how well they do and what they cannot do.
 """
     )
     st.caption(
@@ -62,3 +64,6 @@ for start in range(0, len(WAYS_IN), 3):
         with column, st.container(border=True):
             st.markdown(f"**{title}**  \n{what}")
             st.page_link(page, label=label, icon=icon)
+
+st.subheader("About the models", anchor="about-the-models")
+st.markdown(about_models.shipped_models_markdown())

@@ -11,14 +11,10 @@ import streamlit as st
 
 from ui import explain
 from ui import playground as pg
+from ui import playground_controls as controls
 from ui.diagram import cell_diagram_figure
 
 CHART_CONFIG = {"displayModeBar": False}
-SLIDER_HELP = {
-    "w": "Input weight: how strongly this gate reads the number x_t of the current step.",
-    "u": "Recurrent weight: how strongly this gate reads h_(t-1), what the unit output at the previous step.",
-    "b": "Bias: where the gate sits when both x_t and h_(t-1) are 0.",
-}
 GATE_HEADINGS = {
     gate: f"**{title}** ${pg.EQUATIONS[row]}$"
     for row, (gate, title) in enumerate(
@@ -27,46 +23,9 @@ GATE_HEADINGS = {
 }
 
 
-NOTICES_KEY = "playground_link_notices"  # what was wrong with a link, shown after the page reopens on it
-REPAIRED_KEY = "playground_link_repaired"
-
-
-def load_preset() -> None:
-    """Set every slider, the sequence and the switch to the chosen preset's values."""
-    preset = pg.PRESETS[st.session_state.get(pg.PRESET_KEY) or pg.DEFAULT_PRESET]
-    for key, value in preset.widget_values().items():
-        st.session_state[key] = value
-
-
-def parameter_slider(name: str, preset: pg.Preset, disabled: bool = False) -> float:
-    kind, letter = name.split("_")
-    return st.slider(
-        f"${kind}_{letter}$",
-        min_value=-pg.WEIGHT_LIMIT,
-        max_value=pg.WEIGHT_LIMIT,
-        step=0.1,
-        value=preset.weights[name],
-        format="%.1f",
-        key=name,
-        bind="query-params",
-        persist_state="session",
-        disabled=disabled,
-        help=SLIDER_HELP[kind],
-    )
-
-
 # ------------------------------------------------------------------ what the URL asked for
 raw_params = st.query_params.to_dict()  # read before any widget: bound widgets drop values they reject
-link = pg.check_link(raw_params)
-notices = st.session_state.pop(NOTICES_KEY, None) or link.notices
-just_repaired = st.session_state.pop(REPAIRED_KEY, False)
-if link.repaired is not None and not just_repaired:
-    # A bound widget silently drops a value it cannot use (w_i=99, preset=count). Reopen the page on the
-    # repaired link instead, before any widget exists: the widgets then show, and the address bar then
-    # says, what the notices promise. Once only, whatever happens.
-    st.session_state[NOTICES_KEY] = notices
-    st.session_state[REPAIRED_KEY] = True
-    st.switch_page("views/playground.py", query_params=link.repaired)
+notices = controls.checked_link_notices(raw_params)  # a link that needs repairs reopens the page on the repaired one
 
 st.header("Playground: one LSTM unit")
 st.caption(
@@ -86,11 +45,11 @@ with preset_column:
         list(pg.PRESETS),
         default=pg.DEFAULT_PRESET,
         required=True,
-        format_func=lambda key: pg.PRESETS[key].title,
+        format_func=controls.preset_title,
         key=pg.PRESET_KEY,
         bind="query-params",
         persist_state="session",
-        on_change=load_preset,
+        on_change=controls.load_preset,
         help="Each preset sets every slider and the sequence to show one idea.",
     )
 preset = pg.PRESETS[preset_key or pg.DEFAULT_PRESET]
@@ -137,7 +96,7 @@ with sliders_column:
             for column, kind in zip(st.columns(3, gap="small"), "wub", strict=True):
                 with column:
                     name = f"{kind}_{pg.GATE_LETTERS[gate]}"
-                    weights[name] = parameter_slider(name, preset, disabled=off)
+                    weights[name] = controls.parameter_slider(name, preset, disabled=off)
     with st.container(border=True):
         st.markdown("**Starting state** before step 1")
         c0_column, h0_column = st.columns(2, gap="small")
@@ -155,7 +114,7 @@ back_box.button(
     "Back to the preset",
     key="playground_back_to_preset",
     icon=":material/restart_alt:",
-    on_click=load_preset,
+    on_click=controls.load_preset,
     disabled=preset.matches(shown),
     width="stretch",
     help="Undo your changes: every slider, the sequence and the switch return to the preset's values.",

@@ -6,72 +6,19 @@ Query parameters (bound to the widgets): models (repeated, shipped and this sess
 opens exactly that comparison.
 """
 
-import threading
-from collections import OrderedDict
-
 import streamlit as st
 
-from lstm_core.analysis.explore import gate_saturation_chunks
-from lstm_core.analysis.units import GateSaturation
 from ui import corpus_figures as figures
-from ui import explain, state
-from ui.step_state import DIRECTION_NAMES
+from ui import corpus_runs, explain, model_store
+from ui.query import DIRECTION_NAMES, check_query
 
-SATURATION_SEED = 2_000_001  # the held-out story seed of the model cards: text no shipped model trained on
-PROGRESS_TOKENS = 3_000  # more tokens than this take more than a moment: show a progress bar
-CHUNK = 32  # stories per batched forward while the bar is shown
-SHARED_RESULTS = 16
 CHART_CONFIG = {"displayModeBar": False}
-_SESSION_CACHE_KEY = "_saturation_results"
-
-
-@st.cache_resource
-def shared_cache() -> tuple[OrderedDict, threading.Lock]:
-    """Saturation of the shipped models, shared by every session, oldest first: (model, stories) -> result."""
-    return OrderedDict(), threading.Lock()
-
-
-def saturation_of(model_name: str, stories: int) -> GateSaturation:
-    """The model's gate saturation over `stories` held-out stories, cached; a session model's in its session."""
-    model = state.language_model(model_name)
-    key = (model_name, stories)
-    if model_name in state.MODEL_NAMES:
-        cache, lock = shared_cache()
-        limit = SHARED_RESULTS
-    else:
-        cache, lock = st.session_state.setdefault(_SESSION_CACHE_KEY, OrderedDict()), threading.Lock()
-        limit = 2 * state.SESSION_MODEL_LIMIT
-    with lock:
-        if key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-    texts = figures.story_texts(stories, SATURATION_SEED)
-    sequences = [model.embedding[model.encode(text)] for text in texts]
-    tokens = sum(len(sequence) for sequence in sequences)
-    bar = (
-        st.progress(0.0, text=f"Reading {stories} stories with the {model_name} model…")
-        if tokens > PROGRESS_TOKENS
-        else None
-    )
-
-    def report(done: int, total: int) -> None:
-        if bar is not None:
-            bar.progress(done / total, text=f"The {model_name} model: {done} of {total} stories")
-
-    result = gate_saturation_chunks(model.lstm, sequences, chunk_size=CHUNK if bar else 128, on_progress=report)
-    if bar is not None:
-        bar.empty()
-    with lock:
-        cache[key] = result
-        while len(cache) > limit:
-            cache.popitem(last=False)
-    return result
 
 
 # ------------------------------------------------------------------ what the URL asked for
 raw_params = st.query_params.to_dict()  # read before any widget: bound widgets drop values they reject
-available = state.model_names()
-checked = figures.check_query(raw_params, {}, {"stories": figures.STORY_LIMITS})
+available = model_store.model_names()
+checked = check_query(raw_params, {}, {"stories": figures.STORY_LIMITS})
 for key, value in checked.corrected.items():
     st.session_state[key] = value
 notices = list(checked.notices)
@@ -108,13 +55,13 @@ if not chosen:
 
 for model_name in chosen:
     try:
-        model = state.language_model(model_name)
+        model = model_store.language_model(model_name)
     except (FileNotFoundError, ValueError):
         st.error(explain.as_markdown(f"The {model_name} model is not available. Choose another."))
         continue
-    saturation = saturation_of(model_name, int(stories))
+    saturation = corpus_runs.saturation_of(model_name, int(stories))
     lstm = model.lstm
-    st.subheader(state.MODEL_LABELS.get(model_name, model_name), anchor=False)
+    st.subheader(model_store.MODEL_LABELS.get(model_name, model_name), anchor=False)
     st.caption(
         explain.as_markdown(
             f"{lstm.num_layers} layer(s) of {lstm.hidden_size} units, "

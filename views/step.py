@@ -5,19 +5,18 @@ direction, t (token index), unit, compare_layers (the unit in every layer and di
 (presentation mode). A link like /step?text=...&t=5&unit=17 opens exactly that view.
 """
 
-
 import streamlit as st
 
-from ui import classroom, explain, export, figures, inputs, state, step_figures
+from ui import classroom, explain, export, figures, inputs, model_store, step_figures, typed_text
 from ui.diagram import cell_diagram_figure
-from ui.step_state import check_view, view_query
+from ui.query import carry_selection, check_view, view_query
 
 PLAY_SECONDS = 1.0  # one token per second: slow enough to read the diagram change
 
 
 # ------------------------------------------------------------------ what the URL asked for
 raw_params = st.query_params.to_dict()  # read before any widget: bound widgets drop values they reject
-state.carry_selection(raw_params, "step")  # from the other page: its bound parameters do not come along
+carry_selection(raw_params, "step")  # from the other page: its bound parameters do not come along
 # "present=1" works; a value no toggle can read gets a message
 link_notices = classroom.apply_flags(
     raw_params, st.session_state, {"present": "", "compare_layers": "layers side by side"}
@@ -45,24 +44,23 @@ with st.container(key="step_controls_inputs"):  # drawn even when presenting: th
         model_name, model_notice = inputs.model_choice(raw_params)
     with text_column:
         typed = inputs.text_box()
-cleaned = state.clean_text(typed)
+cleaned = typed_text.clean_text(typed)
 notices = [notice for notice in (model_notice, *link_notices, *cleaned.notices) if notice]
 notice_box = st.container()  # one box for everything the page had to change, filled once below
 if not cleaned.text:
     inputs.show_notices(notice_box, notices)
-    st.info("The text is empty. Type a sentence for the model to read, for example: " + state.DEFAULT_TEXT)
+    st.info("The text is empty. Type a sentence for the model to read, for example: " + typed_text.DEFAULT_TEXT)
     st.stop()
 
 model = inputs.model_or_stop(model_name)
-traced = state.text_trace(model_name, cleaned.text)
+traced = model_store.text_trace(model_name, cleaned.text)
 trace, tokens = traced.trace, list(traced.trace.tokens)
-if traced.unknown:
-    unknown = ", ".join(f"“{word}”" for word in traced.unknown[:12]) + (" …" if len(traced.unknown) > 12 else "")
-    st.caption(explain.as_markdown(f"Not in the {model_name} model's vocabulary (read as <unk>): {unknown}"))
+if traced.vocabulary_notice:
+    st.caption(explain.as_markdown(traced.vocabulary_notice))
 
 lstm = model.lstm
 sizes = {"t": trace.length, "unit": lstm.hidden_size, "layer": lstm.num_layers, "direction": lstm.num_directions}
-view = check_view(raw_params, sizes, state.model_names())
+view = check_view(raw_params, sizes, model_store.model_names())
 inputs.show_notices(notice_box, [*notices, *view.notices[1 if model_notice else 0 :]])
 for key, value in view.corrected.items():
     st.session_state[key] = value  # what the notice promised (the bound widget would drop the bad value to 0)
@@ -82,7 +80,7 @@ with choices[0]:
         max_value=lstm.hidden_size - 1,
         step=1,
         key="unit",
-        value=state.default_unit(model),
+        value=model_store.default_unit(model),
         bind="query-params",
         persist_state="session",
         help=f"Which of the {lstm.hidden_size} hidden units to follow.",
@@ -234,18 +232,5 @@ with toolbar:
 
 
 # --------------------------------------------------------------------------------- playing
-if playing:  # defined only while playing: a function defined in a page ties its namespace into a cycle (ui/inputs.py)
-
-    @st.fragment(run_every=PLAY_SECONDS)
-    def advance_while_playing() -> None:
-        # The call from the page's own run only arms the timer; each timer tick moves one token on.
-        if st.session_state.pop("step_play_armed", False):
-            return
-        if st.session_state.get("t", 0) >= last:
-            st.session_state["step_play"] = False
-        else:
-            inputs.move_token(1, last)
-        st.rerun()
-
-    st.session_state["step_play_armed"] = True
-    advance_while_playing()
+if playing:
+    inputs.play_tokens(last, PLAY_SECONDS)

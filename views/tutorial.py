@@ -3,9 +3,9 @@ notes on why plain RNNs forget and on stacked and bidirectional LSTMs."""
 
 import streamlit as st
 
-from ui import explain, lessons, state, step_figures
+from ui import explain, lessons, model_store, step_figures
 from ui.diagram import cell_diagram_figure
-from ui.step_state import view_query
+from ui.query import view_query
 
 MODEL_NAME = "words"  # the classic examples are about words: the word model reads them one word a step
 
@@ -18,9 +18,9 @@ st.markdown(
     "lessons below open a trained model's real numbers at the word where each gate does its job."
 )
 
-model = state.language_model(MODEL_NAME)
+model = model_store.language_model(MODEL_NAME)
 for number, lesson in enumerate(lessons.LESSONS):
-    traced = state.text_trace(MODEL_NAME, lesson.text)
+    traced = model_store.text_trace(MODEL_NAME, lesson.text)
     trace, tokens = traced.trace, list(traced.trace.tokens)
     view = lessons.lesson_view(lesson, model, trace)
     step = trace.step(view.t, view.layer, view.direction)

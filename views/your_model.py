@@ -11,24 +11,13 @@ from functools import partial
 import streamlit as st
 
 from lstm_core.io import model_files
-from ui import explain, figures, inputs, selection, state, your_model
+from ui import explain, figures, inputs, model_store, selection, typed_text, uploads, your_model
 from ui.diagram import cell_diagram_figure
 from ui.step_figures import gate_strips
 
 MAX_WINDOW_STEPS = 80  # heatmap columns drawn at once, as on /gates
 DEFAULT_UNITS = 48
 CHART_CONFIG = {"displayModeBar": False}
-READ_KEY = "_your_model_read"  # (fingerprint, UploadRead) of the last uploads: a rerun does not read them again
-ADDED_KEY = "_your_model_added"  # fingerprint -> session model name: a rerun does not add the model again
-
-
-def fill_example(input_size: int) -> None:
-    st.session_state["your_model_csv"] = your_model.example_input_csv(input_size)
-
-
-def show_error(message: str) -> None:
-    st.error(explain.as_markdown(message), icon=":material/block:")
-
 
 # ---------------------------------------------------------------------------------- the uploads
 st.header("Your own model")
@@ -57,8 +46,7 @@ with vocab_column:
     )  # fmt: skip
 
 if weights_file is None:
-    your_model.forget_bare_model(st.session_state)  # the file was removed: so is the LSTM it held
-    st.session_state.pop(READ_KEY, None)
+    uploads.forget_uploads()
     st.info(
         "Upload a weights file to begin. A whole language model (embedding, LSTM, decoder) with its vocabulary opens "
         "in Gates over a sentence and One step inside the cell; an LSTM alone reads numbers you paste here.",
@@ -66,27 +54,8 @@ if weights_file is None:
     )
     st.stop()
 
-fingerprint = your_model.upload_fingerprint(
-    weights_file.file_id, weights_file.name, *((vocab_file.file_id, vocab_file.name) if vocab_file else (None, None))
-)
-cached = st.session_state.get(READ_KEY)
-if isinstance(cached, tuple) and cached[0] == fingerprint:
-    read = cached[1]
-elif weights_file.size > model_files.MAX_MODEL_BYTES:  # before reading a byte of it
-    read = your_model.UploadRead(error=f"The weights file is {weights_file.size / 2**20:.1f} MB, more than the limit "
-                                       f"of {model_files.MAX_MODEL_BYTES // 2**20} MB.")  # fmt: skip
-else:
-    with st.spinner("Reading the file…"):
-        read = your_model.read_uploads(
-            weights_file.getvalue(), weights_file.name,
-            vocab_file.getvalue() if vocab_file is not None else None, vocab_file.name if vocab_file else "",
-        )  # fmt: skip
-    st.session_state[READ_KEY] = (fingerprint, read)
-
-if read.error:
-    your_model.forget_bare_model(st.session_state)
-    show_error(f"{weights_file.name}: {read.error}")
-    st.stop()
+fingerprint = uploads.fingerprint(weights_file, vocab_file)
+read = uploads.read_or_stop(weights_file, vocab_file, fingerprint)
 uploaded = read.model
 lstm = uploaded.lstm
 st.success(explain.as_markdown(f"{weights_file.name}: {your_model.describe_lstm(lstm)}."), icon=":material/check:")
@@ -95,25 +64,9 @@ with st.expander(f"The {len(uploaded.tensors)} tensors of the file"):
 
 # ------------------------------------------------------------------------- a whole language model
 if uploaded.is_language_model and vocab_file is not None:
-    if read.vocab_error:
-        show_error(f"{vocab_file.name}: {read.vocab_error}")
-        st.stop()
-    added = dict(st.session_state.get(ADDED_KEY) or {})
-    name = added.get(fingerprint)
-    if name not in state.session_model_names():
-        try:
-            label = your_model.model_label(weights_file.name, "words")
-            built = model_files.build_language_model(uploaded, read.vocab, label)
-        except ValueError as error:
-            show_error(f"{vocab_file.name}: {error}")
-            st.stop()
-        name = state.add_session_model(built.model, your_model.model_label(weights_file.name, built.model.kind))
-        added[fingerprint] = name
-        st.session_state[ADDED_KEY] = added
-        st.session_state["_your_model_notices"] = built.notices
-        st.session_state["your_model_text"] = your_model.example_text(built.model.vocab, built.model.kind)
-    model = state.language_model(name)
-    for notice in st.session_state.get("_your_model_notices", ()):
+    name = uploads.session_language_model(read, weights_file, vocab_file, fingerprint)
+    model = model_store.language_model(name)
+    for notice in st.session_state.get(uploads.NOTICES_KEY, ()):
         st.info(explain.as_markdown(notice), icon=":material/info:")
     with st.container(border=True):
         per = "character" if model.kind == "chars" else "word"
@@ -123,8 +76,8 @@ if uploaded.is_language_model and vocab_file is not None:
             "tokens. Other visitors never see it."
         )
         st.session_state.setdefault("your_model_text", your_model.example_text(model.vocab, model.kind))
-        typed = st.text_input("A text to open it with", key="your_model_text", max_chars=state.MAX_TEXT_CHARS)
-        cleaned = state.clean_text(typed)
+        typed = st.text_input("A text to open it with", key="your_model_text", max_chars=typed_text.MAX_TEXT_CHARS)
+        cleaned = typed_text.clean_text(typed)
         if cleaned.text:
             query = {"model": name, "text": cleaned.text}
             with st.container(horizontal=True):
@@ -132,7 +85,7 @@ if uploaded.is_language_model and vocab_file is not None:
                              query_params=query)  # fmt: skip
                 st.page_link("views/step.py", label="Step through it in the cell", icon=":material/step:",
                              query_params=query)  # fmt: skip
-            traced = state.text_trace(name, cleaned.text)  # the same cached trace /gates and /step will read
+            traced = model_store.text_trace(name, cleaned.text)  # the same cached trace /gates and /step will read
             guesses = explain.top_predictions(traced.next_token_probs[-1], model.vocab, k=5)
             unknown = traced.unknown
             st.caption(
@@ -169,30 +122,12 @@ paste_column, file_column = st.columns([3, 2])
 with file_column:
     csv_file = st.file_uploader("…or upload a .csv file (used instead of the box)", type=["csv", "txt"],
                                 key="your_model_csv_file", max_upload_size=model_files.MAX_INPUT_BYTES // 2**20)  # fmt: skip
-    st.button("Fill the box with example waves", key="your_model_example", on_click=fill_example,
+    st.button("Fill the box with example waves", key="your_model_example", on_click=uploads.fill_example_vectors,
               args=(lstm.input_size,), icon=":material/waves:")  # fmt: skip
 with paste_column:
     pasted = st.text_area("Input vectors (CSV)", key="your_model_csv", height=150,
                           placeholder=your_model.example_input_csv(lstm.input_size, steps=3))  # fmt: skip
-if csv_file is not None:
-    if csv_file.size > model_files.MAX_INPUT_BYTES:
-        show_error(f"{csv_file.name} is more than {model_files.MAX_INPUT_BYTES // 2**20} MB.")
-        st.stop()
-    try:
-        source, csv_text = csv_file.name, csv_file.getvalue().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        show_error(f"{csv_file.name} is not UTF-8 text.")
-        st.stop()
-else:
-    source, csv_text = "The input", pasted or ""
-if not csv_text.strip():
-    st.info("Paste some vectors, upload a CSV file, or fill the box with the example.", icon=":material/edit_note:")
-    st.stop()
-try:
-    vectors, input_notices = model_files.read_input_vectors(csv_text, lstm.input_size)
-except ValueError as error:
-    show_error(f"{source}: {error}.")
-    st.stop()
+vectors, input_notices = uploads.input_vectors_or_stop(csv_file, pasted, lstm.input_size)
 for notice in input_notices:
     st.info(explain.as_markdown(notice), icon=":material/info:")
 trace = bare.trace(vectors)

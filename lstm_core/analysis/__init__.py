@@ -15,6 +15,7 @@ from lstm_core.analysis.units import (
     find_subject_gender_unit,
     gate_saturation,
     perplexity,
+    perplexity_of_texts,
     pronoun_agreement,
     rank_units,
     recall_accuracy,
@@ -24,5 +25,5 @@ from lstm_core.analysis.units import (
 
 __all__ = [
     "UnitScore", "rank_units", "TokenTable", "token_table", "find_subject_gender_unit", "find_quotation_unit",
-    "switch_flip_rate", "GateSaturation", "gate_saturation", "perplexity", "pronoun_agreement", "recall_accuracy",
+    "switch_flip_rate", "GateSaturation", "gate_saturation", "perplexity", "perplexity_of_texts", "pronoun_agreement", "recall_accuracy",
 ]  # fmt: skip

@@ -20,7 +20,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +41,7 @@ __all__ = [
     "GateSaturation",
     "gate_saturation",
     "perplexity",
+    "perplexity_of_texts",
     "pronoun_agreement",
     "recall_accuracy",
 ]
@@ -204,6 +205,7 @@ def find_subject_gender_unit(
     story_count: int = 300,
     choose_seed: int = 101,
     score_seed: int = 102,
+    genders: Mapping[str, str] | None = None,
 ) -> UnitInfo:
     """The cell unit whose value alone best tells the current subject's gender.
 
@@ -215,13 +217,14 @@ def find_subject_gender_unit(
     Both sets are long stories plus as many short switch stories ("Mary is a nice person. Dan, on
     the other hand, is evil. He ..."): on long stories alone, a unit that drifts to the new gender
     over a sentence or two scores well, yet misreads exactly the sentences a student types.
+    `genders` (name -> "male"/"female") is needed for names outside the story world's own cast.
     """
     if set(choose_names) & set(score_names):
         raise ValueError("choose_names and score_names must not share names")
 
     def stories(seed: int, names: Sequence[str]) -> list[corpus.Story]:
-        long_stories = corpus.generate_stories(story_count, seed, names, heldout=True)
-        return long_stories + corpus.switch_stories(3 * story_count, seed + 1, names)
+        long_stories = corpus.generate_stories(story_count, seed, names, heldout=True, genders=genders)
+        return long_stories + corpus.switch_stories(3 * story_count, seed + 1, names, genders=genders)
 
     return _choose_and_score(
         model,
@@ -397,15 +400,21 @@ def gate_saturation(
 # ------------------------------------------------------------------------------- metrics
 def perplexity(model: LanguageModel, stories: Sequence[corpus.Story]) -> float:
     """exp(mean negative log-likelihood) of every token after the first of each story."""
-    token_ids = [model.encode(story.text) for story in stories]
+    return perplexity_of_texts(model, [story.text for story in stories])
+
+
+def perplexity_of_texts(model: LanguageModel, texts: Sequence[str]) -> float:
+    """exp(mean negative log-likelihood) of every token after the first of each text, each read from
+    a zero state. A token outside the vocabulary counts as predicting ``<unk>``."""
     total_nll, total_count = 0.0, 0
-    for start in range(0, len(token_ids), _BATCH):
-        chunk = token_ids[start : start + _BATCH]
-        batch = model.trace_texts([story.text for story in stories[start : start + _BATCH]])
+    for start in range(0, len(texts), _BATCH):
+        chunk = texts[start : start + _BATCH]
+        batch = model.trace_texts(chunk)
         logits = model.logits(batch.output).astype(np.float64)  # (B, T_max, V)
         log_probs = logits - logits.max(axis=-1, keepdims=True)
         log_probs -= np.log(np.exp(log_probs).sum(axis=-1, keepdims=True))
-        for row, ids in enumerate(chunk):
+        for row, text in enumerate(chunk):
+            ids = model.encode(text)
             total_nll -= log_probs[row, np.arange(len(ids) - 1), ids[1:]].sum()
             total_count += len(ids) - 1
     return float(np.exp(total_nll / total_count))
@@ -423,7 +432,14 @@ def _final_probs(model: LanguageModel, texts: Sequence[str]) -> np.ndarray:
 
 
 def pronoun_agreement(model: LanguageModel, prompts: Sequence[tuple[str, str]]) -> float:
-    """Fraction of `corpus.pronoun_prompts` whose expected pronoun beats the other one (he/she)."""
+    """Fraction of `corpus.pronoun_prompts` whose expected pronoun beats the other one (he/she).
+
+    A character model is scored by chaining over characters: P("He ") against P("She ") after the
+    prompt and a space.
+    """
+    if model.kind == "chars":
+        he, she = _continuation_log_probs(model, [text + " " for text, _ in prompts], ("He ", "She "))
+        return float(np.mean([(h > s) == (pronoun == "he") for h, s, (_, pronoun) in zip(he, she, prompts, strict=True)]))
     probabilities = _final_probs(model, [text for text, _ in prompts])
     he, she = model.tokenizer.token_to_id["he"], model.tokenizer.token_to_id["she"]
     agree = [
@@ -431,6 +447,27 @@ def pronoun_agreement(model: LanguageModel, prompts: Sequence[tuple[str, str]]) 
         for row, (_, pronoun) in zip(probabilities, prompts, strict=True)
     ]
     return float(np.mean(agree))
+
+
+def _continuation_log_probs(
+    model: LanguageModel, prompts: Sequence[str], continuations: Sequence[str]
+) -> list[np.ndarray]:
+    """For each continuation, (len(prompts),) log P(continuation | prompt), chained token by token."""
+    results = []
+    for continuation in continuations:
+        texts = [prompt + continuation for prompt in prompts]
+        scores = []
+        for start in range(0, len(texts), _BATCH):
+            chunk = texts[start : start + _BATCH]
+            batch = model.trace_texts(chunk)
+            log_probs = np.log(softmax(model.logits(batch.output).astype(np.float64)))  # (B, T_max, V)
+            for row, text in enumerate(chunk):
+                ids = model.encode(text)
+                count = len(model.encode(continuation))
+                positions = np.arange(len(ids) - count - 1, len(ids) - 1)  # the steps that predict it
+                scores.append(float(log_probs[row, positions, ids[positions + 1]].sum()))
+        results.append(np.array(scores))
+    return results
 
 
 def recall_accuracy(

@@ -123,6 +123,16 @@ _FILLERS: dict[str, tuple[str, ...]] = {
         "bought a new car", "lost {Q} keys", "sold {Q} old house", "learned {skill}",
         "met {N} at the {spot}",
     ),
+    # Everyday words of a class today that the real text's books (19th-century novels, 1961 prose)
+    # hardly have: with them a student's own sentences are mostly words the model can predict.
+    "gadget": ("phone", "laptop", "computer", "tablet", "camera", "bike", "backpack", "headphones"),
+    "errand": (
+        "took the bus to school", "did {Q} homework", "sent a photo to {Q} {relative}", "watched a movie at home",
+        "played video games", "went to the mall", "ordered a pizza", "went to the supermarket",
+        "called {Q} mom", "called {Q} dad", "visited {Q} grandma", "studied for {Q} exams",
+        "posted a video online", "wrote an email to {Q} boss", "fixed {Q} bike", "played football with the kids",
+        "went jogging in the park", "stayed home for the weekend", "sent a text message to {N}",
+    ),
     "quote": (
         "i am tired", "we will win", "the weather is nice today", "you are my best friend",
         "the sea is cold", "i love this city", "come with me", "what a beautiful day",
@@ -182,6 +192,15 @@ _DETAILS: tuple[str, ...] = (
     "i gave {O} {object} .",
     "we met {O} at the {spot} .",
 )
+# Details with the everyday words of a class today, for `everyday` stories: a separate pool, so that
+# stories drawn without it stay exactly as they were.
+_EVERYDAY_DETAILS: tuple[str, ...] = (
+    "{Time} , {P} {errand} .",
+    "{P} {errand} {time} .",
+    "{P} lost {Q} {gadget} {time} .",
+    "{P} bought a new {gadget} .",
+)
+EVERYDAY_SHARE = 0.3  # of the details of an `everyday` story
 # Important facts, each followed (sooner or later) by a sentence that recalls the subject's name.
 _DEEDS: tuple[str, ...] = (
     "{S} single-handedly fought the enemy and died for {Q} country .",
@@ -330,9 +349,16 @@ class _StoryWriter:
 
 
 def _write_story(
-    rng: random.Random, names: Sequence[str], heldout: bool, genders: Mapping[str, str] | None = None
+    rng: random.Random, names: Sequence[str], heldout: bool, genders: Mapping[str, str] | None = None,
+    everyday: bool = False,
 ) -> list[tuple[list[str], str | None]]:
     writer = _StoryWriter(rng, names, genders)
+
+    def detail(pool: Sequence[str]) -> str:
+        if everyday and rng.random() < EVERYDAY_SHARE:
+            return rng.choice(_EVERYDAY_DETAILS)
+        return rng.choice(pool)
+
     # Held-out stories are longer and put more detail between a deed and its recall.
     recall_gaps = (0, 0, 0, 1, 1, 2, 3) if heldout else (0, 0, 0, 0, 1, 1, 2)
     sentence_count = rng.randint(3, 10) if heldout else rng.randint(2, 8)
@@ -343,12 +369,12 @@ def _write_story(
     for _ in range(sentence_count):
         if recall_due is not None:
             # Details pass between the deed and its recall; the subject's name must survive them.
-            writer.say(rng.choice(_RECALLS) if recall_due == 0 else rng.choice(_DETAILS))
+            writer.say(rng.choice(_RECALLS) if recall_due == 0 else detail(_DETAILS))
             recall_due = None if recall_due == 0 else recall_due - 1
         elif last_was_switch:
             # After a change of subject the next sentence is usually about the new subject through
             # a pronoun: this is where the model shows what it forgot.
-            writer.say(rng.choice(_DETAILS[:15]) if rng.random() < 0.85 else rng.choice(_DETAILS))
+            writer.say(detail(_DETAILS[:15]) if rng.random() < 0.85 else detail(_DETAILS))
             last_was_switch = False
         elif (roll := rng.random()) < 0.25:
             new_gender = rng.choice(("male", "female"))
@@ -365,7 +391,7 @@ def _write_story(
             # A recall without a deed: more chances to learn that "brave" is followed by the subject.
             writer.say(rng.choice(_RECALLS))
         else:
-            writer.say(rng.choice(_DETAILS))
+            writer.say(detail(_DETAILS))
     if recall_due is not None:
         writer.say(rng.choice(_RECALLS))
     return writer.sentences
@@ -434,7 +460,8 @@ def _label_story(sentences: list[tuple[list[str], str | None]], genders: Mapping
 
 
 def generate_stories(
-    count: int, seed: int, names: Sequence[str] = NAMES, heldout: bool = False, genders: Mapping[str, str] | None = None
+    count: int, seed: int, names: Sequence[str] = NAMES, heldout: bool = False, genders: Mapping[str, str] | None = None,
+    everyday: bool = False,
 ) -> list[Story]:
     """`count` stories drawn with `seed`; the same arguments always give the same stories.
 
@@ -444,11 +471,12 @@ def generate_stories(
         names: the names subjects and other people are drawn from (at least one of each gender).
         heldout: draw the longer held-out mix (more sentences, longer gaps before a recall).
         genders: name -> "male" or "female" for names outside the built-in cast.
+        everyday: also draw details with everyday words of today (phones, homework, the bus).
     """
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
     rng = random.Random(seed)
-    return [_label_story(_write_story(rng, names, heldout, genders), genders) for _ in range(count)]
+    return [_label_story(_write_story(rng, names, heldout, genders, everyday), genders) for _ in range(count)]
 
 
 def switch_stories(
@@ -478,7 +506,7 @@ def switch_stories(
 def vocabulary() -> list[str]:
     """Every word the generator can write, sorted: the word model's vocabulary without specials."""
     words: set[str] = set(NAMES) | {"he", "she", "his", "her", "him"} | set(',.!?:;"')
-    templates = _INTRODUCTIONS + _SWITCHES + _DETAILS + _DEEDS + _RECALLS + _TIMES_AT_START
+    templates = _INTRODUCTIONS + _SWITCHES + _DETAILS + _EVERYDAY_DETAILS + _DEEDS + _RECALLS + _TIMES_AT_START
     for text in templates + tuple(filler for fillers in _FILLERS.values() for filler in fillers):
         words.update(word for word in _SLOT.sub(" ", text).split())
     return sorted(words)

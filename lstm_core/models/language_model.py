@@ -257,11 +257,15 @@ class LanguageModel:
         if self.pieces is not None:
             tensors["pieces.weight"] = self.piece_embedding
         if self.names is not None:
-            tensors["names.direction"] = self.name_direction
+            tensors["name_direction"] = self.name_direction
         return tensors
 
-    def save(self, directory: str | Path, extra_config: dict | None = None) -> None:
-        """Write ``model.safetensors`` (weights and config) and ``vocab.json`` to `directory`."""
+    def save(self, directory: str | Path, extra_config: dict | None = None, storage_dtype=None) -> None:
+        """Write ``model.safetensors`` (weights and config) and ``vocab.json`` to `directory`.
+
+        `storage_dtype` (e.g. ``np.float16``) stores the weights at that precision, to keep the files
+        small; they are read back in the LSTM's own dtype.
+        """
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         config = {
@@ -282,7 +286,14 @@ class LanguageModel:
             config["names_source"] = self.names.source
             shares = {name: round(float(share), 4) for name, share in sorted(self.names.shares.items())}
             (directory / _NAMES_FILE).write_text(json.dumps(shares, ensure_ascii=False, separators=(",", ":")) + "\n")
-        save_checkpoint(directory / _CHECKPOINT_FILE, self.tensors(), config)
+        tensors = self.tensors()
+        # A decoder tied to the embedding (the same matrix) is stored once.
+        config["tied_decoder"] = bool(np.array_equal(self.decoder_weight, self.embedding))
+        if config["tied_decoder"]:
+            del tensors["decoder.weight"]
+        if storage_dtype is not None:
+            tensors = {name: array.astype(storage_dtype) for name, array in tensors.items()}
+        save_checkpoint(directory / _CHECKPOINT_FILE, tensors, config)
         (directory / _VOCAB_FILE).write_text(json.dumps(self.vocab, ensure_ascii=False, indent=0) + "\n")
 
     @classmethod
@@ -298,7 +309,7 @@ class LanguageModel:
         pieces = names = None
         if "pieces" in config:
             pieces = WordPieces(**{key: int(config["pieces"][key]) for key in ("bucket_count", "min_n", "max_n")})
-        if "names.direction" in tensors:
+        if "name_direction" in tensors:
             shares = json.loads((directory / _NAMES_FILE).read_text())
             if not isinstance(shares, dict) or not all(isinstance(v, int | float) for v in shares.values()):
                 raise ValueError(f"{directory / _NAMES_FILE}: expected a JSON object of name -> share of girls")
@@ -308,14 +319,14 @@ class LanguageModel:
             tokenizer=tokenizers[config["tokenizer"]](vocab),
             embedding=tensors["embedding.weight"],
             lstm=lstm,
-            decoder_weight=tensors["decoder.weight"],
+            decoder_weight=tensors["embedding.weight"] if config.get("tied_decoder") else tensors["decoder.weight"],
             decoder_bias=tensors["decoder.bias"],
             units={name: UnitInfo(**fields) for name, fields in config.get("units", {}).items()},
             metrics=config.get("metrics", {}),
             pieces=pieces,
             piece_embedding=tensors.get("pieces.weight"),
             names=names,
-            name_direction=tensors.get("names.direction"),
+            name_direction=tensors.get("name_direction"),
         )
 
 

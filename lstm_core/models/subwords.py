@@ -30,7 +30,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["WordPieces", "fnv1a_32", "NameRecords", "WordReading"]
+__all__ = ["WordPieces", "fnv1a_32", "NameRecords", "WordReading", "NAMES_NOTE"]
+
+# Said wherever the app or a model card shows a gender read from a name.
+NAMES_NOTE = (
+    "Names are not genders: the model learned how often parents gave a name to girls and to boys, a "
+    "statistical association from birth records, and it is wrong for many people."
+)
 
 _FNV_OFFSET = 2166136261
 _FNV_PRIME = 16777619

@@ -4,33 +4,32 @@ from __future__ import annotations
 
 import gc
 import threading
-import time
 import types
 import weakref
 from types import SimpleNamespace
 
 import pytest
 
-from ui import process
+from tests.pages import new_session, open_page
+from tests.waiting import wait_until
+from ui import server
 
 
 def test_long_lived_objects_are_frozen_once_per_process(monkeypatch):
     calls = []
-    monkeypatch.setattr(process, "_frozen", False)
+    monkeypatch.setattr(server, "_frozen", False)
     monkeypatch.setattr(gc, "collect", lambda *args: calls.append("collect") or 0)
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
-    assert process.freeze_long_lived_objects() is True
-    assert process.freeze_long_lived_objects() is False
+    assert server.freeze_long_lived_objects() is True
+    assert server.freeze_long_lived_objects() is False
     assert calls == ["collect", "freeze"]  # garbage first, so that none of it is kept for good
 
 
 def test_app_freezes_after_its_first_page(monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
     frozen = []
-    monkeypatch.setattr(process, "_frozen", False)
+    monkeypatch.setattr(server, "_frozen", False)
     monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
-    AppTest.from_file("../app.py", default_timeout=120).run()
+    new_session(timeout=120).run()
     assert frozen == [True]
 
 
@@ -41,32 +40,25 @@ def in_thread(target, *args) -> threading.Thread:
     return thread
 
 
-def wait_for(condition, seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never came true"
-        time.sleep(0.005)
-
-
 def test_pages_take_turns_in_order_of_arrival():
-    turns = process.PageTurns()
+    turns = server.PageTurns()
     entered, release = [], {name: threading.Event() for name in "ABC"}
 
     def page(name: str) -> None:
-        with process.page_turn(patience=60, turns=turns) as got_turn:
+        with server.page_turn(patience=60, turns=turns) as got_turn:
             entered.append((name, got_turn))
             release[name].wait(30)
 
     threads = [in_thread(page, "A")]
-    wait_for(lambda: entered == [("A", True)])
+    wait_until(lambda: entered == [("A", True)])
     threads.append(in_thread(page, "B"))
-    wait_for(lambda: turns.waiting == 1)
+    wait_until(lambda: turns.waiting == 1)
     threads.append(in_thread(page, "C"))
-    wait_for(lambda: turns.waiting == 2)
+    wait_until(lambda: turns.waiting == 2)
     assert entered == [("A", True)]  # B and C wait while A runs
     release["C"].set()  # C is ready to finish but is behind B: it must still wait
     release["A"].set()
-    wait_for(lambda: len(entered) == 2)
+    wait_until(lambda: len(entered) == 2)
     assert entered[1] == ("B", True)
     release["B"].set()
     for thread in threads:
@@ -76,11 +68,11 @@ def test_pages_take_turns_in_order_of_arrival():
 
 
 def test_a_page_that_runs_out_of_patience_goes_ahead_and_leaves_no_place_in_line():
-    turns = process.PageTurns()
+    turns = server.PageTurns()
     slow_page_done = threading.Event()
-    with process.page_turn(patience=60, turns=turns) as slow_page:
+    with server.page_turn(patience=60, turns=turns) as slow_page:
         assert slow_page is True
-        with process.page_turn(patience=0.05, turns=turns) as impatient:
+        with server.page_turn(patience=0.05, turns=turns) as impatient:
             assert impatient is False  # ran anyway, while the slow page still holds the turn
         assert turns.waiting == 0
         slow_page_done.set()
@@ -88,10 +80,10 @@ def test_a_page_that_runs_out_of_patience_goes_ahead_and_leaves_no_place_in_line
 
 
 def test_the_turn_passes_on_when_a_page_stops_or_fails():
-    turns = process.PageTurns()
+    turns = server.PageTurns()
     for stop in (RuntimeError("a bug"), KeyboardInterrupt()):  # st.stop and st.rerun raise too
         try:
-            with process.page_turn(patience=1, turns=turns):
+            with server.page_turn(patience=1, turns=turns):
                 raise stop
         except (RuntimeError, KeyboardInterrupt):
             pass
@@ -111,7 +103,6 @@ def test_a_class_pages_namespace_is_freed_as_soon_as_it_has_run(page, models, mo
     cycle that only a full garbage collection frees; those stop every session at once
     (benchmarks.load_test). So: no collector, and the namespace must be gone once the run is over."""
     from streamlit.navigation import page as streamlit_page
-    from streamlit.testing.v1 import AppTest
 
     probes = []
 
@@ -123,9 +114,7 @@ def test_a_class_pages_namespace_is_freed_as_soon_as_it_has_run(page, models, mo
             probes.append(weakref.ref(probe))
 
     monkeypatch.setattr(streamlit_page, "types", SimpleNamespace(ModuleType=ProbedModule))
-    app = AppTest.from_file("../app.py", default_timeout=120)
-    app.switch_page(page)
-    app.run()  # the first run loads the model and fills the caches
+    app = open_page(page, timeout=120)  # the first run loads the model and fills the caches
     gc.collect()
     gc.disable()
     try:
@@ -139,12 +128,10 @@ def test_a_class_pages_namespace_is_freed_as_soon_as_it_has_run(page, models, mo
 
 
 def test_the_app_runs_each_page_in_its_turn(monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    turns = process.PageTurns()
+    turns = server.PageTurns()
     taken = []
 
-    class RecordingTurns(process.PageTurns):
+    class RecordingTurns(server.PageTurns):
         def enter(self, patience):
             taken.append(patience)
             return turns.enter(patience)
@@ -152,8 +139,8 @@ def test_the_app_runs_each_page_in_its_turn(monkeypatch):
         def leave(self):
             turns.leave()
 
-    monkeypatch.setattr(process, "_page_turns", RecordingTurns())
-    app = AppTest.from_file("../app.py", default_timeout=120).run()
+    monkeypatch.setattr(server, "_page_turns", RecordingTurns())
+    app = new_session(timeout=120).run()
     assert not app.exception
-    assert taken == [process.PAGE_PATIENCE_SECONDS]
+    assert taken == [server.PAGE_PATIENCE_SECONDS]
     assert turns.enter(0) is True  # and left it

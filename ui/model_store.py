@@ -1,8 +1,7 @@
-"""What every page shares: the loaded models, cached traces, and the checks on what a user typed.
+"""The models every page reads, and their cached traces.
 
-Streamlit-aware, but no layout: pages call these and arrange the widgets themselves. Pure helpers
-(`clean_text`, `clamp_index`, `session_model_label`) are plain functions so they can be tested without
-a server.
+Streamlit-aware, but no layout: pages call these and arrange the widgets themselves. `session_model_label`
+is a plain function so it can be tested without a server.
 
 Models come from two places. The shipped ones (`MODEL_NAMES`) are loaded once per server process and
 shared read-only by every session. A session model (one the user trained on /train, or later uploaded)
@@ -19,7 +18,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Mapping, MutableMapping
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,19 +26,14 @@ import streamlit as st
 
 import lstm_core
 from lstm_core import LanguageModel, Trace
+from ui import word_notices
 
 __all__ = [
-    "DEFAULT_TEXT",
-    "EXAMPLES",
-    "MAX_TEXT_CHARS",
     "MODEL_LABELS",
     "MODEL_NAMES",
     "SESSION_MODEL_LIMIT",
-    "CleanText",
     "TextTrace",
     "add_session_model",
-    "clamp_index",
-    "clean_text",
     "default_unit",
     "is_session_model",
     "language_model",
@@ -53,17 +47,6 @@ __all__ = [
 
 MODEL_NAMES: tuple[str, ...] = tuple(lstm_core.PRETRAINED)
 MODEL_LABELS = {"words": "Word model", "chars": "Character model"}
-MAX_TEXT_CHARS = 5_000  # longer texts are cut here, with a notice; the pages window what they draw
-EXAMPLES = {
-    "Forget: a new subject": "Bob is a nice person. Dan, on the other hand, is evil.",
-    "Input: keep the important fact": (
-        "Bob knows swimming. He told me over the phone that he had served the navy for four long years."
-    ),
-    "Output: use what was kept": (
-        "Bob single-handedly fought the enemy and died for his country. For his contributions, brave Bob."
-    ),
-}
-DEFAULT_TEXT = EXAMPLES["Forget: a new subject"]
 
 
 SESSION_MODEL_LIMIT = 3  # models one session keeps; adding one more drops the oldest, so memory stays bounded
@@ -91,7 +74,7 @@ def language_model(name: str, *, session: MutableMapping | None = None) -> Langu
     return _session_entry(name, session).model
 
 
-# Tests (and a developer after retraining) empty the shipped-model cache as before the session models.
+# `language_model.clear()` empties the shipped-model cache: tests do, and so may a developer after retraining.
 language_model.clear = _shipped_model.clear  # type: ignore[attr-defined]
 
 
@@ -108,13 +91,16 @@ class TextTrace:
 
     trace: Trace
     next_token_probs: np.ndarray  # (T, V) float32: distribution of the token after token t
-    unknown: tuple[str, ...]  # words (or characters) the model does not know, as typed
+    unknown: tuple[str, ...]  # words (or characters) outside the model's vocabulary, as typed
+    vocabulary_notice: str | None = None  # what the model did with them (`ui.word_notices`), plain text
 
 
 def _trace_text(model: LanguageModel, text: str) -> TextTrace:
     trace = model.trace(text)
     probs = model.next_token_probs(trace).astype(np.float32)
-    return TextTrace(trace, probs, tuple(model.unknown_words(text)))
+    unknown = tuple(model.unknown_words(text))
+    notice = word_notices.vocabulary_notice(model, unknown, model.name, tokens=trace.tokens)
+    return TextTrace(trace, probs, unknown, notice)
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
@@ -264,73 +250,3 @@ def model_caption(name: str) -> str:
     kind = language_model(name).kind if is_session_model(name) else name
     per = "one token per word" if kind == "words" else "one token per character"
     return f"yours, this session only, {per}" if is_session_model(name) else per  # trained or uploaded
-
-
-@dataclass(frozen=True)
-class CleanText:
-    text: str  # what the model reads; "" when nothing usable was typed
-    notices: tuple[str, ...]  # what was changed, in words a student understands
-
-
-# The widget keys /gates and /step share: what a student selected on one page is what the other opens.
-SELECTION_KEYS = ("text", "model", "layer", "direction", "t", "unit")
-_LAST_PAGE_KEY = "_lstm_last_selection_page"  # the page that last ran carry_selection in this session
-
-
-def carry_selection(raw_params: Mapping[str, object], page: str, session: MutableMapping | None = None) -> bool:
-    """Keep this session's selection on a page opened from another one; True when something was kept.
-
-    Call before the page's widgets. When a student moves between /gates and /step (the step link, the
-    sidebar), Streamlit drops query parameters that the previous page's widgets were bound to, and a
-    bound widget whose parameter is missing starts from its default even with `persist_state`. Setting
-    the kept values again before the widgets are drawn makes them count; a value the URL does give
-    wins, so a shared link still opens exactly what it says. Only on arrival from another page: on a
-    rerun of the same page the widgets hold their values themselves.
-    """
-    session = st.session_state if session is None else session
-    arrived = session.get(_LAST_PAGE_KEY) != page
-    session[_LAST_PAGE_KEY] = page
-    carried = False
-    for key in SELECTION_KEYS if arrived else ():
-        if key not in raw_params and key in session:
-            session[key] = session[key]
-            carried = True
-    return carried
-
-
-def clean_text(raw: object, max_chars: int = MAX_TEXT_CHARS) -> CleanText:
-    """Make any typed or linked text safe to trace: drop control and invisible format characters,
-    fold whitespace runs, cut overlong text. Never raises."""
-    text = "" if raw is None else str(raw)
-    notices = []
-    kept = []
-    dropped = 0
-    for character in text:
-        category = unicodedata.category(character)
-        if character in "\n\t\r":
-            kept.append(" ")
-        elif category in ("Cc", "Cs", "Co", "Cn") or (category == "Cf" and character != "\u200d"):
-            dropped += 1
-        else:
-            kept.append(character)
-    if dropped:
-        notices.append(f"{dropped} invisible control character(s) were removed.")
-    text = " ".join("".join(kept).split())
-    if len(text) > max_chars:
-        notices.append(f"The text has {len(text):,} characters; only the first {max_chars:,} are used.")
-        text = text[:max_chars].rstrip()
-    return CleanText(text, tuple(notices))
-
-
-def clamp_index(value: object, size: int, default: int = 0) -> tuple[int, str | None]:
-    """An index from a URL or widget, forced into 0..size-1; with a notice when it had to change."""
-    try:
-        index = int(str(value).strip())
-    except (TypeError, ValueError):
-        return default, f"{value!r} is not a whole number; showing {default} instead."
-    if size <= 0:
-        return 0, None
-    if not 0 <= index < size:
-        fixed = min(max(index, 0), size - 1)
-        return fixed, f"{index} is out of range (0 to {size - 1}); showing {fixed} instead."
-    return index, None

@@ -20,9 +20,10 @@ def freeze_long_lived_objects() -> bool:
     """The first time only: collect garbage, then move every object alive into the permanent generation.
 
     What is alive after the first page (modules, Plotly's and Streamlit's tables, a loaded model) lives
-    as long as the process. Python's full garbage collections walked all of it every few seconds under
-    a class of sessions and stopped every session for 100 to 190 ms each time (benchmarks.load_test);
-    `gc.freeze()` keeps those objects out of later collections. Returns whether this call froze.
+    as long as the process. Python's full garbage collections would walk all of it every few seconds
+    under a class of sessions, and every session stops while one runs (benchmarks.load_test's latencies
+    show it when nothing is frozen); `gc.freeze()` keeps those objects out of later collections. Returns
+    whether this call froze.
     """
     global _frozen
     with _lock:
@@ -37,9 +38,9 @@ def freeze_long_lived_objects() -> bool:
 # A page's run is mostly Python holding the GIL: reruns of several sessions at once only take turns on
 # one core, a few milliseconds each. Taking whole turns instead, in order of arrival, gives the same
 # total work a shorter wait for all but the last (first come, first served beats sharing for jobs of
-# equal size): with a class of 50 the p95 fell from about 3.8x to 3.1x one session alone
-# (benchmarks.load_test). A run that waits longer than the patience goes ahead anyway, so a slow page
-# (a first visit, a corpus search) never holds the others for more than that.
+# equal size; benchmarks.load_test measures the p95 against one session alone). A run that waits
+# longer than the patience goes ahead anyway, so a slow page (a first visit, a corpus search) never
+# holds the others for more than that.
 PAGE_PATIENCE_SECONDS = 0.25
 
 
