@@ -1,0 +1,164 @@
+"""The model card of a shipped language model: data and licences, sizes, training, metrics, limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lstm_core.models.language_model import LanguageModel
+from lstm_core.models.subwords import NAMES_NOTE
+
+if TYPE_CHECKING:
+    from lstm_core.training.language import TrainConfig, TrainingData
+
+__all__ = ["write_model_card", "NAMES_NOTE"]
+
+
+
+def _sources_lines(config: TrainConfig) -> list[str]:
+    if config.real_text_share <= 0 and config.cast != "records":
+        return []
+    from lstm_core.data.sources import SOURCES
+
+    keys = ["gutenberg", "janeaustenr", "brown"] if config.real_text_share > 0 else []
+    keys += ["babynames"] if config.cast == "records" else []
+    lines = ["", "### Sources", ""]
+    for key in keys:
+        source = SOURCES[key]
+        lines.append(f"- `{source.label}` ({source.registry}, sha256 `{source.sha256[:12]}…`): {source.used}. "
+                     f"Licence: {source.licence}. <{source.url}>")  # fmt: skip
+    lines.append("- Fetched and prepared by `python -m lstm_core.data fetch` (pinned versions, checked sums).")
+    return lines
+
+
+def write_model_card(directory: Path, model: LanguageModel, config: TrainConfig, data: TrainingData) -> None:
+    metrics, units = model.metrics, model.units
+    unit_of = {"words": "word", "chars": "character"}[model.kind]
+    parameter_count = sum(array.size for name, array in model.tensors().items() if name != "decoder.weight" or not config.tie_weights)
+    file_bytes = sum(path.stat().st_size for path in directory.iterdir() if path.is_file())
+    cast = data.cast
+    from lstm_core.data.sources import GUTENBERG_BOOKS
+
+    lines = [
+        f"# Model card: `{model.name}`",
+        "",
+        f"A {unit_of}-level LSTM language model for the LSTM Gate Explorer: embedding -> LSTM -> linear decoder. "
+        "Trained with torch by `lstm_core.training.language`, run with NumPy (`lstm_core.load_pretrained`).",
+        "",
+        "## Data",
+        "",
+    ]
+    if config.real_text_share > 0:
+        lines.append(
+            f"- Real English ({100 * config.real_text_share:.0f}% of every batch): {data.real_token_count:,} {model.kind} "
+            f"of training chapters of {len(GUTENBERG_BOOKS)} Project Gutenberg prose books, Austen's six novels and "
+            "the Brown corpus, "
+            f"read in random windows of {config.max_length} {model.kind}. Held out: every chapter and Brown file "
+            "whose number ends in 0 (test) or 5 (validation)."
+        )
+    lines.append(
+        f"- The story world `lstm_core.data.corpus` ({100 * (1 - config.real_text_share):.0f}% of every batch): "
+        f"{config.train_stories:,} stories (seed {config.seed}) with changes of subject, pronouns, unimportant "
+        "details and distractor names, deeds recalled by name, quotations; each cut at "
+        f"{config.max_length} {model.kind}."
+    )
+    switch_stories = getattr(config, "switch_stories", 0)  # configs saved before the field existed lack it
+    if switch_stories:
+        lines.append(f"- {switch_stories:,} more short stories with a change of subject in each (\"Mary is a nice "
+                     "person. Dan, on the other hand, is evil. He ...\").")  # fmt: skip
+    if cast.genders is not None:
+        lines.append(
+            f"- Its cast: {len(cast.train):,} first names in training and {len(cast.heldout):,} held-out names that "
+            "no training story uses, drawn uniformly (not by popularity) from the US birth records' names given "
+            "to at least 300 babies, at least 95% of them of one sex; the story world's own 40 names are in training."
+        )
+    lines += _sources_lines(config)
+    lines += ["", "## Sizes", ""]
+    lines.append(f"- vocabulary: {len(model.vocab):,} tokens (`vocab.json`, id order; `<unk>` for anything else)")
+    if model.reads_spelling:
+        lines.append(
+            f"- every word is also read from its spelling: the mean of {model.pieces.bucket_count:,} hashed character "
+            f"{model.pieces.min_n}- to {model.pieces.max_n}-gram vectors is added to its input, so a word outside the "
+            "vocabulary is never unknown to the input (it can still not be predicted)"
+        )
+    if model.names is not None:
+        lines.append(
+            f"- a first name's birth record (share of girls among {len(model.names.shares):,} names in `names.json`) "
+            "moves its input along one learned direction"
+        )
+    lines.append(
+        f"- embedding {config.embedding_size}, LSTM {config.hidden_size} units x {config.num_layers} layer(s), decoder "
+        f"{'tied to the embedding' if config.tie_weights else 'its own matrix'}; {parameter_count:,} parameters, "
+        f"stored as float16: {file_bytes / 2**20:.1f} MiB on disk"
+    )
+    lines += ["", "## Training", ""]
+    steps_done = metrics.get("train_steps", config.steps)
+    lines.append(
+        f"- Adam, learning rate {config.learning_rate} decayed linearly to a tenth, {steps_done:,} steps of "
+        f"{config.batch_size} sequences (planned {config.steps:,}; time limit {config.max_minutes} min), gradient clip "
+        f"{config.grad_clip}, seed {config.seed}, 2 CPU threads; forget-gate bias initialised to 1"
+    )
+    lines.append(
+        f"- final training loss {metrics.get('final_train_loss', float('nan')):.3f}"
+        + (f" (sampled softmax over {config.sampled_words:,} drawn words)" if config.sampled_words else "")
+        + "; "
+        f"training time {metrics.get('train_seconds', 0) / 60:.1f} min"
+    )
+    lines.append(f"- rebuild: `python -m lstm_core.data fetch` then `python -m lstm_core.training.language {model.name}`")
+    lines += ["", "## Held-out metrics", ""]
+    if "real_text_perplexity" in metrics:
+        line = (f"- real text: perplexity per {unit_of} {metrics['real_text_perplexity']:.2f} on "
+                f"{metrics['real_text_windows']:,} test windows (held-out chapters and Brown files)")  # fmt: skip
+        if "ngram_real_text_perplexity" in metrics:
+            ratio = metrics["real_text_perplexity"] / metrics["ngram_real_text_perplexity"]
+            line += (f"; a Kneser-Ney 5-gram model of the same tokens (`lstm_core.analysis.ngram`, "
+                     f"{metrics['ngram_training_tokens']:,} training tokens) gets {metrics['ngram_real_text_perplexity']:.2f} "
+                     f"on the same windows: the LSTM's perplexity is {ratio:.2f}x the 5-gram's")  # fmt: skip
+        lines.append(line)
+    lines.append(f"- story world: perplexity per {unit_of} {metrics['story_perplexity']:.3f} on "
+                 f"{metrics['heldout_stories']} held-out stories told with held-out names")  # fmt: skip
+    pronoun_test = ('P("He ") against P("She "), chained over characters' if model.kind == "chars"
+                    else "P(he) against P(she)")  # fmt: skip
+    lines.append(
+        f'- pronoun after a change of subject and gender ("Mary is a nice person. Dan, on the other hand, is evil. ___", '
+        f"{pronoun_test}): right in {100 * metrics['pronoun_agreement']:.1f}% of held-out prompts with "
+        f"{metrics['pronoun_names']} names"
+    )
+    if "recall_accuracy" in metrics:
+        example = metrics["recall_example"]
+        top = ", ".join(f"{token} {probability:.3f}" for token, probability in example["top"])
+        lines.append(
+            f'- "For his contributions, brave ___": the subject\'s name above every other name of the cast in '
+            f"{100 * metrics['recall_accuracy']:.1f}% of held-out prompts; \"{example['text']}\" -> {top}"
+        )
+    if "everyday_tokens" in metrics:
+        lines.append(
+            f"- everyday sentences (`lstm_core.data.everyday`, {metrics['everyday_tokens']} tokens): "
+            f"{100 * metrics['everyday_outside_vocabulary']:.1f}% of tokens outside the vocabulary, read from their "
+            f"spelling; {100 * metrics['everyday_unknown']:.1f}% unknown to the model's input"
+        )
+    if units:
+        lines += ["", "## Interpretable units", ""]
+        for unit in units.values():
+            line = (
+                f"- **{unit.name}**: layer {unit.layer}, unit {unit.unit}, {unit.signal} state > {unit.threshold:.3f} "
+                f'reads "{unit.above}", otherwise "{unit.below}". Held-out accuracy {100 * unit.accuracy:.1f}% '
+                f"({100 * unit.chosen_accuracy:.1f}% on the data it was chosen on). {unit.description}"
+            )
+            if unit.name == "subject gender" and "gender_unit_switch_flip_rate" in metrics:
+                line += (f" It changes sides at {100 * metrics['gender_unit_switch_flip_rate']:.1f}% of the held-out "
+                         "switches to a subject of the other gender.")  # fmt: skip
+            lines.append(line)
+    lines += ["", "## Limits", ""]
+    if cast.genders is not None:
+        lines.append(f"- {NAMES_NOTE}")
+    lines += [
+        "- It knows the English of its books: 19th-century novels and 1961 American prose, plus a small "
+        "generated story world."
+        + (" Modern words (apps, brands, slang) are read from their spelling only and never predicted."
+           if model.kind == "words" else " It spells modern words by the habits of old ones."),
+        "- It is small and reads one sentence or a few at a time; it does not understand, and its guesses "
+        "repeat the habits of its books.",
+        "- Its story world has two pronouns, he and she; it has never seen they used for one person.",
+    ]
+    (directory / "model_card.md").write_text("\n".join(lines) + "\n")
