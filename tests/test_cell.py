@@ -7,6 +7,7 @@ import torch
 
 from lstm_core import GATE_NAMES, LSTM, RNN
 from lstm_core.cell import CellStep, cell_weights, lstm_cell_step
+from tests.lstm_configs import LSTM_CONFIGS
 
 torch.set_num_threads(1)
 
@@ -14,19 +15,7 @@ torch.set_num_threads(1)
 # round differently; the difference grows a little with every step the cell state carries.
 TOLERANCE = {np.float32: (1e-5, 1e-5), np.float64: (1e-11, 1e-12)}
 
-CONFIGS = [
-    # input_size, hidden_size, num_layers, bidirectional, bias, scale, T
-    (1, 1, 1, False, True, None, 1),
-    (3, 5, 1, False, True, None, 9),
-    (7, 4, 2, False, True, None, 13),
-    (5, 6, 1, True, True, None, 8),
-    (4, 3, 3, True, True, None, 6),
-    (6, 8, 2, True, False, None, 11),
-    (2, 16, 1, False, False, None, 30),
-    (8, 8, 2, False, True, 3.0, 20),  # saturated gates
-    (3, 4, 2, True, True, 4.0, 15),  # saturated, bidirectional
-    (16, 32, 2, True, True, None, 25),
-]
+CONFIGS = LSTM_CONFIGS
 
 
 def reference_run(lstm: LSTM, x: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> dict[str, np.ndarray]:

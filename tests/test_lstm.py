@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from lstm_core import GATE_NAMES, LSTM, Trace
+from tests.lstm_configs import LSTM_CONFIGS
 from tests.torch_reference import lstm_reference
 
 ATOL = 2e-5
@@ -26,18 +27,7 @@ def make_torch_lstm(input_size, hidden_size, num_layers=1, bidirectional=False, 
     return module
 
 
-CONFIGS = [
-    # input_size, hidden_size, num_layers, bidirectional, bias, scale, T
-    (1, 1, 1, False, True, None, 1),
-    (3, 5, 1, False, True, None, 9),
-    (7, 4, 2, False, True, None, 13),
-    (5, 6, 1, True, True, None, 8),
-    (4, 3, 3, True, True, None, 6),
-    (6, 8, 2, True, False, None, 11),
-    (2, 16, 1, False, False, None, 30),
-    (8, 8, 2, False, True, 3.0, 20),  # saturated gates
-    (3, 4, 2, True, True, 4.0, 15),  # saturated, bidirectional
-]
+CONFIGS = LSTM_CONFIGS[:-1]
 
 
 def random_configs(count, seed):
