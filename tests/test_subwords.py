@@ -125,3 +125,33 @@ def test_chained_pronoun_scoring_reads_the_characters_of_he_and_she():
     expected = sum(np.log(probs[t - 1, ids[t]]) for t in range(start, start + 4))
     assert she[0] == pytest.approx(expected, rel=1e-5)
     assert he.shape == (1,)
+
+
+def test_sampled_softmax_with_every_word_always_scored_is_the_full_cross_entropy():
+    torch.manual_seed(0)
+    tokenizer = language.make_tokenizer("words")
+    twin = language.TorchLanguageModel(len(tokenizer.vocab), 8, 8, 1)
+    output = torch.randn(20, 8)
+    targets = torch.randint(len(tokenizer.vocab), (20,))
+    targets[3] = -100  # padding counts for nothing
+    sampling = torch.full((len(tokenizer.vocab),), 1.0 / len(tokenizer.vocab))
+    everything = torch.arange(len(tokenizer.vocab))
+    loss = language.sampled_softmax_loss(twin, output, targets, sampling, count=16, always=everything)
+    expected = torch.nn.functional.cross_entropy(twin.decoder(output), targets, ignore_index=-100)
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    # Drawn words only: an estimate near the full loss, not equal to it.
+    estimate = language.sampled_softmax_loss(twin, output, targets, sampling, count=len(tokenizer.vocab) * 4)
+    assert estimate.item() == pytest.approx(expected.item(), rel=0.3) and estimate.item() != expected.item()
+
+
+def test_hidden_name_rows_leave_only_spelling_and_record():
+    twin, model, tokenizer, pieces, records = _tiny_model(4)
+    reading = language.Reading.empty(names=["bob"])
+    ids = torch.from_numpy(reading.type_ids(["bob", "is", "bob"], tokenizer, pieces, records))[None]
+    tensors = reading.tensors()
+    with torch.no_grad():
+        shown = twin.embed(ids, tensors)[0]
+        hidden = twin.embed(ids, tensors, hide_names=1.0, unknown_id=tokenizer.unknown_id)[0]
+    row = twin.embedding.weight[tokenizer.token_to_id["bob"]] - twin.embedding.weight[tokenizer.unknown_id]
+    torch.testing.assert_close(shown[0] - hidden[0], row.detach())
+    torch.testing.assert_close(shown[1], hidden[1])  # "is" is not a name

@@ -86,14 +86,18 @@ class TrainConfig:
     # He ..."), on top of `train_stories`: in long stories most characters are far from a change, and a
     # character model otherwise learns little about the pronoun that follows one.
     switch_stories: int = 0
+    # Word model: the share of a cast name's readings in which its own vocabulary row is hidden (read
+    # as <unk>'s row, plus its spelling and record). Without it the model learns each name's gender
+    # in its row alone and has nothing to go on for a name it never saw.
+    name_row_dropout: float = 0.0
 
 
 CONFIGS: dict[str, TrainConfig] = {
     "words": TrainConfig(
-        kind="words", embedding_size=192, hidden_size=192, num_layers=1, steps=2400, batch_size=64,
-        learning_rate=3e-3, train_stories=60_000, max_length=64, seed=7, real_text_share=0.6,
+        kind="words", embedding_size=192, hidden_size=192, num_layers=1, steps=4500, batch_size=64,
+        learning_rate=3e-3, train_stories=60_000, max_length=64, seed=7, real_text_share=0.5,
         cast="records", vocabulary_words=11_000, piece_buckets=8192, name_records=True, max_minutes=26,
-        sampled_words=2048,
+        sampled_words=2048, name_row_dropout=0.5,
     ),
     "chars": TrainConfig(
         kind="chars", embedding_size=64, hidden_size=256, num_layers=1, steps=2400, batch_size=48,
@@ -199,10 +203,12 @@ class Reading:
     records: list[float]
     piece_rows: list[int]
     piece_offsets: list[int]
+    names: frozenset[str] = frozenset()  # the cast: their types are flagged for `name_row_dropout`
+    is_name: list[bool] = dataclasses.field(default_factory=list)
 
     @classmethod
-    def empty(cls) -> Reading:
-        return cls({}, [], [], [], [])
+    def empty(cls, names: Sequence[str] = ()) -> Reading:
+        return cls({}, [], [], [], [], frozenset(names))
 
     def type_ids(self, words: Sequence[str], tokenizer: WordTokenizer, pieces: WordPieces | None,
                  records: NameRecords | None) -> np.ndarray:  # fmt: skip
@@ -214,6 +220,7 @@ class Reading:
                 self.word_ids.append(tokenizer.token_to_id.get(word, tokenizer.unknown_id))
                 self.records.append(records.value(word) if records is not None else 0.0)
                 self.piece_offsets.append(len(self.piece_rows))
+                self.is_name.append(word in self.names)
                 if pieces is not None:
                     self.piece_rows.extend(int(row) for row in pieces.buckets(word))
             ids[index] = type_id
@@ -225,6 +232,7 @@ class Reading:
             "records": torch.tensor(self.records, dtype=torch.float32),
             "piece_rows": torch.tensor(self.piece_rows, dtype=torch.int64),
             "piece_offsets": torch.tensor(self.piece_offsets + [len(self.piece_rows)], dtype=torch.int64),
+            "is_name": torch.tensor(self.is_name, dtype=torch.bool),
         }
 
 
@@ -259,12 +267,18 @@ class TorchLanguageModel(nn.Module):
         if tie_weights:
             self.decoder.weight = self.embedding.weight  # state_dict still lists both names
 
-    def embed(self, ids: torch.Tensor, reading: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
-        """(B, T) ids -> (B, T, E) inputs."""
+    def embed(self, ids: torch.Tensor, reading: dict[str, torch.Tensor] | None = None,
+              hide_names: float = 0.0, unknown_id: int = 0) -> torch.Tensor:  # fmt: skip
+        """(B, T) ids -> (B, T, E) inputs. `hide_names`: the chance that a cast name's own row is replaced
+        by `unknown_id`'s in this batch (training only)."""
         if reading is None:
             return self.embedding(ids)
         types, inverse = torch.unique(ids, return_inverse=True)
-        vectors = self.embedding(reading["word_ids"][types])
+        word_ids = reading["word_ids"][types]
+        if hide_names > 0:
+            hidden = reading["is_name"][types] & (torch.rand(len(types)) < hide_names)
+            word_ids = torch.where(hidden, torch.full_like(word_ids, unknown_id), word_ids)
+        vectors = self.embedding(word_ids)
         if self.pieces is not None:
             starts = reading["piece_offsets"][types]
             lengths = reading["piece_offsets"][types + 1] - starts
@@ -349,7 +363,7 @@ def prepare_data(config: TrainConfig, log: Callable[[str], None] = _log) -> Trai
     tokenizer = make_tokenizer(config.kind, words)
     pieces = WordPieces(config.piece_buckets) if config.kind == "words" and config.piece_buckets else None
     records = cast.records if config.kind == "words" and config.name_records else None
-    reading = Reading.empty() if (pieces is not None or records is not None) else None
+    reading = Reading.empty(cast.train) if (pieces is not None or records is not None) else None
 
     def encode(words: Sequence[str]) -> np.ndarray:
         if reading is not None:
@@ -393,23 +407,33 @@ def _batches(data: TrainingData, config: TrainConfig, rng: np.random.Generator):
 
 
 def sampled_softmax_loss(
-    model: TorchLanguageModel, output: torch.Tensor, targets: torch.Tensor, sampling: torch.Tensor, count: int
+    model: TorchLanguageModel, output: torch.Tensor, targets: torch.Tensor, sampling: torch.Tensor, count: int,
+    always: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Cross-entropy of each target against `count` words drawn from `sampling` (V,) probabilities,
     with the log-expected-count correction that makes it an estimate of the full softmax's (as
-    TensorFlow's `sampled_softmax_loss`); a draw of the target itself is masked out.
+    TensorFlow's `sampled_softmax_loss`), and against every word of `always`, scored exactly (the
+    cast's names: "brave ___" must pick one name among thousands, which rarely drawn negatives do
+    not teach). A draw of the target itself, or of a word of `always`, is masked out.
 
     output: (N, H) LSTM outputs; targets: (N,) word ids, -100 for padding.
     """
     keep = targets >= 0
     output, targets = output[keep], targets[keep]
     sampled = torch.multinomial(sampling, count, replacement=True)  # (K,)
-    log_expected = torch.log(sampling * count)
+    is_always = torch.zeros(len(sampling), dtype=torch.bool)
+    if always is not None:
+        is_always[always] = True
+    log_expected = torch.where(is_always, torch.zeros_like(sampling), torch.log(sampling * count))
     weight, bias = model.decoder.weight, model.decoder.bias
     true_logits = (output * weight[targets]).sum(-1) + bias[targets] - log_expected[targets]  # (N,)
     sampled_logits = output @ weight[sampled].T + bias[sampled] - log_expected[sampled]  # (N, K)
-    sampled_logits = sampled_logits.masked_fill(sampled[None, :] == targets[:, None], float("-inf"))
-    logits = torch.cat([true_logits[:, None], sampled_logits], dim=1)
+    drop = (sampled[None, :] == targets[:, None]) | is_always[sampled][None, :]
+    columns = [true_logits[:, None], sampled_logits.masked_fill(drop, float("-inf"))]
+    if always is not None:
+        always_logits = output @ weight[always].T + bias[always]  # (N, A)
+        columns.append(always_logits.masked_fill(always[None, :] == targets[:, None], float("-inf")))
+    logits = torch.cat(columns, dim=1)
     return nn.functional.cross_entropy(logits, torch.zeros(len(targets), dtype=torch.int64))
 
 
@@ -451,12 +475,15 @@ def train(
     started = time.perf_counter()
     show_bar = sys.stderr.isatty()
     sampling = word_sampling(data) if config.sampled_words else None
+    cast_ids = [data.tokenizer.token_to_id[name] for name in data.cast.train if name in data.tokenizer.token_to_id]
+    always = torch.tensor(cast_ids, dtype=torch.int64) if cast_ids and data.cast.genders is not None else None
     for step in range(1, config.steps + 1):
         inputs, targets = next(batches)
         if sampling is not None:
-            output, _ = model.lstm(model.embed(inputs, reading))
+            inputs_read = model.embed(inputs, reading, config.name_row_dropout, data.tokenizer.unknown_id)
+            output, _ = model.lstm(inputs_read)
             loss = sampled_softmax_loss(model, output.reshape(-1, output.shape[-1]), targets.reshape(-1), sampling,
-                                        config.sampled_words)  # fmt: skip
+                                        config.sampled_words, always)  # fmt: skip
         else:
             logits = model(inputs, reading)
             loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
