@@ -74,3 +74,8 @@ def test_about_the_models_gives_every_number_from_the_model_and_every_licence():
         source = about_models.SOURCES[key]
         assert source.label in text and source.licence in text
     assert NAMES_NOTE in text and "cannot do" in text
+    # A model that read only the story world is not said to have read books.
+    old = spelling_model(reads_spelling=False)
+    old.metrics = {}
+    mixed = about_models.about_models_markdown({"words": spelling_model(), "chars": old})
+    assert "**What `words` read.**" in mixed and "**What `chars` read.** Only the generated story world" in mixed

@@ -51,14 +51,24 @@ def model_summary(name: str, model: LanguageModel) -> str:
     return " ".join(lines)
 
 
+def _names(names: list[str]) -> str:
+    return " and ".join(f"`{name}`" for name in names)
+
+
 def about_models_markdown(models: Mapping[str, LanguageModel]) -> str:
     """The whole section: one paragraph per model, the sources with their licences, the limits."""
     parts = [model_summary(name, model) for name, model in models.items()]
-    parts.append("**What they read.** Each batch of training mixed real English with a generated story world "
-                 "(people, their deeds, changes of subject) told with thousands of first names:")  # fmt: skip
-    for key in SOURCE_KEYS:
-        source = SOURCES[key]
-        parts.append(f"- `{source.label}` ({source.registry}): {source.used}. Licence: {source.licence}.")
+    real = [name for name, model in models.items() if "real_text_perplexity" in model.metrics]
+    story_only = [name for name in models if name not in real]
+    if real:
+        parts.append(f"**What {_names(real)} read.** Each batch of training mixed real English with a generated "
+                     "story world (people, their deeds, changes of subject) told with thousands of first names:")  # fmt: skip
+        for key in SOURCE_KEYS:
+            source = SOURCES[key]
+            parts.append(f"- `{source.label}` ({source.registry}): {source.used}. Licence: {source.licence}.")
+    if story_only:
+        parts.append(f"**What {_names(story_only)} read.** Only the generated story world: short stories about 40 "
+                     "people, their deeds and changes of subject.")  # fmt: skip
     parts.append(
         "**What they cannot do.** They are small and know the English of their books (19th-century novels, 1961 "
         "American prose): modern words are read from their spelling, never guessed. They do not understand what "

@@ -100,9 +100,9 @@ CONFIGS: dict[str, TrainConfig] = {
         sampled_words=2048, name_row_dropout=0.5,
     ),
     "chars": TrainConfig(
-        kind="chars", embedding_size=64, hidden_size=256, num_layers=1, steps=2400, batch_size=48,
-        learning_rate=3e-3, train_stories=30_000, max_length=200, seed=1234, real_text_share=0.4,
-        cast="records", tie_weights=False, max_minutes=26, switch_stories=20_000,
+        kind="chars", embedding_size=64, hidden_size=256, num_layers=1, steps=6000, batch_size=48,
+        learning_rate=3e-3, train_stories=30_000, max_length=200, seed=1234, real_text_share=0.3,
+        cast="records", tie_weights=False, max_minutes=24, switch_stories=40_000,
     ),
 }  # fmt: skip
 
