@@ -118,6 +118,25 @@ def presentation_toggle(help: str) -> bool:
     return st.toggle("Present", key="present", bind="query-params", persist_state="session", help=help)
 
 
+def title_row(page: str, title: str, caption: str, present_help: str):
+    """The top of /gates and /step: the title and its caption, or in presentation mode the bar with its
+    way out. Returns (toolbar, present, headline): the container for Share and Export (hidden when
+    presenting), whether presentation mode is on, and the bar's container for the headline (None
+    when not presenting).
+
+    The title row is hidden whole when presenting (its key starts like the other controls'), so it
+    leaves no gap."""
+    title_column, toolbar_column = st.container(key=f"{page}_controls_top").columns([3, 2], vertical_alignment="bottom")
+    toolbar = toolbar_column.container(horizontal=True, horizontal_alignment="right")
+    with toolbar:
+        present = presentation_toggle(present_help)
+    if present:
+        return toolbar, True, presentation_bar(page)
+    title_column.header(title)
+    st.caption(caption)
+    return toolbar, False, None
+
+
 def presentation_bar(page: str):
     """Presentation mode's CSS and its top bar; returns the container for the page's headline.
 

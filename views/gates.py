@@ -27,22 +27,13 @@ link_notices = [  # "present=1" works; a value no widget can read gets a message
     *classroom.apply_flags(raw_params, st.session_state, {"present": "", "compare_layers": "layers side by side"}),
     classroom.check_choice(raw_params, "compare_signal", figures.SIGNAL_NAMES, "signal"),
 ]
-# The title row is hidden whole when presenting (its key starts like the other controls'), so it leaves no gap.
-title_column, toolbar_column = st.container(key="gates_controls_top").columns([3, 2], vertical_alignment="bottom")
-# Filled as the page goes: Share and Export need the view and the figures. Hidden when presenting.
-toolbar = toolbar_column.container(horizontal=True, horizontal_alignment="right")
-with toolbar:
-    present = inputs.presentation_toggle(
-        "Presentation mode: large type, only the charts and the token buttons (← → keys)."
-    )
-if present:
-    headline = inputs.presentation_bar("gates")
-else:
-    title_column.header("Gates over a sentence")
-    st.caption(
-        "Every unit's forget, input and output gate, candidate, cell state and hidden state at every token. "
-        "Hover a cell for its exact value; click one to select that token and unit."
-    )
+# Share and Export go in the toolbar once the view and the figures are known.
+toolbar, present, headline = inputs.title_row(
+    "gates", "Gates over a sentence",
+    "Every unit's forget, input and output gate, candidate, cell state and hidden state at every token. "
+    "Hover a cell for its exact value; click one to select that token and unit.",
+    "Presentation mode: large type, only the charts and the token buttons (← → keys).",
+)  # fmt: skip
 
 # ------------------------------------------------------------------------------ the inputs
 with st.container(key="gates_controls_inputs"):  # drawn even when presenting: the widgets keep the URL

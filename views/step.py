@@ -21,21 +21,12 @@ carry_selection(raw_params, "step")  # from the other page: its bound parameters
 link_notices = classroom.apply_flags(
     raw_params, st.session_state, {"present": "", "compare_layers": "layers side by side"}
 )
-# The title row is hidden whole when presenting (its key starts like the other controls'), so it leaves no gap.
-title_column, toolbar_column = st.container(key="step_controls_top").columns([3, 2], vertical_alignment="bottom")
-# Filled as the page goes: Share and Export need the view and the figures. Hidden when presenting.
-toolbar = toolbar_column.container(horizontal=True, horizontal_alignment="right")
-with toolbar:
-    present = inputs.presentation_toggle(
-        "Presentation mode: large type, only the diagram, the explanation and the token buttons (← → keys)."
-    )
-if present:
-    headline = inputs.presentation_bar("step")
-else:
-    title_column.header("One step inside the cell")
-    st.caption(
-        "Pick a token and a unit: the diagram, the sentence and the equations show what that unit's gates did there."
-    )
+# Share and Export go in the toolbar once the view and the figures are known.
+toolbar, present, headline = inputs.title_row(
+    "step", "One step inside the cell",
+    "Pick a token and a unit: the diagram, the sentence and the equations show what that unit's gates did there.",
+    "Presentation mode: large type, only the diagram, the explanation and the token buttons (← → keys).",
+)  # fmt: skip
 
 # ------------------------------------------------------------------------------ the inputs
 with st.container(key="step_controls_inputs"):  # drawn even when presenting: the widgets keep the URL
