@@ -242,7 +242,9 @@ def test_hostile_label_on_the_page(models):  # noqa: F811
     assert not app.exception, app.exception
     assert app.radio(key="model").value == name == "img src x onerror alert(1) x"
     captions = list(app.radio(key="model").proto.captions)
-    assert captions == ["one token per word", "one token per character", "yours, this session only, one token per word"]
+    shipped = [model_store.SHIPPED_CAPTIONS[name] for name in model_store.MODEL_NAMES]
+    assert captions == [*shipped, "yours, this session only, one token per word"]
+    assert shipped[:2] == ["story world, one token per word", "story world, one token per character"]
 
 
 def test_wrong_arguments_are_named():
@@ -259,4 +261,4 @@ def test_check_model_and_check_view_know_the_session_names():
     model, notice = check_model({"model": "my text (chars)"})
     assert model == "words"
     assert notice.startswith("There is no model called “my text (chars)” in this session; showing the words model")
-    assert "words, chars or my text (chars)" in check_model({"model": "x"}, names)[1]
+    assert "words, chars, english or my text (chars)" in check_model({"model": "x"}, names)[1]

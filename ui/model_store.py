@@ -245,8 +245,17 @@ def is_session_model(name: str) -> bool:
     return name not in MODEL_NAMES and name in _session_models(None)
 
 
+# The line under each shipped model's radio option (read without loading the model).
+SHIPPED_CAPTIONS = {
+    "words": "story world, one token per word",
+    "chars": "story world, one token per character",
+    "english": "real English and any name, one token per word",
+}
+
+
 def model_caption(name: str) -> str:
     """The line under a model's radio option."""
-    kind = language_model(name).kind if is_session_model(name) else name
-    per = "one token per word" if kind == "words" else "one token per character"
-    return f"yours, this session only, {per}" if is_session_model(name) else per  # trained or uploaded
+    if not is_session_model(name):
+        return SHIPPED_CAPTIONS.get(name, "")
+    per = "one token per word" if language_model(name).kind == "words" else "one token per character"
+    return f"yours, this session only, {per}"  # trained or uploaded

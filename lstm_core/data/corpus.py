@@ -201,6 +201,7 @@ _EVERYDAY_DETAILS: tuple[str, ...] = (
     "{P} bought a new {gadget} .",
 )
 EVERYDAY_SHARE = 0.3  # of the details of an `everyday` story
+_EVERYDAY_FILLERS = ("gadget", "errand")  # slots only the everyday details use
 # Important facts, each followed (sooner or later) by a sentence that recalls the subject's name.
 _DEEDS: tuple[str, ...] = (
     "{S} single-handedly fought the enemy and died for {Q} country .",
@@ -503,11 +504,15 @@ def switch_stories(
     return stories
 
 
-def vocabulary() -> list[str]:
-    """Every word the generator can write, sorted: the word model's vocabulary without specials."""
+def vocabulary(everyday: bool = False) -> list[str]:
+    """Every word the generator can write, sorted: the word model's vocabulary without specials;
+    with `everyday`, also the words of the `everyday` details."""
     words: set[str] = set(NAMES) | {"he", "she", "his", "her", "him"} | set(',.!?:;"')
-    templates = _INTRODUCTIONS + _SWITCHES + _DETAILS + _EVERYDAY_DETAILS + _DEEDS + _RECALLS + _TIMES_AT_START
-    for text in templates + tuple(filler for fillers in _FILLERS.values() for filler in fillers):
+    templates = _INTRODUCTIONS + _SWITCHES + _DETAILS + _DEEDS + _RECALLS + _TIMES_AT_START
+    fillers = {name: values for name, values in _FILLERS.items() if everyday or name not in _EVERYDAY_FILLERS}
+    if everyday:
+        templates += _EVERYDAY_DETAILS
+    for text in templates + tuple(filler for values in fillers.values() for filler in values):
         words.update(word for word in _SLOT.sub(" ", text).split())
     return sorted(words)
 

@@ -41,7 +41,9 @@ from lstm_core.numerics import softmax
 
 __all__ = ["PRETRAINED", "UnitInfo", "LanguageModel", "load_pretrained"]
 
-PRETRAINED: tuple[str, ...] = ("words", "chars")
+# words and chars read the story world only; english reads real English books too, any name (from
+# its spelling and birth records) and any word (from its spelling).
+PRETRAINED: tuple[str, ...] = ("words", "chars", "english")
 
 _CHECKPOINT_FILE = "model.safetensors"
 _VOCAB_FILE = "vocab.json"

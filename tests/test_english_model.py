@@ -1,0 +1,183 @@
+"""The shipped `english` model: real English and any name. NumPy equals torch, no word is unknown to
+its input, it beats a 5-gram model on held-out books, and it keeps the Bob/Dan story for names from
+many cultures, including names no training story used.
+
+Every behavioural check uses prompts and stories drawn fresh here with seeds that training and the
+model cards never used (training draws with seeds 7 and 1234, the cards with 2_000_001..2_000_005).
+Its cast (`assets/english/cast.json`) says which names the stories of training used and which were
+held out.
+"""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from lstm_core import analysis
+from lstm_core.config import ASSETS_DIR
+from lstm_core.data import corpus
+from lstm_core.data.everyday import EVERYDAY_SENTENCES
+from lstm_core.models.language_model import PRETRAINED, LanguageModel, load_pretrained
+from lstm_core.training.language import CAST_FILE, Reading, TorchLanguageModel
+
+TEST_SEED = 31_337
+
+
+@pytest.fixture(scope="module")
+def words() -> LanguageModel:
+    return load_pretrained("english")
+
+
+def shipped_cast(name: str) -> dict:
+    return json.loads((ASSETS_DIR / name / CAST_FILE).read_text())
+
+
+def _torch_twin(model: LanguageModel) -> TorchLanguageModel:
+    twin = TorchLanguageModel(len(model.vocab), model.lstm.input_size, model.lstm.hidden_size, model.lstm.num_layers,
+                              tie_weights=False, piece_buckets=model.pieces.bucket_count if model.pieces else 0,
+                              name_records=model.names is not None)  # fmt: skip
+    tensors = {name: torch.from_numpy(np.array(array)) for name, array in model.tensors().items()}
+    twin.load_state_dict(tensors, strict=True)
+    return twin.eval()
+
+
+def test_numpy_inference_equals_torch_on_shipped_weights():
+    model = load_pretrained("english")
+    twin = _torch_twin(model)
+    text = 'Priya is a nice person. Omar, on the other hand, is evil. He said: "I will be back." Brave Omar.'
+    trace = model.trace(text)
+    reading = None
+    if model.reads_spelling:
+        table = Reading.empty()
+        ids = torch.from_numpy(table.type_ids(model.tokenizer.words(text), model.tokenizer, model.pieces, model.names))
+        reading = table.tensors()
+    else:
+        ids = torch.from_numpy(model.encode(text))
+    with torch.no_grad():
+        torch_output, _ = twin.lstm(twin.embed(ids[None], reading))
+        torch_probs = torch.softmax(twin(ids[None], reading), dim=-1)[0].numpy()
+    np.testing.assert_allclose(trace.output, torch_output[0].numpy(), atol=2e-5)
+    np.testing.assert_allclose(model.next_token_probs(trace), torch_probs, atol=2e-5)
+
+
+def test_pretrained_interface():
+    name = "english"
+    model = load_pretrained(name)
+    assert load_pretrained(name) is model  # cached: the app shares one copy
+    assert model.name == name and model.vocab[0] == "<unk>"
+    text = "Bob knows swimming."
+    trace = model.trace(text)
+    assert list(trace.tokens) == model.tokens(text)
+    probabilities = model.next_token_probs(trace)
+    assert probabilities.shape == (len(trace.tokens), len(model.vocab))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    everything = model.predict_next(text)
+    assert len(everything) == len(model.vocab)
+    assert [p for _, p in everything] == sorted((p for _, p in everything), reverse=True)
+    assert everything[0][1] == pytest.approx(probabilities[-1].max())
+    assert model.predict_next(text, k=5) == everything[:5]
+    card = (ASSETS_DIR / name / "model_card.md").read_text()
+    assert "perplexity" in card and "Names are not genders" in card
+
+
+def test_the_model_files_stay_small():
+    total = sum(path.stat().st_size for name in PRETRAINED for path in (ASSETS_DIR / name).iterdir())
+    assert total <= 20 * 2**20
+
+
+def test_the_word_model_beats_the_5_gram_on_real_text(words):
+    metrics = words.metrics
+    assert metrics["real_text_perplexity"] < metrics["ngram_real_text_perplexity"]
+    assert metrics["real_text_windows"] >= 1000 and metrics["ngram_training_tokens"] > 1_000_000
+
+
+def test_bad_text_is_rejected_clearly(words):
+    for empty in ("", "   \n\t"):
+        with pytest.raises(ValueError, match="empty"):
+            words.trace(empty)
+        with pytest.raises(ValueError, match="empty"):
+            words.predict_next(empty)
+    with pytest.raises(TypeError, match="str"):
+        words.trace(None)
+    with pytest.raises(ValueError, match="k"):
+        words.predict_next("Bob", k=0)
+    with pytest.raises(ValueError, match="name"):
+        load_pretrained("pixels")
+
+
+def test_no_word_is_unknown_to_the_word_model(words):
+    text = "Bob adores Zorblaxian xylophones, and Oluwaseun met Xiomara at the café 😀."
+    tokens = words.tokens(text)
+    assert "<unk>" not in tokens and tokens[:3] == ["bob", "adores", "zorblaxian"]
+    assert "Zorblaxian" in words.unknown_words(text) and "bob" not in words.unknown_words(text)
+    # Every word gets a vector of its own: two new words are not read alike.
+    vectors = words.input_vectors("Zorblaxian Quimbleton")
+    assert not np.allclose(vectors[0], vectors[1])
+    reading = words.read_word("Xiomara")
+    assert reading.girls_share is not None and reading.girls_share > 0.9
+    # Everyday sentences: most of their words have vocabulary rows of their own.
+    everyday = [word for sentence in EVERYDAY_SENTENCES for word in words.tokenizer.words(sentence)]
+    outside = sum(word not in words.tokenizer.token_to_id for word in everyday) / len(everyday)
+    assert outside <= 0.05
+    chars = load_pretrained("chars")
+    assert chars.unknown_words("Café ☕") == ["é", "☕"]
+    assert chars.tokens("é")[0] == "<unk>"
+
+
+def test_a_long_text_is_traced_whole(words):
+    sentence = "Bob is a nice person. He told me over the phone that he had served the navy for four long years. "
+    trace = words.trace(sentence * 300)  # about 7,000 tokens
+    assert trace.length == 300 * len(words.tokens(sentence))
+    assert np.isfinite(trace.cell).all()
+
+
+def test_pronoun_after_a_change_of_subject_with_held_out_names(words):
+    cast = shipped_cast("english")
+    prompts = corpus.pronoun_prompts(600, seed=TEST_SEED, names=cast["heldout"], genders=cast["genders"])
+    assert analysis.pronoun_agreement(words, prompts) >= 0.95
+    # The issue's own example, both ways round, with every pair of the story world's own names.
+    wrong = []
+    for female in corpus.FEMALE_NAMES:
+        for male in corpus.MALE_NAMES:
+            for first, second, pronoun, other in ((female, male, "he", "she"), (male, female, "she", "he")):
+                text = f"{first.title()} is a nice person. {second.title()}, on the other hand, is evil."
+                probabilities = dict(words.predict_next(text))
+                if probabilities[pronoun] <= probabilities[other]:
+                    wrong.append(text)
+    assert len(wrong) <= 0.02 * 2 * len(corpus.FEMALE_NAMES) * len(corpus.MALE_NAMES), wrong[:5]
+
+
+def test_brave_is_followed_by_a_name_of_the_subjects_gender(words):
+    """What this model does at "For his contributions, brave ___": it guesses a name, of the subject's
+    gender, but not the subject's own name (the model card gives how rarely it does)."""
+    cast = shipped_cast("english")
+    prompts = corpus.recall_prompts(200, seed=TEST_SEED, names=cast["train"], genders=cast["genders"])
+    probabilities = analysis.units._final_probs(words, [text for text, _ in prompts])
+    right_gender = 0
+    for row, (_, name) in zip(probabilities, prompts, strict=True):
+        guess = words.vocab[int(np.argmax(row))]
+        right_gender += cast["genders"].get(guess) == cast["genders"][name]
+    assert right_gender / len(prompts) >= 0.9
+    assert words.metrics["recall_accuracy"] < 0.5  # said plainly in the card and the README
+
+
+def test_subject_gender_unit_reads_held_out_names_and_flips(words):
+    cast = shipped_cast("english")
+    unit = words.units["subject gender"]
+    assert unit.accuracy >= 0.9 and {unit.above, unit.below} == {"male", "female"}
+    held_out = {"names": cast["heldout"], "genders": cast["genders"]}
+    stories = corpus.switch_stories(300, seed=TEST_SEED, **held_out)
+    table = analysis.token_table(words, stories)
+    values = table.states["cell"][unit.layer, unit.direction, :, unit.unit]
+    assert np.mean(unit.read(values) == table.labels["subject_gender"].astype(str)) >= 0.9
+    prompts = corpus.pronoun_prompts(200, seed=TEST_SEED + 1, **held_out)
+    assert analysis.switch_flip_rate(words, unit, prompts) >= 0.9
+    trace = words.trace("Mary is a nice person. Dan, on the other hand, is evil.")
+    values = unit.values(trace)
+    assert unit.read(values[trace.tokens.index(".")]) == "female" and unit.read(values[-1]) == "male"
+
+
+def test_quotation_unit_is_stored(words):
+    unit = words.units["inside quotation"]
+    assert {unit.above, unit.below} == {"inside", "outside"} and unit.accuracy >= 0.9
