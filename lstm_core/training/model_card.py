@@ -62,9 +62,8 @@ def write_model_card(directory: Path, model: LanguageModel, config: TrainConfig,
         "details and distractor names, deeds recalled by name, quotations; each cut at "
         f"{config.max_length} {model.kind}."
     )
-    switch_stories = getattr(config, "switch_stories", 0)  # configs saved before the field existed lack it
-    if switch_stories:
-        lines.append(f"- {switch_stories:,} more short stories with a change of subject in each (\"Mary is a nice "
+    if config.switch_stories:
+        lines.append(f"- {config.switch_stories:,} more short stories with a change of subject in each (\"Mary is a nice "
                      "person. Dan, on the other hand, is evil. He ...\").")  # fmt: skip
     if cast.genders is not None:
         lines.append(
