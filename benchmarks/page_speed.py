@@ -28,20 +28,23 @@ from ui import model_store
 ROOT = Path(__file__).resolve().parent.parent
 BUDGET_SECONDS = 0.100
 SENTENCE = "Bob is a nice person. Dan, on the other hand, is evil. "
+ENGLISH_SENTENCE = "Priya is a doctor. She works at the hospital near the river. Omar, on the other hand, is a pilot. "
 REFERENCE_SCRIPT = 'import streamlit as st\n\nst.write("one line of text")\n'
 
 
 def text_of(tokens: int, model_name: str = "words") -> str:
-    """Exactly `tokens` tokens of `model_name`: the classic sentence repeated (word tokens joined by
-    spaces, or characters)."""
+    """Exactly `tokens` tokens of `model_name`: a sentence repeated (word tokens joined by spaces, or
+    characters); for english, one with names it read from their spelling and records."""
     if model_name == "chars":
         return (SENTENCE * (tokens // len(SENTENCE) + 1))[:tokens].rstrip() + "."
-    words = model_store.language_model("words").tokens(SENTENCE)
+    sentence = ENGLISH_SENTENCE if model_name == "english" else SENTENCE
+    words = model_store.language_model(model_name).tokens(sentence)
     return " ".join((words * (tokens // len(words) + 1))[:tokens])
 
 
-# (tokens, model): a page takes at most 5,000 characters, so 5,000 tokens are characters of the char model
-LENGTHS = ((50, "words"), (500, "words"), (5000, "chars"))
+# (tokens, model): a page takes at most 5,000 characters, so 5,000 tokens are characters of the char model.
+# english reads spelling and has a vocabulary of thousands: its 50-word row is the one to watch.
+LENGTHS = ((50, "words"), (50, "english"), (500, "words"), (5000, "chars"))
 
 
 class PageTimer:
@@ -109,7 +112,7 @@ def main() -> None:
         lambda record: "missing ScriptRunContext" not in record.getMessage()
     )
     repeats = 2 if args.quick else 7
-    lengths = LENGTHS[:1] if args.quick else LENGTHS
+    lengths = [length for length in LENGTHS if length[0] == 50] if args.quick else LENGTHS
     # (page file, path shown, query); a query with "text" is run at each length in `lengths`
     cases = [("views/gates.py", "/gates", {"text": "", "t": "3"}), ("views/step.py", "/step", {"text": "", "t": "3"}),
              ("views/tutorial.py", "/tutorial", {}), ("views/home.py", "/", {}),

@@ -138,3 +138,13 @@ def test_reruns_find_the_model_and_the_trace_in_the_caches(work_done):
     assert not app.exception
     assert work_done["loads"] == ["words", "chars"]
     assert [t for _, t in work_done["traces"]] == [text, "Mary is nice.", "Mary is nice."]
+
+
+def test_english_says_what_it_made_of_names_it_never_saw():
+    app = open_gates({"model": "english", "text": "Priya is a nice person. Omar, on the other hand, is evil."})
+    assert not app.exception
+    notice = "\n".join(info.value for info in app.info).replace("\\", "")  # shown through as_markdown, escaped
+    assert "New to the english model, which reads them from their spelling" in notice
+    assert "“Priya” (a first name in the birth records, 100% girls" in notice and "Names are not genders" in notice
+    gender = model_store.language_model("english").units["subject gender"]
+    assert app.number_input(key="unit").value == gender.unit  # the page follows the gender unit by default
