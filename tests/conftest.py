@@ -104,9 +104,9 @@ def work_done(models, monkeypatch):
 
     original_trace_text = model_store._trace_text
 
-    def trace_text(model, text):
+    def trace_text(model, text, model_name):
         done["traces"].append((len(model.vocab), text))
-        return original_trace_text(model, text)
+        return original_trace_text(model, text, model_name)
 
     monkeypatch.setattr(lstm_core.models.language_model, "load_pretrained", load)
     monkeypatch.setattr(model_store, "_trace_text", trace_text)

@@ -20,6 +20,7 @@ from lstm_core.data import corpus
 from lstm_core.data.everyday import EVERYDAY_SENTENCES
 from lstm_core.models.language_model import PRETRAINED, LanguageModel, load_pretrained
 from lstm_core.training.language import CAST_FILE, Reading, TorchLanguageModel
+from tests.test_language_model import assert_bob_dan_pairs_right
 
 TEST_SEED = 31_337
 
@@ -61,26 +62,6 @@ def test_numpy_inference_equals_torch_on_shipped_weights():
     np.testing.assert_allclose(model.next_token_probs(trace), torch_probs, atol=2e-5)
 
 
-def test_pretrained_interface():
-    name = "english"
-    model = load_pretrained(name)
-    assert load_pretrained(name) is model  # cached: the app shares one copy
-    assert model.name == name and model.vocab[0] == "<unk>"
-    text = "Bob knows swimming."
-    trace = model.trace(text)
-    assert list(trace.tokens) == model.tokens(text)
-    probabilities = model.next_token_probs(trace)
-    assert probabilities.shape == (len(trace.tokens), len(model.vocab))
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
-    everything = model.predict_next(text)
-    assert len(everything) == len(model.vocab)
-    assert [p for _, p in everything] == sorted((p for _, p in everything), reverse=True)
-    assert everything[0][1] == pytest.approx(probabilities[-1].max())
-    assert model.predict_next(text, k=5) == everything[:5]
-    card = (ASSETS_DIR / name / "model_card.md").read_text()
-    assert "perplexity" in card and "Names are not genders" in card
-
-
 def test_the_model_files_stay_small():
     total = sum(path.stat().st_size for name in PRETRAINED for path in (ASSETS_DIR / name).iterdir())
     assert total <= 20 * 2**20
@@ -90,20 +71,6 @@ def test_the_word_model_beats_the_5_gram_on_real_text(words):
     metrics = words.metrics
     assert metrics["real_text_perplexity"] < metrics["ngram_real_text_perplexity"]
     assert metrics["real_text_windows"] >= 1000 and metrics["ngram_training_tokens"] > 1_000_000
-
-
-def test_bad_text_is_rejected_clearly(words):
-    for empty in ("", "   \n\t"):
-        with pytest.raises(ValueError, match="empty"):
-            words.trace(empty)
-        with pytest.raises(ValueError, match="empty"):
-            words.predict_next(empty)
-    with pytest.raises(TypeError, match="str"):
-        words.trace(None)
-    with pytest.raises(ValueError, match="k"):
-        words.predict_next("Bob", k=0)
-    with pytest.raises(ValueError, match="name"):
-        load_pretrained("pixels")
 
 
 def test_no_word_is_unknown_to_the_word_model(words):
@@ -120,32 +87,13 @@ def test_no_word_is_unknown_to_the_word_model(words):
     everyday = [word for sentence in EVERYDAY_SENTENCES for word in words.tokenizer.words(sentence)]
     outside = sum(word not in words.tokenizer.token_to_id for word in everyday) / len(everyday)
     assert outside <= 0.05
-    chars = load_pretrained("chars")
-    assert chars.unknown_words("Café ☕") == ["é", "☕"]
-    assert chars.tokens("é")[0] == "<unk>"
-
-
-def test_a_long_text_is_traced_whole(words):
-    sentence = "Bob is a nice person. He told me over the phone that he had served the navy for four long years. "
-    trace = words.trace(sentence * 300)  # about 7,000 tokens
-    assert trace.length == 300 * len(words.tokens(sentence))
-    assert np.isfinite(trace.cell).all()
 
 
 def test_pronoun_after_a_change_of_subject_with_held_out_names(words):
     cast = shipped_cast("english")
     prompts = corpus.pronoun_prompts(600, seed=TEST_SEED, names=cast["heldout"], genders=cast["genders"])
     assert analysis.pronoun_agreement(words, prompts) >= 0.95
-    # The issue's own example, both ways round, with every pair of the story world's own names.
-    wrong = []
-    for female in corpus.FEMALE_NAMES:
-        for male in corpus.MALE_NAMES:
-            for first, second, pronoun, other in ((female, male, "he", "she"), (male, female, "she", "he")):
-                text = f"{first.title()} is a nice person. {second.title()}, on the other hand, is evil."
-                probabilities = dict(words.predict_next(text))
-                if probabilities[pronoun] <= probabilities[other]:
-                    wrong.append(text)
-    assert len(wrong) <= 0.02 * 2 * len(corpus.FEMALE_NAMES) * len(corpus.MALE_NAMES), wrong[:5]
+    assert_bob_dan_pairs_right(words)
 
 
 def test_brave_is_followed_by_a_name_of_the_subjects_gender(words):

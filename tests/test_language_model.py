@@ -1,4 +1,5 @@
-"""The shipped story-world models: NumPy equals torch, and the word model shows the three classic behaviours.
+"""The shipped models: their common interface; the story-world models' NumPy equals torch, and the word
+model shows the three classic behaviours.
 
 Every behavioural check uses prompts and stories drawn fresh here with seeds that training and the
 model card never used (training draws with seeds 7 and 1234, the model card with 2_000_001..2_000_005).
@@ -12,11 +13,26 @@ import torch
 from lstm_core import analysis
 from lstm_core.config import ASSETS_DIR
 from lstm_core.data import corpus
-from lstm_core.models.language_model import LanguageModel, load_pretrained
+from lstm_core.models.language_model import PRETRAINED, LanguageModel, load_pretrained
 from lstm_core.training.language import TorchLanguageModel
 
 TEST_SEED = 31_337
-STORY_MODELS = ("words", "chars")  # the story-world models; tests/test_english_model.py has english
+STORY_MODELS = ("words", "chars")  # the story-world models; tests/test_english_model.py has english's own checks
+WORD_MODELS = ("words", "english")
+
+
+def assert_bob_dan_pairs_right(model: LanguageModel) -> None:
+    """The issue's own example, both ways round, with every pair of the story world's names of
+    different gender: the right pronoun in at least 98% of them."""
+    wrong = []
+    for female in corpus.FEMALE_NAMES:
+        for male in corpus.MALE_NAMES:
+            for first, second, pronoun, other in ((female, male, "he", "she"), (male, female, "she", "he")):
+                text = f"{first.title()} is a nice person. {second.title()}, on the other hand, is evil."
+                probabilities = dict(model.predict_next(text))
+                if probabilities[pronoun] <= probabilities[other]:
+                    wrong.append(text)
+    assert len(wrong) <= 0.02 * 2 * len(corpus.FEMALE_NAMES) * len(corpus.MALE_NAMES), wrong[:5]
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +61,7 @@ def test_numpy_inference_equals_torch_on_shipped_weights(name):
     np.testing.assert_allclose(model.next_token_probs(trace), torch_probs, atol=2e-5)
 
 
-@pytest.mark.parametrize("name", STORY_MODELS)
+@pytest.mark.parametrize("name", PRETRAINED)
 def test_pretrained_interface(name):
     model = load_pretrained(name)
     assert load_pretrained(name) is model  # cached: the app shares one copy
@@ -61,11 +77,17 @@ def test_pretrained_interface(name):
     assert [p for _, p in everything] == sorted((p for _, p in everything), reverse=True)
     assert everything[0][1] == pytest.approx(probabilities[-1].max())
     assert model.predict_next(text, k=5) == everything[:5]
-    assert (ASSETS_DIR / name / "model_card.md").read_text().count("perplexity") >= 1
-    assert model.metrics["heldout_perplexity"] < (3.0 if name == "words" else 2.0)
+    card = (ASSETS_DIR / name / "model_card.md").read_text()
+    assert card.count("perplexity") >= 1
+    if name in STORY_MODELS:
+        assert model.metrics["heldout_perplexity"] < (3.0 if name == "words" else 2.0)
+    else:
+        assert "Names are not genders" in card
 
 
-def test_bad_text_is_rejected_clearly(words):
+@pytest.mark.parametrize("name", WORD_MODELS)
+def test_bad_text_is_rejected_clearly(name):
+    words = load_pretrained(name)
     for empty in ("", "   \n\t"):
         with pytest.raises(ValueError, match="empty"):
             words.trace(empty)
@@ -87,7 +109,9 @@ def test_unknown_words_and_characters_are_reported(words):
     assert chars.tokens("é")[0] == "<unk>"
 
 
-def test_a_long_text_is_traced_whole(words):
+@pytest.mark.parametrize("name", WORD_MODELS)
+def test_a_long_text_is_traced_whole(name):
+    words = load_pretrained(name)
     sentence = "Bob is a nice person. He told me over the phone that he had served the navy for four long years. "
     trace = words.trace(sentence * 300)  # about 7,000 tokens
     assert trace.length == 300 * len(words.tokens(sentence))
@@ -97,16 +121,7 @@ def test_a_long_text_is_traced_whole(words):
 def test_pronoun_agreement_after_a_change_of_subject(words):
     prompts = corpus.pronoun_prompts(600, seed=TEST_SEED)
     assert analysis.pronoun_agreement(words, prompts) >= 0.95
-    # The issue's own example, both ways round, with every pair of names of different gender.
-    wrong = []
-    for female in corpus.FEMALE_NAMES:
-        for male in corpus.MALE_NAMES:
-            for first, second, pronoun, other in ((female, male, "he", "she"), (male, female, "she", "he")):
-                text = f"{first.title()} is a nice person. {second.title()}, on the other hand, is evil."
-                probabilities = dict(words.predict_next(text))
-                if probabilities[pronoun] <= probabilities[other]:
-                    wrong.append(text)
-    assert len(wrong) <= 0.02 * 2 * len(corpus.FEMALE_NAMES) * len(corpus.MALE_NAMES), wrong[:5]
+    assert_bob_dan_pairs_right(words)
 
 
 def test_brave_puts_the_subject_above_every_other_name(words):

@@ -262,3 +262,10 @@ def test_check_model_and_check_view_know_the_session_names():
     assert model == "words"
     assert notice.startswith("There is no model called “my text (chars)” in this session; showing the words model")
     assert "words, chars, english or my text (chars)" in check_model({"model": "x"}, names)[1]
+
+
+def test_the_vocabulary_notice_names_a_session_model_as_the_pages_list_it():
+    session = {}
+    name = model_store.add_session_model(task_model(), "my symbols", session=session)
+    traced = model_store.text_trace(name, "a zz", session=session)
+    assert traced.vocabulary_notice is not None and name in traced.vocabulary_notice

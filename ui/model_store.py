@@ -95,11 +95,12 @@ class TextTrace:
     vocabulary_notice: str | None = None  # what the model did with them (`ui.word_notices`), plain text
 
 
-def _trace_text(model: LanguageModel, text: str) -> TextTrace:
+def _trace_text(model: LanguageModel, text: str, model_name: str) -> TextTrace:
+    """`model_name`: the name the pages list the model under, which the notice uses."""
     trace = model.trace(text)
     probs = model.next_token_probs(trace).astype(np.float32)
     unknown = tuple(model.unknown_words(text))
-    notice = word_notices.vocabulary_notice(model, unknown, model.name, tokens=trace.tokens)
+    notice = word_notices.vocabulary_notice(model, unknown, model_name, tokens=trace.tokens)
     return TextTrace(trace, probs, unknown, notice)
 
 
@@ -107,7 +108,7 @@ def _trace_text(model: LanguageModel, text: str) -> TextTrace:
 def _shipped_text_trace(model_name: str, text: str) -> TextTrace:
     """Cached by model and text. Traces are read-only, so sharing one object between sessions is safe
     and avoids pickling arrays on every rerun (which `st.cache_data` would do)."""
-    return _trace_text(_shipped_model(model_name), text)
+    return _trace_text(_shipped_model(model_name), text, model_name)
 
 
 def text_trace(model_name: str, text: str, *, session: MutableMapping | None = None) -> TextTrace:
@@ -131,13 +132,14 @@ text_trace.clear = _shipped_text_trace.clear  # type: ignore[attr-defined]
 @dataclass(eq=False)
 class _SessionModel:
     model: LanguageModel
+    name: str  # as the pages list it
     traces: OrderedDict[str, TextTrace] = field(default_factory=OrderedDict)  # text -> trace, oldest first
 
     def trace(self, text: str) -> TextTrace:
         if text in self.traces:
             self.traces.move_to_end(text)
             return self.traces[text]
-        traced = _trace_text(self.model, text)
+        traced = _trace_text(self.model, text, self.name)
         self.traces[text] = traced
         while len(self.traces) > 1 and (
             len(self.traces) > SESSION_TRACE_LIMIT
@@ -212,7 +214,7 @@ def add_session_model(model: LanguageModel, label: str | None = None, *, session
     while name.casefold() in taken:
         number += 1
         name = f"{base} ({number})"
-    models[name] = _SessionModel(model)
+    models[name] = _SessionModel(model, name)
     while len(models) > SESSION_MODEL_LIMIT:
         del models[next(iter(models))]
     # New objects, then one assignment each: a rerun reading the old dict meanwhile sees a whole state.

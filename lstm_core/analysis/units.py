@@ -456,6 +456,7 @@ def _continuation_log_probs(
     results = []
     for continuation in continuations:
         texts = [prompt + continuation for prompt in prompts]
+        count = len(model.encode(continuation))
         scores = []
         for start in range(0, len(texts), _BATCH):
             chunk = texts[start : start + _BATCH]
@@ -463,7 +464,6 @@ def _continuation_log_probs(
             log_probs = np.log(softmax(model.logits(batch.output).astype(np.float64)))  # (B, T_max, V)
             for row, text in enumerate(chunk):
                 ids = model.encode(text)
-                count = len(model.encode(continuation))
                 positions = np.arange(len(ids) - count - 1, len(ids) - 1)  # the steps that predict it
                 scores.append(float(log_probs[row, positions, ids[positions + 1]].sum()))
         results.append(np.array(scores))
