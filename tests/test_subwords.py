@@ -7,8 +7,16 @@ import torch
 
 from lstm_core.data import corpus
 from lstm_core.data.names import NameCounts, NameTable
+from lstm_core.io.checkpoint import load_checkpoint
 from lstm_core.models.language_model import LanguageModel
-from lstm_core.models.subwords import NameRecords, WordPieces, fnv1a_32
+from lstm_core.models.subwords import (
+    NameRecords,
+    WordPieces,
+    fnv1a_32,
+    fnv1a_32_many,
+    mean_piece_vectors,
+    mean_piece_vectors_of,
+)
 from lstm_core.training import language
 
 
@@ -27,6 +35,18 @@ def test_pieces_are_the_marked_ngrams_and_stay_in_range():
     assert rows.dtype == np.int64 and len(rows) == len(pieces.ngrams("zanzibar"))
     assert ((0 <= rows) & (rows < 97)).all()
     np.testing.assert_array_equal(pieces.buckets("zanzibar"), WordPieces(97, 3, 4).buckets("zanzibar"))
+
+
+def test_hashing_many_words_at_once_gives_each_word_its_own_rows():
+    words = ["", "a", "foobar", "Zanzibar", "ñandú", "日本", "😀🎉", "x" * 300, "café-au-lait", "priya"]
+    assert [int(value) for value in fnv1a_32_many([word.encode() for word in words])] == [fnv1a_32(w) for w in words]
+    pieces = WordPieces(bucket_count=97)
+    rows, counts = pieces.bucket_lists(words)
+    np.testing.assert_array_equal(rows.astype(np.int64), np.concatenate([pieces.buckets(word) for word in words]))
+    np.testing.assert_array_equal(counts, [len(pieces.ngrams(word)) for word in words])
+    table = np.random.default_rng(0).standard_normal((97, 6)).astype(np.float32)
+    np.testing.assert_allclose(mean_piece_vectors_of(table, pieces, words),
+                               mean_piece_vectors(table, [pieces.buckets(word) for word in words]), atol=1e-5)  # fmt: skip
 
 
 def _tiny_model(seed: int = 0):
@@ -155,3 +175,50 @@ def test_hidden_name_rows_leave_only_spelling_and_record():
     row = twin.embedding.weight[tokenizer.token_to_id["bob"]] - twin.embedding.weight[tokenizer.unknown_id]
     torch.testing.assert_close(shown[0] - hidden[0], row.detach())
     torch.testing.assert_close(shown[1], hidden[1])  # "is" is not a name
+
+
+def _whole_input_twin(seed: int = 5):
+    twin, _, tokenizer, pieces, records = _tiny_model(seed)
+    twin.tie_whole_input(tokenizer, pieces, records)
+    return twin, language.to_numpy_model(twin, "tiny", tokenizer, pieces, records), tokenizer, pieces, records
+
+
+def test_a_decoder_tied_to_the_whole_input_scores_each_word_by_its_input_vector():
+    twin, model, tokenizer, pieces, records = _whole_input_twin()
+    assert model.decoder_is_input
+    # Every vocabulary word's decoder row is exactly what the model reads for that word.
+    for word in ("bob", "mary", "swimming", "."):
+        np.testing.assert_allclose(model.decoder_weight[tokenizer.token_to_id[word]], model.input_vectors(word)[0],
+                                   atol=1e-5)  # fmt: skip
+    text = "Priya is a nice person. Omar, on the other hand, is zxqvian."
+    reading = language.Reading.empty()
+    type_ids = torch.from_numpy(reading.type_ids(tokenizer.words(text), tokenizer, pieces, records))[None]
+    with torch.no_grad():
+        expected = torch.softmax(twin(type_ids, reading.tensors()), -1)[0].numpy()
+    np.testing.assert_allclose(model.next_token_probs(model.trace(text)), expected, atol=2e-5)
+
+
+def test_a_whole_input_decoder_is_not_stored_and_is_rebuilt_on_load(tmp_path):
+    _, model, *_ = _whole_input_twin(6)
+    model.save(tmp_path, storage_dtype=np.float16)
+    tensors, config = load_checkpoint(tmp_path / "model.safetensors")
+    assert config["decoder_is_input"] and "decoder.weight" not in tensors
+    loaded = LanguageModel.load(tmp_path)
+    text = "Alex is brave. For his contributions, brave"
+    np.testing.assert_allclose(loaded.next_token_probs(loaded.trace(text)), model.next_token_probs(model.trace(text)),
+                               atol=5e-3)  # fmt: skip
+    with pytest.raises(ValueError, match="decoder_is_input"):
+        LanguageModel("bad", model.tokenizer, model.embedding, model.lstm, model.decoder_weight, model.decoder_bias,
+                      decoder_is_input=True)  # fmt: skip
+
+
+def test_sampled_softmax_reads_the_whole_input_decoder_rows():
+    twin, _, tokenizer, *_ = _whole_input_twin(7)
+    output = torch.randn(12, 12)
+    targets = torch.randint(len(tokenizer.vocab), (12,))
+    sampling = torch.full((len(tokenizer.vocab),), 1.0 / len(tokenizer.vocab))
+    loss = language.sampled_softmax_loss(twin, output, targets, sampling, count=8, always=torch.arange(len(tokenizer.vocab)))
+    expected = torch.nn.functional.cross_entropy(output @ twin.decoder_rows().T + twin.decoder.bias, targets)
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    # The rows differ from the embedding's alone, so the test above would catch reading only those.
+    assert not torch.allclose(twin.decoder_rows(), twin.embedding.weight)

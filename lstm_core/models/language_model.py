@@ -35,7 +35,7 @@ import numpy as np
 from lstm_core.config import ASSETS_DIR
 from lstm_core.io.checkpoint import load_checkpoint, save_checkpoint
 from lstm_core.lstm import LSTM, BatchTrace, Trace
-from lstm_core.models.subwords import NameRecords, WordPieces, WordReading, mean_piece_vectors
+from lstm_core.models.subwords import NameRecords, WordPieces, WordReading, mean_piece_vectors, mean_piece_vectors_of
 from lstm_core.models.tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenizer
 from lstm_core.numerics import softmax
 
@@ -92,13 +92,16 @@ class LanguageModel:
         tokenizer: a `WordTokenizer` or `CharTokenizer`; its vocab is the model's.
         embedding: (V, E) one row per token id.
         lstm: the core `LSTM` with input_size E.
-        decoder_weight: (V, num_directions * H); decoder_bias: (V,).
+        decoder_weight: (V, num_directions * H); decoder_bias: (V,). None with `decoder_is_input`.
         units: named interpretable units (see `UnitInfo`).
         metrics: held-out evaluation results recorded at training time.
         pieces, piece_embedding: (bucket_count, E) rows for the character n-grams of each word (word
             models only; None for a model that reads its vocabulary alone).
         names, name_direction: (E,) birth records of first names and the direction in which a name's
             record moves its input vector (both None, or both given).
+        decoder_is_input: each word's decoder row is its whole input vector (its row, its spelling and
+            its record), computed here rather than stored: to predict a name it read long ago, the
+            model only has to keep what that name's input looked like.
     """
 
     def __init__(
@@ -107,7 +110,7 @@ class LanguageModel:
         tokenizer: WordTokenizer | CharTokenizer,
         embedding: np.ndarray,
         lstm: LSTM,
-        decoder_weight: np.ndarray,
+        decoder_weight: np.ndarray | None,
         decoder_bias: np.ndarray,
         units: dict[str, UnitInfo] | None = None,
         metrics: dict | None = None,
@@ -115,14 +118,20 @@ class LanguageModel:
         piece_embedding: np.ndarray | None = None,
         names: NameRecords | None = None,
         name_direction: np.ndarray | None = None,
+        decoder_is_input: bool = False,
     ) -> None:
         vocab_size = len(tokenizer.vocab)
         output_size = lstm.num_directions * lstm.hidden_size
         expected = {
             "embedding": (embedding, (vocab_size, lstm.input_size)),
-            "decoder_weight": (decoder_weight, (vocab_size, output_size)),
             "decoder_bias": (decoder_bias, (vocab_size,)),
         }
+        if decoder_is_input:
+            if decoder_weight is not None or lstm.input_size != output_size:
+                raise ValueError("decoder_is_input computes the decoder from the inputs: pass decoder_weight=None "
+                                 "and use input_size == num_directions * hidden_size")  # fmt: skip
+        else:
+            expected["decoder_weight"] = (decoder_weight, (vocab_size, output_size))
         if (pieces is None) != (piece_embedding is None) or (names is None) != (name_direction is None):
             raise ValueError("pieces and piece_embedding, and names and name_direction, come in pairs")
         if (pieces is not None or names is not None) and tokenizer.kind != "words":
@@ -138,7 +147,6 @@ class LanguageModel:
         self.tokenizer = tokenizer
         self.lstm = lstm
         self.embedding = np.asarray(embedding, dtype=lstm.dtype)
-        self.decoder_weight = np.asarray(decoder_weight, dtype=lstm.dtype)
         self.decoder_bias = np.asarray(decoder_bias, dtype=lstm.dtype)
         self.units: dict[str, UnitInfo] = dict(units or {})
         self.metrics: dict = dict(metrics or {})
@@ -146,6 +154,10 @@ class LanguageModel:
         self.piece_embedding = None if pieces is None else np.asarray(piece_embedding, dtype=lstm.dtype)
         self.names = names
         self.name_direction = None if names is None else np.asarray(name_direction, dtype=lstm.dtype)
+        self.decoder_is_input = decoder_is_input
+        if decoder_is_input:
+            decoder_weight = self._vocabulary_vectors()
+        self.decoder_weight = np.asarray(decoder_weight, dtype=lstm.dtype)
 
     def __repr__(self) -> str:
         return f"LanguageModel(name={self.name!r}, vocab_size={len(self.vocab)}, lstm={self.lstm!r})"
@@ -213,10 +225,20 @@ class LanguageModel:
             nearest=tuple((self.vocab[index], float(similarity[index])) for index in order),
         )  # fmt: skip
 
+    def _vocabulary_vectors(self) -> np.ndarray:
+        """(V, E) the input vector of every vocabulary word, as `_vectors` gives it, computed at once."""
+        vectors = self.embedding.copy()
+        if self.pieces is not None:
+            vectors += mean_piece_vectors_of(self.piece_embedding, self.pieces, self.vocab)
+        if self.names is not None:
+            records = np.array([self.names.value(word) for word in self.vocab], dtype=vectors.dtype)
+            vectors += records[:, None] * self.name_direction
+        return vectors
+
     @functools.cached_property
     def _vocabulary_unit_vectors(self) -> np.ndarray:
         """(V, E) the input vector of every vocabulary word, scaled to length 1."""
-        vectors = self._vectors(self.vocab, np.arange(len(self.vocab)))
+        vectors = self.decoder_weight if self.decoder_is_input else self._vocabulary_vectors()
         return vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12)
 
     # --------------------------------------------------------------------------- forward
@@ -255,7 +277,9 @@ class LanguageModel:
         """The weights under the torch module's own names (``embedding.weight``, ``lstm.*``, ...)."""
         tensors = {"embedding.weight": self.embedding}
         tensors |= {f"lstm.{key}": value for key, value in self.lstm.state_dict().items()}
-        tensors |= {"decoder.weight": self.decoder_weight, "decoder.bias": self.decoder_bias}
+        if not self.decoder_is_input:
+            tensors["decoder.weight"] = self.decoder_weight
+        tensors["decoder.bias"] = self.decoder_bias
         if self.pieces is not None:
             tensors["pieces.weight"] = self.piece_embedding
         if self.names is not None:
@@ -289,8 +313,10 @@ class LanguageModel:
             shares = {name: round(float(share), 4) for name, share in sorted(self.names.shares.items())}
             (directory / _NAMES_FILE).write_text(json.dumps(shares, ensure_ascii=False, separators=(",", ":")) + "\n")
         tensors = self.tensors()
-        # A decoder tied to the embedding (the same matrix) is stored once.
-        config["tied_decoder"] = bool(np.array_equal(self.decoder_weight, self.embedding))
+        # A decoder tied to the embedding (the same matrix) is stored once; one that is the inputs
+        # themselves is not stored at all.
+        config["decoder_is_input"] = self.decoder_is_input
+        config["tied_decoder"] = not self.decoder_is_input and bool(np.array_equal(self.decoder_weight, self.embedding))
         if config["tied_decoder"]:
             del tensors["decoder.weight"]
         if storage_dtype is not None:
@@ -321,7 +347,8 @@ class LanguageModel:
             tokenizer=tokenizers[config["tokenizer"]](vocab),
             embedding=tensors["embedding.weight"],
             lstm=lstm,
-            decoder_weight=tensors["embedding.weight"] if config.get("tied_decoder") else tensors["decoder.weight"],
+            decoder_weight=None if config.get("decoder_is_input") else
+            tensors["embedding.weight"] if config.get("tied_decoder") else tensors["decoder.weight"],
             decoder_bias=tensors["decoder.bias"],
             units={name: UnitInfo(**fields) for name, fields in config.get("units", {}).items()},
             metrics=config.get("metrics", {}),
@@ -329,6 +356,7 @@ class LanguageModel:
             piece_embedding=tensors.get("pieces.weight"),
             names=names,
             name_direction=tensors.get("name_direction"),
+            decoder_is_input=bool(config.get("decoder_is_input", False)),
         )
 
 

@@ -90,6 +90,17 @@ class TrainConfig:
     # as <unk>'s row, plus its spelling and record). Without it the model learns each name's gender
     # in its row alone and has nothing to go on for a name it never saw.
     name_row_dropout: float = 0.0
+    # Word model with spelling: a word's decoder row is its whole input vector (its row, plus its
+    # spelling, plus its record), not its row alone. Recalling a name many words later ("For his
+    # contributions, brave ___") then only needs the state to keep what the name's input looked like;
+    # with the row alone, the readings where `name_row_dropout` hid the row teach nothing about which
+    # name it was, and the model settles for a name of the right gender.
+    tie_whole_input: bool = False
+    # The loss on the first character of each pronoun in the stories ("H" of "He", "s" of "she")
+    # counts this many times. A character model sees the subject's gender pay off at one character in
+    # dozens; without the weight it learns spelling long before it learns to carry a name's gender to
+    # the next pronoun. Real text is weighted as it is.
+    pronoun_weight: float = 1.0
 
 
 CONFIGS: dict[str, TrainConfig] = {
@@ -109,7 +120,7 @@ CONFIGS: dict[str, TrainConfig] = {
         kind="words", embedding_size=192, hidden_size=192, num_layers=1, steps=4500, batch_size=64,
         learning_rate=3e-3, train_stories=60_000, max_length=64, seed=7, real_text_share=0.5,
         cast="records", vocabulary_words=11_000, piece_buckets=8192, name_records=True, max_minutes=26,
-        sampled_words=2048, name_row_dropout=0.5,
+        sampled_words=2048, name_row_dropout=0.5, tie_whole_input=True,
     ),
 }  # fmt: skip
 
@@ -273,6 +284,25 @@ class TorchLanguageModel(nn.Module):
                 getattr(self.lstm, f"bias_hh_l{layer}")[hidden_size : 2 * hidden_size].fill_(0.0)
         if tie_weights:
             self.decoder.weight = self.embedding.weight  # state_dict still lists both names
+        # Set by `tie_whole_input`: how every vocabulary word is read (a `Reading` of the vocabulary,
+        # so its type ids are vocabulary ids); then a word's decoder row is its whole input vector.
+        self.vocabulary_reading: dict[str, torch.Tensor] | None = None
+
+    def tie_whole_input(self, tokenizer: WordTokenizer, pieces: WordPieces | None, records: NameRecords | None) -> None:
+        """Make each word's decoder row its whole input vector (`TrainConfig.tie_whole_input`)."""
+        if self.decoder.weight is not self.embedding.weight:
+            raise ValueError("tie_whole_input needs tie_weights")
+        vocabulary = Reading.empty()
+        vocabulary.type_ids(tokenizer.vocab, tokenizer, pieces, records)
+        self.vocabulary_reading = vocabulary.tensors()
+
+    def decoder_rows(self, ids: torch.Tensor | None = None) -> torch.Tensor:
+        """(len(ids), E) the decoder rows of vocabulary `ids` (all of them when None)."""
+        if self.vocabulary_reading is None:
+            return self.decoder.weight if ids is None else self.decoder.weight[ids]
+        if ids is None:
+            ids = torch.arange(self.decoder.weight.shape[0])
+        return self.embed(ids, self.vocabulary_reading)
 
     def embed(self, ids: torch.Tensor, reading: dict[str, torch.Tensor] | None = None,
               hide_names: float = 0.0, unknown_id: int = 0) -> torch.Tensor:  # fmt: skip
@@ -299,7 +329,9 @@ class TorchLanguageModel(nn.Module):
     def forward(self, ids: torch.Tensor, reading: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
         """ids: (B, T) -> next-token logits (B, T, V)."""
         output, _ = self.lstm(self.embed(ids, reading))
-        return self.decoder(output)
+        if self.vocabulary_reading is None:
+            return self.decoder(output)
+        return output @ self.decoder_rows().T + self.decoder.bias
 
 
 def to_numpy_model(
@@ -315,17 +347,19 @@ def to_numpy_model(
         expected.add("name_direction")
     missing = expected - state.keys()
     assert not missing, f"torch state dict lacks {missing}"
+    decoder_is_input = torch_model.vocabulary_reading is not None
     return LanguageModel(
         name=name,
         tokenizer=tokenizer,
         embedding=state["embedding.weight"],
         lstm=LSTM.from_state_dict(state, prefix="lstm."),
-        decoder_weight=state["decoder.weight"],
+        decoder_weight=None if decoder_is_input else state["decoder.weight"],
         decoder_bias=state["decoder.bias"],
         pieces=pieces,
         piece_embedding=state.get("pieces.weight") if pieces is not None else None,
         names=records,
         name_direction=state.get("name_direction") if records is not None else None,
+        decoder_is_input=decoder_is_input,
     )
 
 
@@ -342,6 +376,8 @@ class TrainingData:
     stories: list[np.ndarray]  # one per story, cut at max_length
     real_text: list[np.ndarray]  # one long stream per document
     real_token_count: int
+    # Per story, the positions of the first token of each pronoun (`TrainConfig.pronoun_weight`).
+    pronoun_starts: list[np.ndarray] | None = None
 
 
 def _words_of(text: str, kind: str) -> list[str]:
@@ -383,16 +419,33 @@ def prepare_data(config: TrainConfig, log: Callable[[str], None] = _log) -> Trai
                                       everyday=config.kind == "words" and config.real_text_share > 0)
     stories += corpus.switch_stories(config.switch_stories, seed=config.seed + 1, names=cast.train, genders=cast.genders)
     story_sequences = [encode(_words_of(story.text, config.kind)[: config.max_length]) for story in stories]
+    pronoun_starts = [pronoun_positions(story, config.kind, config.max_length) for story in stories] \
+        if config.pronoun_weight != 1.0 else None
     real_text = [encode(document) for document in documents if len(document) > config.max_length // 4]
     real_tokens = sum(len(document) for document in real_text)
     log(f"[{config.kind}] {len(stories)} stories ({sum(map(len, story_sequences))} tokens), "
         f"{len(real_text)} real-text documents ({real_tokens} tokens), vocabulary {len(tokenizer.vocab)}, "
         f"cast {len(cast.train)} names (+{len(cast.heldout)} held out)")  # fmt: skip
-    return TrainingData(tokenizer, cast, pieces, records, reading, story_sequences, real_text, real_tokens)
+    return TrainingData(tokenizer, cast, pieces, records, reading, story_sequences, real_text, real_tokens,
+                        pronoun_starts)  # fmt: skip
 
 
-def _story_batches(sequences: list[np.ndarray], batch_size: int, rng: np.random.Generator):
-    """Endless padded batches (inputs, targets) of stories alone; stories of similar length share a batch."""
+PRONOUNS = frozenset({"he", "she", "his", "her", "him", "himself", "herself", "hers"})
+
+
+def pronoun_positions(story: corpus.Story, kind: str, max_length: int) -> np.ndarray:
+    """Positions in `story`'s token sequence (cut at `max_length`) where a pronoun begins: its
+    character offset for a character model, its token index for a word model."""
+    starts = [start if kind == "chars" else index
+              for index, (token, (start, _)) in enumerate(zip(story.tokens, story.token_spans, strict=True))
+              if token in PRONOUNS]  # fmt: skip
+    return np.array([position for position in starts if position < max_length], dtype=np.int64)
+
+
+def _story_batches(sequences: list[np.ndarray], batch_size: int, rng: np.random.Generator,
+                   marks: list[np.ndarray] | None = None, mark_weight: float = 1.0):  # fmt: skip
+    """Endless padded batches (inputs, targets, weights) of stories alone; stories of similar length
+    share a batch."""
     lengths = np.array([len(sequence) for sequence in sequences])
     while True:
         order = rng.permutation(len(sequences))
@@ -403,12 +456,19 @@ def _story_batches(sequences: list[np.ndarray], batch_size: int, rng: np.random.
             pool = pool[np.argsort(lengths[pool], kind="stable")]  # less padding per batch
             batches += [pool[i : i + batch_size] for i in range(0, len(pool) - batch_size + 1, batch_size)]
         for batch_index in rng.permutation(len(batches)):
-            yield _padded([sequences[member] for member in batches[batch_index]])
+            members = batches[batch_index]
+            yield _padded([sequences[member] for member in members], None,
+                          None if marks is None else [marks[member] for member in members], mark_weight)  # fmt: skip
 
 
-def _padded(rows: Sequence[np.ndarray], word_ids: np.ndarray | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """(inputs, targets) of token rows of different lengths, padded; targets are the next tokens (their
-    vocabulary ids through `word_ids` when rows hold type ids)."""
+def _padded(
+    rows: Sequence[np.ndarray], word_ids: np.ndarray | None = None, marks: Sequence[np.ndarray] | None = None,
+    mark_weight: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """(inputs, targets, weights) of token rows of different lengths, padded; targets are the next
+    tokens (their vocabulary ids through `word_ids` when rows hold type ids). weights: None, or each
+    target's weight in the loss: `mark_weight` where a row's `marks` (positions of its tokens) say
+    so, 1 elsewhere (rows past len(marks) have none)."""
     width = max(len(row) for row in rows)
     inputs = np.zeros((len(rows), width - 1), dtype=np.int64)
     # -100 is cross_entropy's ignore_index: padding contributes no loss.
@@ -416,26 +476,35 @@ def _padded(rows: Sequence[np.ndarray], word_ids: np.ndarray | None = None) -> t
     for index, row in enumerate(rows):
         inputs[index, : len(row) - 1] = row[:-1]
         targets[index, : len(row) - 1] = row[1:] if word_ids is None else word_ids[row[1:]]
-    return torch.from_numpy(inputs), torch.from_numpy(targets)
+    if marks is None:
+        return torch.from_numpy(inputs), torch.from_numpy(targets), None
+    weights = np.ones(targets.shape, dtype=np.float32)
+    for index, positions in enumerate(marks):
+        positions = positions[positions >= 1]
+        weights[index, positions - 1] = mark_weight  # target t is token t + 1
+    return torch.from_numpy(inputs), torch.from_numpy(targets), torch.from_numpy(weights)
 
 
 def _batches(data: TrainingData, config: TrainConfig, rng: np.random.Generator):
-    """Endless padded batches (inputs, targets): `real_text_share` of each batch are random windows
-    of real text, the rest stories; every sequence starts from a zero state."""
+    """Endless padded batches (inputs, targets, weights): `real_text_share` of each batch are random
+    windows of real text, the rest stories; every sequence starts from a zero state."""
+    marks = data.pronoun_starts
     if not data.real_text or config.real_text_share <= 0:
-        yield from _story_batches(data.stories, config.batch_size, rng)
+        yield from _story_batches(data.stories, config.batch_size, rng, marks, config.pronoun_weight)
     real_rows = round(config.batch_size * config.real_text_share) if data.real_text else 0
     story_rows = config.batch_size - real_rows
     lengths = np.array([len(document) for document in data.real_text], dtype=np.float64)
     document_weights = lengths / lengths.sum() if real_rows else None
     word_ids = np.asarray(data.reading.word_ids if data.reading is not None else [], dtype=np.int64)
     while True:
-        rows = [data.stories[index] for index in rng.integers(len(data.stories), size=story_rows)]
+        story_indices = rng.integers(len(data.stories), size=story_rows)
+        rows = [data.stories[index] for index in story_indices]
         for document_index in rng.choice(len(data.real_text), size=real_rows, p=document_weights) if real_rows else ():
             document = data.real_text[document_index]
             start = int(rng.integers(max(1, len(document) - config.max_length)))
             rows.append(document[start : start + config.max_length])
-        yield _padded(rows, word_ids if data.reading is not None else None)
+        row_marks = None if marks is None else [marks[index] for index in story_indices]
+        yield _padded(rows, word_ids if data.reading is not None else None, row_marks, config.pronoun_weight)
 
 
 def sampled_softmax_loss(
@@ -457,13 +526,18 @@ def sampled_softmax_loss(
     if always is not None:
         is_always[always] = True
     log_expected = torch.where(is_always, torch.zeros_like(sampling), torch.log(sampling * count))
-    weight, bias = model.decoder.weight, model.decoder.bias
-    true_logits = (output * weight[targets]).sum(-1) + bias[targets] - log_expected[targets]  # (N,)
-    sampled_logits = output @ weight[sampled].T + bias[sampled] - log_expected[sampled]  # (N, K)
+    always_ids = always if always is not None else targets[:0]
+    # Every decoder row the loss needs, computed once (with `tie_whole_input` each costs a lookup of
+    # its spelling): the targets', the samples' and the always-scored words'.
+    needed, where = torch.unique(torch.cat([targets, sampled, always_ids]), return_inverse=True)
+    rows, bias = model.decoder_rows(needed), model.decoder.bias
+    target_rows, sampled_rows, always_rows = where.split([len(targets), count, len(always_ids)])
+    true_logits = (output * rows[target_rows]).sum(-1) + bias[targets] - log_expected[targets]  # (N,)
+    sampled_logits = output @ rows[sampled_rows].T + bias[sampled] - log_expected[sampled]  # (N, K)
     drop = (sampled[None, :] == targets[:, None]) | is_always[sampled][None, :]
     columns = [true_logits[:, None], sampled_logits.masked_fill(drop, float("-inf"))]
     if always is not None:
-        always_logits = output @ weight[always].T + bias[always]  # (N, A)
+        always_logits = output @ rows[always_rows].T + bias[always]  # (N, A)
         columns.append(always_logits.masked_fill(always[None, :] == targets[:, None], float("-inf")))
     logits = torch.cat(columns, dim=1)
     return nn.functional.cross_entropy(logits, torch.zeros(len(targets), dtype=torch.int64))
@@ -494,10 +568,14 @@ def train(
     np.random.seed(config.seed)  # noqa: NPY002 - also seeds any library code on the legacy global generator
     random.seed(config.seed)
     torch.set_num_threads(2)  # the machine's cores are shared; more threads only add contention
+    if config.pronoun_weight != 1.0 and config.sampled_words:
+        raise ValueError("pronoun_weight weighs the full softmax's loss; it does not combine with sampled_words")
     data = data or prepare_data(config, log)
     model = TorchLanguageModel(len(data.tokenizer.vocab), config.embedding_size, config.hidden_size, config.num_layers,
                                config.tie_weights, config.piece_buckets if data.pieces else 0,
                                data.records is not None)  # fmt: skip
+    if config.tie_whole_input:
+        model.tie_whole_input(data.tokenizer, data.pieces, data.records)
     reading = data.reading.tensors() if data.reading is not None else None
     optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     # Linear warm-down to a tenth: a high rate finds the structure, a low one polishes it.
@@ -510,7 +588,7 @@ def train(
     cast_ids = [data.tokenizer.token_to_id[name] for name in data.cast.train if name in data.tokenizer.token_to_id]
     always = torch.tensor(cast_ids, dtype=torch.int64) if cast_ids and data.cast.genders is not None else None
     for step in range(1, config.steps + 1):
-        inputs, targets = next(batches)
+        inputs, targets, weights = next(batches)
         if sampling is not None:
             inputs_read = model.embed(inputs, reading, config.name_row_dropout, data.tokenizer.unknown_id)
             output, _ = model.lstm(inputs_read)
@@ -518,7 +596,11 @@ def train(
                                         config.sampled_words, always)  # fmt: skip
         else:
             logits = model(inputs, reading)
-            loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+            loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
+                                               reduction="mean" if weights is None else "none")  # fmt: skip
+            if weights is not None:
+                real = targets.reshape(-1) >= 0
+                loss = (loss * weights.reshape(-1))[real].sum() / weights.reshape(-1)[real].sum()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
