@@ -1,9 +1,12 @@
 """/train with AppTest: the page, tiny training runs set through the widgets, one run at a time, the
-stop button, the trained LSTM opening in /gates and /step for this session, and bad text or uploads.
+stop button, a run waiting in line for a slot, the trained LSTM opening in /gates and /step for this
+session, and bad text or uploads.
 
 Training runs in a background thread; `run_until_done` reruns the page until the run has finished,
 as the page's own timer would in a browser.
 """
+
+import threading
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -11,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from lstm_core.config import DEFAULT, MAX_TEXT_CHARS
 from tests.pages import open_page
 from tests.waiting import wait_until
-from ui import model_store
+from ui import model_store, train_queue, training
 
 TRAIN = "views/train.py"
 STORY = "Bob is a nice person. Dan, on the other hand, is evil. Mary sings all day long.\n" * 6
@@ -27,7 +30,7 @@ def job_of(app: AppTest):
 
 def run_until_done(app: AppTest, timeout: float = 60) -> AppTest:
     def finished() -> bool:
-        if not job_of(app).snapshot().running:
+        if not job_of(app).snapshot().active:
             return True
         app.run()
         return False
@@ -41,8 +44,8 @@ def app():
     app = open_train()
     yield app
     job = job_of(app)
-    if job is not None:  # never leave a run holding one of the server's training slots
-        job.request_stop()
+    if job is not None:  # never leave a run holding one of the server's training slots, or a place in line
+        train_queue.process_queue().stop(job)
         job.wait(30)
 
 
@@ -119,6 +122,30 @@ def test_a_second_click_while_training_is_refused_and_stop_ends_the_run(app):
     assert snapshot.status == "done" and snapshot.result.stopped and snapshot.step < 3000
     assert "ended early" in texts(app.warning)
     assert model_store.session_model_names(session=app.session_state)  # even a stopped run can be opened
+
+
+def test_a_run_waiting_for_a_slot_shows_its_place_and_estimated_wait_and_can_leave_the_line(app, monkeypatch):
+    line = train_queue.TrainingQueue(slots=1, typical_seconds=40)
+    monkeypatch.setattr(train_queue, "_process_queue", line)
+    gate = threading.Event()
+    occupant = training.TrainingJob("another student's run", 10, lambda on_progress, should_stop: gate.wait(30))
+    assert line.join(occupant, "another student", "another tab") == "admitted"
+    try:
+        tiny_task(app).button(key="train_start").click().run()
+        assert not app.exception
+        job = job_of(app)
+        assert job.snapshot().status == "queued" and line.waiting() == (job,)
+        assert app.subheader[0].value.startswith("Waiting to train")
+        assert "You are 1st in line" in texts(app.info) and "Estimated wait: about 40 seconds" in texts(app.info)
+        assert not app.button(key="train_stop").disabled and not app.get("plotly_chart")
+        app.button(key="train_start").click().run()
+        assert "already waiting in line" in texts(app.warning) and job_of(app) is job
+        app.button(key="train_stop").click().run()
+        assert not app.exception and job.snapshot().status == "cancelled" and line.waiting() == ()
+        assert "You left the line" in texts(app.info) and app.button(key="train_stop").disabled
+    finally:
+        gate.set()
+        occupant.wait(10)
 
 
 def test_the_adding_problem_trains_but_cannot_be_opened_as_text(app):

@@ -251,6 +251,8 @@ def training_progress(kind: str, score: float):
 def test_a_job_runs_in_the_background_and_stops_on_request():
     import threading
 
+    from ui.train_queue import TrainingQueue
+
     release = threading.Event()
 
     def work(on_progress, should_stop):
@@ -261,32 +263,41 @@ def test_a_job_runs_in_the_background_and_stops_on_request():
             release.wait(0.01)
         return step
 
+    line = TrainingQueue(slots=1, session_alive=lambda session_id: True)
     job = training.TrainingJob("test", total_steps=10, work=work)
-    assert job.start()
-    assert job.snapshot().running
+    assert job.snapshot().status == "new" and not job.snapshot().active
+    assert line.join(job, "a student", "a tab") == "admitted"
+    assert job.snapshot().running and job.snapshot().active
     job.request_stop()
     assert job.wait(10) and job.snapshot().status == "done" and job.snapshot().result >= 0
-    with pytest.raises(RuntimeError):
-        job.start()
+    assert job.snapshot().stop_reason == "stop"
+    with pytest.raises(RuntimeError, match="runs once"):
+        job.begin()
 
     failing = training.TrainingJob("boom", 1, lambda on_progress, should_stop: 1 / 0)
-    assert failing.start() and failing.wait(10)
+    assert line.join(failing, "a student", "a tab") == "admitted" and failing.wait(10)
     assert failing.snapshot().status == "failed" and "ZeroDivisionError" in failing.snapshot().error
+    assert line.training() == ()  # a failed run hands its slot on too
 
 
-def test_the_server_runs_at_most_a_few_jobs_at_once():
+def test_the_server_runs_at_most_a_few_jobs_at_once_and_the_next_waits_in_line():
     import threading
 
+    from ui.train_queue import TrainingQueue
+
+    line = TrainingQueue(session_alive=lambda session_id: True)
+    assert line.slots == training.MAX_CONCURRENT_RUNS
     gate = threading.Event()
     jobs = [
         training.TrainingJob(f"job {i}", 1, lambda p, s: gate.wait(10)) for i in range(training.MAX_CONCURRENT_RUNS)
     ]
+    late = training.TrainingJob("one too many", 1, lambda p, s: "ok")
     try:
-        assert all(job.start() for job in jobs)
-        assert not training.TrainingJob("one too many", 1, lambda p, s: None).start()
+        assert all(line.join(job, f"student {i}", f"tab {i}") == "admitted" for i, job in enumerate(jobs))
+        assert line.join(late, "late student", "late tab") == "admitted"
+        assert late.snapshot().status == "queued" and line.place(late).position == 1
     finally:
         gate.set()
         for job in jobs:
             job.wait(10)
-    late = training.TrainingJob("after", 1, lambda p, s: "ok")
-    assert late.start() and late.wait(10)
+    assert late.wait(10) and late.snapshot().result == "ok"

@@ -3,12 +3,16 @@ user's text or upload, the live figure and the verdict sentence. No Streamlit he
 by the job only when it starts.
 
 A run trains in a thread of its own, so the page stays responsive: the page polls `job.snapshot()`
-to draw the curves, and the Stop button sets a flag the trainer reads after every step. At most
-`MAX_CONCURRENT_RUNS` jobs train at once on the whole server (one per core), each on one torch
-thread, each bounded in steps, sizes and `MAX_SECONDS`.
+to draw the curves, and the Stop button sets a flag the trainer reads after every step. Jobs start
+through `ui.train_queue`, which lets at most `MAX_CONCURRENT_RUNS` of them train at once on the whole
+server (one per core, each on one torch thread, each bounded in steps, sizes and `MAX_SECONDS`) and
+keeps the others waiting in line.
 
+    >>> from ui.train_queue import TrainingQueue
     >>> job = TrainingJob("a test", total_steps=3, work=lambda on_progress, should_stop: "trained")
-    >>> job.start() and job.wait(5) and job.snapshot().result
+    >>> TrainingQueue().join(job, owner="a student", session_id="a tab")
+    'admitted'
+    >>> job.wait(5) and job.snapshot().result
     'trained'
 """
 
@@ -52,15 +56,13 @@ REFERENCE_COLOR = "#7f7f7f"
 SOLVED_ACCURACY = 0.9
 SOLVED_ERROR_SHARE = 0.1  # the adding problem counts as solved below a tenth of the constant guess's error
 
-_run_slots = threading.BoundedSemaphore(MAX_CONCURRENT_RUNS)
-
 
 # ----------------------------------------------------------------------------------- the job
 @dataclass(frozen=True)
 class JobSnapshot:
     """What the page draws: a consistent copy of a job's state at one moment."""
 
-    status: str  # "running", "done" or "failed"
+    status: str  # "new", "queued", "running", "done", "failed" or "cancelled" (taken out of the line unstarted)
     history: tuple  # Progress / TextProgress records, oldest first
     step: int
     total_steps: int
@@ -68,10 +70,16 @@ class JobSnapshot:
     stop_requested: bool
     result: Any  # the trainer's return value once done
     error: str | None
+    stop_reason: str | None = None  # "stop" (the Stop button), "closed" or "unwatched" (the page went away)
 
     @property
     def running(self) -> bool:
         return self.status == "running"
+
+    @property
+    def active(self) -> bool:
+        """Training or waiting in line: the session's one run is taken."""
+        return self.status in ("queued", "running")
 
 
 class TrainingJob:
@@ -82,6 +90,9 @@ class TrainingJob:
         total_steps: the run's step budget, for the progress bar.
         work: ``work(on_progress, should_stop) -> result``; called in the thread.
         settings: anything the page wants to remember about the run (task, lag, ...).
+
+    A `ui.train_queue.TrainingQueue` moves it from "new" to "queued" and "running" (`wait_in_line`,
+    `begin`) or takes it out of the line (`cancel`).
     """
 
     def __init__(self, description: str, total_steps: int, work: Callable, settings: dict | None = None) -> None:
@@ -93,51 +104,85 @@ class TrainingJob:
         self._lock = threading.Lock()
         self._history: list = []
         self._stop = threading.Event()
+        self._stop_reason: str | None = None
         self._status = "new"
         self._result: Any = None
         self._error: str | None = None
         self._started = 0.0
         self._finished: float | None = None
         self._thread: threading.Thread | None = None
+        self._over = threading.Event()  # set once it has ended or left the line, and its slot is handed on
 
-    def start(self) -> bool:
-        """Start training; False (and nothing started) when `MAX_CONCURRENT_RUNS` runs are going."""
-        if self._status != "new":
-            raise RuntimeError("a job runs once; make a new one")
-        if not _run_slots.acquire(blocking=False):
-            return False
-        self._status, self._started = "running", time.monotonic()
-        self._thread = threading.Thread(target=self._run, name="lstm-explorer-training", daemon=True)
+    def wait_in_line(self) -> None:
+        with self._lock:
+            if self._status != "new":
+                raise RuntimeError(f"only a new job can wait in line, not a {self._status} one")
+            self._status = "queued"
+
+    def begin(self, abandoned: Callable[[], str | None] = lambda: None,
+              on_end: Callable[[TrainingJob], None] | None = None) -> None:  # fmt: skip
+        """Start training in a thread. `abandoned()` is asked after every step with the stop flag: a
+        reason ("closed", "unwatched") stops the run as Stop would. `on_end(job)` is called in the
+        thread once the run has ended, however it ends."""
+        with self._lock:
+            if self._status not in ("new", "queued"):
+                raise RuntimeError("a job runs once; make a new one")
+            self._status, self._started = "running", time.monotonic()
+        self._thread = threading.Thread(target=self._run, args=(abandoned, on_end), name="lstm-explorer-training",
+                                        daemon=True)  # fmt: skip
         self._thread.start()
+
+    def cancel(self, reason: str) -> bool:
+        """Take a job that waits in line out of it, unstarted, for `reason`; False when it is not waiting."""
+        with self._lock:
+            if self._status != "queued":
+                return False
+            self._status, self._stop_reason = "cancelled", reason
+        self._stop.set()
+        self._over.set()
         return True
 
-    def request_stop(self) -> None:
+    def request_stop(self, reason: str = "stop") -> None:
+        """End the run after its current step; the first reason given is the one kept."""
+        with self._lock:
+            if self._stop_reason is None:
+                self._stop_reason = reason
         self._stop.set()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the run ends (tests); True when it has."""
-        if self._thread is not None:
-            self._thread.join(timeout)
+        """Block until the run has ended and handed on its slot, or has left the line (tests); True when it
+        has trained to an end."""
+        self._over.wait(timeout)
         return self._status in ("done", "failed")
 
     def snapshot(self) -> JobSnapshot:
         with self._lock:
             history = tuple(self._history)
-            status, result, error = self._status, self._result, self._error
+            status, result, error, reason = self._status, self._result, self._error, self._stop_reason
         end = self._finished if self._finished is not None else time.monotonic()
         return JobSnapshot(status, history, history[-1].step if history else 0, self.total_steps,
-                           end - self._started if self._started else 0.0, self._stop.is_set(), result, error)  # fmt: skip
+                           end - self._started if self._started else 0.0, self._stop.is_set(), result, error,
+                           reason)  # fmt: skip
 
     def _progress(self, progress) -> None:
         with self._lock:
             self._history.append(progress)
 
-    def _run(self) -> None:
+    def _run(self, abandoned: Callable[[], str | None], on_end: Callable[[TrainingJob], None] | None) -> None:
+        def should_stop() -> bool:
+            if self._stop.is_set():
+                return True
+            reason = abandoned()
+            if reason is not None:
+                log.info("training stopped, its page is gone (%s): %s", reason, self.description)
+                self.request_stop(reason)
+            return reason is not None
+
         try:
             import torch  # only a running job needs it
 
             torch.set_num_threads(1)  # one core per run; MAX_CONCURRENT_RUNS runs fill the machine
-            result = self._work(self._progress, self._stop.is_set)
+            result = self._work(self._progress, should_stop)
             with self._lock:
                 self._result, self._status = result, "done"
         except Exception as error:  # noqa: BLE001 - the page shows a message; the log keeps the traceback
@@ -146,7 +191,11 @@ class TrainingJob:
                 self._error, self._status = f"{type(error).__name__}: {error}", "failed"
         finally:
             self._finished = time.monotonic()
-            _run_slots.release()
+            try:
+                if on_end is not None:
+                    on_end(self)
+            finally:
+                self._over.set()
 
 
 def task_job(config: TaskTrainConfig) -> TrainingJob:

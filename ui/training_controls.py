@@ -1,18 +1,22 @@
-"""The widgets and the flow of /train: the settings of a run, starting and stopping it, its live
-progress, and the trained LSTM made a model of the session. The job itself, the checks on a text and
-the figures are in `ui.training`; nothing here imports torch.
+"""The widgets and the flow of /train: the settings of a run, starting and stopping it, its place in
+line and live progress, and the trained LSTM made a model of the session. The job itself, the checks on
+a text and the figures are in `ui.training`, the slots and the line in `ui.train_queue`; nothing here
+imports torch.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from lstm_core.config import (
     DEFAULTS,
     LIMITS,
+    MAX_SECONDS,
     MAX_TEXT_CHARS,
     TEXT_LIMITS,
     TaskTrainConfig,
@@ -20,15 +24,19 @@ from lstm_core.config import (
     check_training_text,
 )
 from lstm_core.models.tokenize import CharTokenizer
-from ui import explain, model_store, training
+from ui import explain, model_store, train_queue, training
 
 __all__ = [
-    "JOB_KEY", "REFRESH_SECONDS", "TextSettings", "task_settings", "text_settings", "restore_defaults", "stop_job",
-    "start_run", "show_message", "live_progress", "chance_of", "keep_trained_model",
+    "JOB_KEY", "REFRESH_SECONDS", "QUEUE_REFRESH_SECONDS", "TextSettings", "task_settings", "text_settings",
+    "restore_defaults", "stop_job", "owner_and_session", "start_run", "show_message", "live_progress", "place_message",
+    "ended_early", "left_the_line", "chance_of", "keep_trained_model",
 ]  # fmt: skip
 
-REFRESH_SECONDS = 0.5  # how often the curves are redrawn while a run trains
+REFRESH_SECONDS = 0.5  # how often the curves are redrawn (and the run polled) while a run trains
+QUEUE_REFRESH_SECONDS = 2.0  # how often a place in line is redrawn and polled: a line of a whole class costs little
 JOB_KEY = "train_job"
+OWNER_KEY = "train_owner"
+XSRF_COOKIE = "_streamlit_xsrf"
 HIDDEN_SIZES = [4, 8, 16, 32, 64, 128]
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1]
 TEXT_DEFAULTS = TextTrainConfig()
@@ -124,10 +132,21 @@ def restore_defaults(task: str) -> None:
 
 # ---------------------------------------------------------------------------------- the run
 def stop_job() -> None:
-    """The Stop button's callback: the run ends after its current step."""
+    """The Stop button's callback: the run ends after its current step, or leaves the line."""
     job = st.session_state.get(JOB_KEY)
     if job is not None:
-        job.request_stop()
+        train_queue.process_queue().stop(job)
+
+
+def owner_and_session() -> tuple[str, str]:
+    """(owner, session id) of this page for the training queue. The owner is the browser, the same in all
+    its tabs (`train_queue.browser_key`), or this session alone when the browser sent no cookie. The
+    session id is Streamlit's, which the queue asks the server about."""
+    context = get_script_run_ctx()
+    session_id = context.session_id if context is not None else ""
+    # Not the session id itself: under AppTest every session has the same one.
+    session_key = st.session_state.setdefault(OWNER_KEY, uuid.uuid4().hex)
+    return train_queue.browser_key(st.context.cookies.get(XSRF_COOKIE)) or session_key, session_id
 
 
 def _text_to_train(settings: TextSettings) -> training.PreparedText:
@@ -142,16 +161,18 @@ def _text_to_train(settings: TextSettings) -> training.PreparedText:
 
 
 def start_run(
-    settings: TaskTrainConfig | TextSettings, job: training.TrainingJob | None, running: bool
+    settings: TaskTrainConfig | TextSettings, job: training.TrainingJob | None, active: bool
 ) -> tuple[training.TrainingJob | None, bool, list[Message]]:
-    """Press of Train: a new run of `settings` unless one is running in this session or the server is
-    full. Returns the session's job and whether it runs (the new one's once started), and the messages
-    to show under the buttons."""
+    """Press of Train: a new run of `settings`, training or in line, unless this student has one already
+    (in this tab or another of the browser) or the line is full. Returns the session's job and whether it
+    is active (the new one's once admitted), and the messages to show under the buttons."""
     messages: list[Message] = []
-    if running:
-        messages.append(("warning", "A run is already training in this session: wait for it, or press Stop.",
-                         ":material/hourglass_top:"))  # fmt: skip
-        return job, running, messages
+    if active:
+        messages.append(("warning", ("Your run is already waiting in line" if job.snapshot().status == "queued"
+                                     else "A run is already training in this session")
+                         + ": one run at a time for each student, so that everyone gets a turn. Wait for it, or "
+                         "press Stop.", ":material/hourglass_top:"))  # fmt: skip
+        return job, active, messages
     new_job, problem = None, None
     if isinstance(settings, TextSettings):
         prepared = _text_to_train(settings)
@@ -164,13 +185,19 @@ def start_run(
         new_job = training.task_job(settings)
     if problem is not None:
         messages.append(("error", problem, ":material/error:"))
-    elif not new_job.start():
-        messages.append(("warning", f"{training.MAX_CONCURRENT_RUNS} runs are already training on this server. "
-                         "Try again in a minute.", ":material/hourglass_top:"))  # fmt: skip
+        return job, active, messages
+    admission = train_queue.process_queue().join(new_job, *owner_and_session())
+    if admission == "already":
+        messages.append(("warning", "You have a run training or waiting in another tab of this browser: one run at "
+                         "a time for each student, so that everyone gets a turn. Wait for it, or stop it in that tab.",
+                         ":material/tab:"))  # fmt: skip
+    elif admission == "full":
+        messages.append(("warning", f"All {train_queue.MAX_WAITING} places in the line for training are taken. "
+                         "Try again in a few minutes.", ":material/hourglass_top:"))  # fmt: skip
     else:
         st.session_state[JOB_KEY] = new_job
         return new_job, True, messages
-    return job, running, messages
+    return job, active, messages
 
 
 def show_message(box, message: str, icon: str) -> None:
@@ -185,16 +212,24 @@ def chance_of(snapshot: training.JobSnapshot, job: training.TrainingJob) -> floa
     return job.settings["chance"]
 
 
-def live_progress(job: training.TrainingJob, running: bool) -> None:
-    """The progress bar and the curves; while the run trains they redraw themselves every
-    `REFRESH_SECONDS`, and the whole page reruns once it ends (the results and links appear)."""
-    st.fragment(_progress, run_every=REFRESH_SECONDS if running else None)(job, running)
+def live_progress(job: training.TrainingJob, active: bool) -> None:
+    """The place in line, or the progress bar and the curves. While the run waits or trains they redraw
+    themselves (every `QUEUE_REFRESH_SECONDS`, `REFRESH_SECONDS`), and each redraw polls the run: the
+    queue stops a run, or gives up a place, that no page polls. The whole page reruns when the run
+    starts (the Stop button, the heading) and when it ends (the results and links appear)."""
+    status = job.snapshot().status
+    refresh = {"queued": QUEUE_REFRESH_SECONDS, "running": REFRESH_SECONDS}.get(status) if active else None
+    st.fragment(_progress, run_every=refresh)(job, status if active else None)
 
 
-def _progress(job: training.TrainingJob, armed_while_running: bool) -> None:
+def _progress(job: training.TrainingJob, armed_status: str | None) -> None:
+    place = train_queue.process_queue().poll(job)
     snapshot = job.snapshot()
-    if armed_while_running and not snapshot.running:
-        st.rerun()  # the whole page: the results and the links appear
+    if armed_status is not None and snapshot.status != armed_status:
+        st.rerun()  # the whole page
+    if place is not None and place.waiting:
+        show_message(st.info, place_message(place), ":material/hourglass_top:")
+        return
     latest = {progress.kind: progress for progress in snapshot.history}
     numbers = ", ".join(
         f"{training.CELL_NAMES[kind]} {progress.score:.4f}" if job.settings["task"] == "adding_problem"
@@ -208,6 +243,43 @@ def _progress(job: training.TrainingJob, armed_while_running: bool) -> None:
         training.progress_figure(snapshot.history, job.settings["task"], snapshot.total_steps, chance_of(snapshot, job)),
         key="train_curve", config=CHART_CONFIG,
     )  # fmt: skip
+    if snapshot.running:
+        st.caption(f"Keep this page open while it trains: a run that no open page watches stops within "
+                   f"{train_queue.POLL_PATIENCE_SECONDS:.0f} seconds, and its slot goes to the next in line.")  # fmt: skip
+
+
+def place_message(place: train_queue.Place) -> str:
+    """Where a waiting run stands, for the student: their place, the estimated wait, and why to stay."""
+    return (
+        f"You are {train_queue.ordinal(place.position)} in line for one of the server's {place.slots} training "
+        f"slots. Estimated wait: {train_queue.wait_in_words(place.estimated_wait)} (an estimate, from the runs "
+        "training now and the usual length of a run). Keep this page open: your run starts by itself when its "
+        "turn comes, and a place or a run that no open page watches is given up."
+    )
+
+
+def ended_early(snapshot: training.JobSnapshot) -> str:
+    """Why a run that stopped before its last step did."""
+    lead = f"The run ended early, at step {snapshot.step} of {snapshot.total_steps}, "
+    gone = ": a run that nobody watches stops, and its slot goes to the next in line."
+    if snapshot.result is not None and snapshot.result.timed_out:
+        return lead + f"after the time limit of {MAX_SECONDS / 60:.0f} minutes."
+    if snapshot.stop_reason == "closed":
+        return lead + "because this page lost its connection to the server (closed, or a network drop)" + gone
+    if snapshot.stop_reason == "unwatched":
+        return lead + f"because this page was not open for {train_queue.POLL_PATIENCE_SECONDS:.0f} seconds" + gone
+    return lead + "after your Stop."
+
+
+def left_the_line(snapshot: training.JobSnapshot) -> str:
+    """Why a run that waited in line never trained."""
+    again = " Press Train to join the line again."
+    if snapshot.stop_reason == "stop":
+        return "You left the line, and your run did not train." + again
+    if snapshot.stop_reason == "closed":
+        return "Your place in line was given up when this page lost its connection to the server." + again
+    return (f"Your place in line was given up: this page was not open for "
+            f"{train_queue.LINE_PATIENCE_SECONDS:.0f} seconds.") + again  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------- the result

@@ -2,14 +2,15 @@
 or a small character LSTM learns the user's own text. The trained LSTM then opens in /gates and
 /step for this session only.
 
-Training runs in a background thread (`ui.training.TrainingJob`, one per session, bounded); a
-fragment redraws the progress bar and the curves while it runs, and the Stop button ends it after the
-current step.
+Training runs in a background thread (`ui.training.TrainingJob`, one per student, bounded); when the
+server's slots are taken it waits in line (`ui.train_queue`) and the page shows its place and an
+estimated wait. A fragment redraws the place or the progress bar and the curves while the run waits
+or trains, and the Stop button leaves the line or ends the run after the current step.
 """
 
 import streamlit as st
 
-from lstm_core.config import DEFAULTS, MAX_SECONDS
+from lstm_core.config import DEFAULTS
 from ui import explain, model_store, training
 from ui import training_controls as controls
 
@@ -44,12 +45,12 @@ st.markdown(EXPLANATIONS[task])
 settings = controls.text_settings() if task == "text" else controls.task_settings(task)
 
 job: training.TrainingJob | None = st.session_state.get(controls.JOB_KEY)
-running = job is not None and job.snapshot().running
+active = job is not None and job.snapshot().active  # training, or waiting in line
 messages = []  # (box, message, icon), shown under the buttons
 with st.container(horizontal=True, vertical_alignment="center"):
     if st.button("Train", key="train_start", type="primary", icon=":material/play_arrow:"):
-        job, running, messages = controls.start_run(settings, job, running)
-    st.button("Stop", key="train_stop", icon=":material/stop:", on_click=controls.stop_job, disabled=not running)
+        job, active, messages = controls.start_run(settings, job, active)
+    st.button("Stop", key="train_stop", icon=":material/stop:", on_click=controls.stop_job, disabled=not active)
     st.button("Default settings", key="train_defaults", icon=":material/restart_alt:",
               on_click=controls.restore_defaults, args=(task,), help="Back to the settings of the default run.")  # fmt: skip
     if task != "text":
@@ -63,12 +64,15 @@ if job is None:
             "while the RNN's stays at chance.", icon=":material/model_training:")  # fmt: skip
     st.stop()
 
-st.subheader("Training: " + job.description)
+st.subheader(("Waiting to train: " if job.snapshot().status == "queued" else "Training: ") + job.description)
 for notice in job.settings.get("notices", ()):
     controls.show_message(st.warning, notice, ":material/warning:")
-controls.live_progress(job, running)
+controls.live_progress(job, active)
 snapshot = job.snapshot()
-if snapshot.running:
+if snapshot.active:
+    st.stop()
+if snapshot.status == "cancelled":
+    controls.show_message(st.info, controls.left_the_line(snapshot), ":material/logout:")
     st.stop()
 if snapshot.status == "failed":
     controls.show_message(st.error, f"Training failed ({snapshot.error}). Try smaller settings.", ":material/error:")
@@ -77,9 +81,7 @@ if snapshot.status == "failed":
 # ------------------------------------------------------------------------------ the results
 result = snapshot.result
 if result.stopped:
-    ended = f"the time limit of {MAX_SECONDS / 60:.0f} minutes" if result.timed_out else "your Stop"
-    st.warning(f"The run ended early, at step {snapshot.step} of {snapshot.total_steps}, after {ended}.",
-               icon=":material/stop_circle:")  # fmt: skip
+    controls.show_message(st.warning, controls.ended_early(snapshot), ":material/stop_circle:")
 box, sentence = training.verdict(snapshot.history, job.settings["task"], controls.chance_of(snapshot, job),
                                  job.settings.get("lag"))  # fmt: skip
 (st.success if box == "success" else st.info)(sentence)
