@@ -1,6 +1,7 @@
-# LSTM Gate Explorer: one app process. Build and run:
+# LSTM Gate Explorer: one app process. Build and run (deploy/README.md says why the restart policy and the
+# memory limit):
 #   docker build -t lstm-gate-explorer .
-#   docker run -p 8501:8501 lstm-gate-explorer
+#   docker run -d --restart unless-stopped --memory 2g --memory-swap 2g -p 8501:8501 lstm-gate-explorer
 # For more than one process behind nginx, see deploy/README.md.
 FROM python:3.11-slim
 

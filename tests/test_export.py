@@ -171,3 +171,49 @@ def test_png_config_shows_only_the_download_button_at_twice_the_size():
 )
 def test_file_stem(parts, expected):
     assert export.file_stem(*parts) == expected
+
+
+# ------------------------------------------------------------------------------------ bounds
+def long_trace(length: int = 2_000, hidden_size: int = 10):
+    lstm = LSTM.random(input_size=2, hidden_size=hidden_size, num_layers=2, bidirectional=True, seed=1)
+    trace = lstm.run(np.random.default_rng(1).normal(size=(length, 2)))
+    return dataclasses.replace(trace, tokens=tuple(f"w{index}" for index in range(length)))
+
+
+@pytest.mark.parametrize("selected", [0, 1_000, 1_999, -5, 99_999])
+def test_a_long_trace_exports_whole_tokens_around_the_selected_one_within_the_row_limit(selected):
+    trace = long_trace()  # 2,000 tokens x 2 layers x 2 directions x 10 units = 80,000 rows in all
+    rows = list(csv.DictReader(io.StringIO(export.trace_csv(trace, selected, max_rows=4_000))))
+    assert len(rows) == 4_000  # 100 whole tokens of 40 rows
+    tokens = sorted({int(row["t"]) for row in rows})
+    start, stop = export.csv_window(trace, selected, max_rows=4_000)
+    assert tokens == list(range(start, stop)) and stop - start == 100
+    assert start <= min(max(selected, 0), 1_999) < stop  # the selected token is in it
+    for row in rows[::97]:  # the values are those of the token named in the row, not of the window's row
+        t, layer, unit = int(row["t"]), int(row["layer"]), int(row["unit"])
+        direction = ("forward", "backward").index(row["direction"])
+        assert row["token"] == f"w{t}"
+        np.testing.assert_allclose(float(row["hidden"]), trace.hidden[layer, direction, t, unit], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(float(row["forget"]), trace.gates["forget"][layer, direction, t, unit], rtol=1e-5,
+                                   atol=1e-6)  # fmt: skip
+    assert export.csv_label(trace, (start, stop)) == f"Trace as CSV, tokens {start} to {stop - 1} of 2,000"
+
+
+def test_the_csv_never_exceeds_its_row_limit_by_default():
+    trace = long_trace(length=3_000, hidden_size=40)  # 480,000 rows in all
+    text = export.trace_csv(trace, selected=1_500)
+    assert text.count("\n") - 1 <= export.MAX_CSV_ROWS
+    assert export.csv_window(trace, 1_500) != (0, 3_000)
+
+
+def test_a_trace_that_fits_is_exported_whole_under_its_plain_label():
+    trace = traced()
+    assert export.csv_window(trace, selected=5) == (0, trace.length)
+    assert export.csv_label(trace, (0, trace.length)) == "Trace as CSV"
+    assert export.trace_csv(trace, selected=5) == export.trace_csv(trace)
+
+
+def test_a_unit_wider_than_the_limit_still_exports_one_token():
+    trace = long_trace(length=20)
+    assert export.csv_window(trace, selected=7, max_rows=10) == (7, 8)
+    assert export.trace_csv(trace, 7, max_rows=10).count("\n") - 1 == 40

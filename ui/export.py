@@ -4,6 +4,10 @@ standalone HTML, and the chart config that gives a figure Plotly's own "download
 Pure functions, no Streamlit. The pages hand them to `st.download_button(data=callable)`, so nothing
 here runs on a rerun, only when someone clicks a download.
 
+Bounded: the CSV holds at most `MAX_CSV_ROWS` rows, whole tokens around the selected one (`csv_window`),
+since a long text read by a wide model would otherwise make hundreds of thousands of rows, all built in
+the server's memory at once; the download's label says which tokens it holds.
+
 Safety: a token is whatever the user typed. In the CSV it is quoted by the `csv` module (commas,
 quotes, newlines) and a leading ``= + - @`` (or tab, carriage return) is neutralised with a ``'`` so a
 spreadsheet never runs it as a formula (OWASP "CSV injection"). In the HTML it only travels inside
@@ -29,10 +33,14 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lstm_core import Trace
+from ui.figures import token_window
 
 __all__ = [
     "CSV_COLUMNS",
     "EXPORT_GATE_NAMES",
+    "MAX_CSV_ROWS",
+    "csv_label",
+    "csv_window",
     "figure_html",
     "figures_html",
     "file_stem",
@@ -45,6 +53,7 @@ __all__ = [
 # PyTorch's gate order (i, f, g, o), as `weight_ih_l{k}` stacks them; the CSV and the .npz use it too.
 EXPORT_GATE_NAMES: tuple[str, ...] = ("input", "forget", "candidate", "output")
 CSV_COLUMNS: tuple[str, ...] = ("t", "token", "layer", "direction", "unit", *EXPORT_GATE_NAMES, "cell", "hidden")
+MAX_CSV_ROWS = 100_000  # about 8 MB of text, a second to build; a spreadsheet opens it
 _DIRECTIONS = ("forward", "backward")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -62,23 +71,57 @@ def _tokens_of(trace: Trace) -> list[str]:
     return list(trace.tokens) if trace.tokens is not None else [str(index) for index in range(trace.length)]
 
 
-def trace_csv(trace: Trace) -> str:
-    """Every recorded value as CSV text: a header (`CSV_COLUMNS`), then one row per token x layer x
-    direction x unit (T * L * D * H rows), token-major, with the four gates, the cell and the hidden state.
+def csv_window(trace: Trace, selected: int = 0, max_rows: int = MAX_CSV_ROWS) -> tuple[int, int]:
+    """[start, stop) of the tokens the CSV holds: every token when all T * L * D * H rows fit in
+    `max_rows`, else as many whole tokens as fit, around token `selected` (as the pages draw a window
+    around it). At least one token.
+
+    >>> import numpy as np
+    >>> from lstm_core import LSTM
+    >>> trace = LSTM.random(input_size=1, hidden_size=10, seed=0).run(np.ones((500, 1)))  # 10 rows a token
+    >>> csv_window(trace, selected=300, max_rows=1_000), csv_window(trace, max_rows=10_000)
+    ((250, 350), (0, 500))
+    """
+    layers, directions, length, hidden_size = trace.cell.shape
+    tokens = max(1, max_rows // (layers * directions * hidden_size))
+    return token_window(length, min(max(int(selected), 0), max(length - 1, 0)), tokens)
+
+
+def csv_label(trace: Trace, window: tuple[int, int]) -> str:
+    """The download's label: which tokens the CSV holds when it is not all of them.
+
+    >>> import numpy as np
+    >>> from lstm_core import LSTM
+    >>> trace = LSTM.random(input_size=1, hidden_size=10, seed=0).run(np.ones((5_000, 1)))
+    >>> csv_label(trace, (0, 5_000)), csv_label(trace, (250, 350))
+    ('Trace as CSV', 'Trace as CSV, tokens 250 to 349 of 5,000')
+    """
+    start, stop = window
+    if (start, stop) == (0, trace.length):
+        return "Trace as CSV"
+    return f"Trace as CSV, tokens {start} to {stop - 1} of {trace.length:,}"
+
+
+def trace_csv(trace: Trace, selected: int = 0, max_rows: int = MAX_CSV_ROWS) -> str:
+    """The recorded values as CSV text: a header (`CSV_COLUMNS`), then one row per token x layer x
+    direction x unit, token-major, with the four gates, the cell and the hidden state; for the tokens
+    of `csv_window(trace, selected, max_rows)`, which is every token of a trace that fits.
 
     Numbers are written with 6 significant digits (float32 carries about 7).
     """
-    layers, directions, length, hidden_size = trace.cell.shape
+    layers, directions, _, hidden_size = trace.cell.shape
+    start, stop = csv_window(trace, selected, max_rows)
     columns = [trace.gates[name] for name in EXPORT_GATE_NAMES] + [trace.cell, trace.hidden]
-    # (T, L, D, H, 6): one row of numbers per output line, formatted in one NumPy call per token.
-    values = np.stack([np.asarray(column, dtype=np.float32) for column in columns], axis=-1).transpose(2, 0, 1, 3, 4)
+    # (T', L, D, H, 6): one row of numbers per output line, formatted in one NumPy call per token.
+    values = np.stack([np.asarray(column[:, :, start:stop], dtype=np.float32) for column in columns], axis=-1)
+    values = values.transpose(2, 0, 1, 3, 4)
     units = [str(unit) for unit in range(hidden_size)]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for t, token in enumerate(_tokens_of(trace)):
+    for t, token in enumerate(_tokens_of(trace)[start:stop], start=start):
         token_cell = spreadsheet_safe(token)
-        numbers = np.char.mod("%.6g", values[t]).tolist()  # (L, D, H, 6) strings
+        numbers = np.char.mod("%.6g", values[t - start]).tolist()  # (L, D, H, 6) strings
         for layer in range(layers):
             for direction in range(directions):
                 lead = (str(t), token_cell, str(layer), _DIRECTIONS[direction])

@@ -23,17 +23,30 @@ from ui.query import check_model
 TEXT_LABEL = "Text the model reads"
 
 
-def text_box(**options) -> str:
-    """The text area every page that reads a sentence shows; `options` go to `st.text_area` (help, ...)."""
-    return st.text_area(
-        TEXT_LABEL,
-        value=typed_text.DEFAULT_TEXT,
-        key="text",
-        bind="query-params",
-        persist_state="session",
-        height=80,
-        **options,
-    )
+def text_box(
+    label: str = TEXT_LABEL,
+    *,
+    key: str = "text",
+    value: str = typed_text.DEFAULT_TEXT,
+    max_chars: int = typed_text.MAX_TEXT_CHARS,
+    height: int = 80,
+    **options,
+) -> str:
+    """A text area bound to the URL (`key` is the query parameter) that holds at most `max_chars`
+    characters; `options` go to `st.text_area` (help, ...). By default the one every page that reads a
+    sentence shows.
+
+    The browser stops typing and pasting at `max_chars`, and Streamlit cuts whatever value arrives to
+    it (a link, a script talking to the websocket) before the page sees it, so no page ever cleans or
+    traces more. A link whose value is longer gets a warning under the box saying so.
+    """
+    longest = max((len(asked) for asked in st.query_params.get_all(key)), default=0)
+    typed = st.text_area(label, value=value, key=key, bind="query-params", persist_state="session", height=height,
+                         max_chars=max_chars, **options)  # fmt: skip
+    if longest > max_chars:
+        st.warning(f"The link's text has {longest:,} characters; only the first {max_chars:,} are used.",
+                   icon=":material/content_cut:")  # fmt: skip
+    return typed
 
 
 def model_choice(raw_params: Mapping[str, object]) -> tuple[str, str | None]:
@@ -153,13 +166,22 @@ def presentation_bar(page: str):
 def export_popover(page: str, trace, figures: Sequence, model_name: str, title: str, html_name: str) -> None:
     """The Export popover of /gates and /step: the trace as CSV and .npz, the charts as one HTML page.
 
-    Each file is built only when its button is clicked (a callable `data`), never on a rerun.
+    Each file is built only when its button is clicked (a callable `data`), never on a rerun. The CSV
+    holds at most `export.MAX_CSV_ROWS` rows, whole tokens around the selected token (the "t" both
+    pages share), and its label says which when that is not all of them.
     """
+    selected = st.session_state.get("t", 0)
+    selected = selected if isinstance(selected, int) else 0
+    window = export.csv_window(trace, selected)
+    rows_help = "One row per token, layer, direction and unit: every gate, cell and hidden value."
+    if window != (0, trace.length):
+        rows_help += (f" At most {export.MAX_CSV_ROWS:,} rows: the tokens around the selected one. "
+                      "The .npz holds every token.")  # fmt: skip
     with st.popover("Export", icon=":material/download:", key=f"{page}_export"):
         stem = export.file_stem("lstm", model_name)
-        st.download_button("Trace as CSV", data=partial(export.trace_csv, trace), file_name=f"{stem}-trace.csv",
-                           mime="text/csv", key=f"{page}_export_csv", on_click="ignore", icon=":material/table:",
-                           help="One row per token, layer, direction and unit: every gate, cell and hidden value.")  # fmt: skip
+        st.download_button(export.csv_label(trace, window), data=partial(export.trace_csv, trace, selected),
+                           file_name=f"{stem}-trace.csv", mime="text/csv", key=f"{page}_export_csv", on_click="ignore",
+                           icon=":material/table:", help=rows_help)  # fmt: skip
         st.download_button("Trace as NumPy .npz", data=partial(export.trace_npz, trace), file_name=f"{stem}-trace.npz",
                            mime="application/octet-stream", key=f"{page}_export_npz", on_click="ignore",
                            icon=":material/data_array:", help="gates (4, L, D, T, H), cell, hidden, tokens.")  # fmt: skip

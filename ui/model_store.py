@@ -27,6 +27,7 @@ import streamlit as st
 import lstm_core
 from lstm_core import LanguageModel, Trace
 from ui import word_notices
+from ui.cache import BoundedCache
 
 __all__ = [
     "MODEL_LABELS",
@@ -49,6 +50,8 @@ MODEL_NAMES: tuple[str, ...] = tuple(lstm_core.PRETRAINED)
 MODEL_LABELS = {"words": "Word model", "chars": "Character model"}
 
 
+SHIPPED_TRACE_LIMIT = 256  # traced texts of the shipped models, shared by every session ...
+SHIPPED_TRACE_BYTES = 256 * 2**20  # ... in at most this many bytes: a long text's next-token table is large
 SESSION_MODEL_LIMIT = 3  # models one session keeps; adding one more drops the oldest, so memory stays bounded
 SESSION_TRACE_LIMIT = 8  # traced texts kept per session model (the shipped models share a larger cache)
 SESSION_TRACE_BYTES = 64 * 2**20  # ... and at most this many bytes of them per model: a session model may be large
@@ -104,28 +107,31 @@ def _trace_text(model: LanguageModel, text: str, model_name: str) -> TextTrace:
     return TextTrace(trace, probs, unknown, notice)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
-def _shipped_text_trace(model_name: str, text: str) -> TextTrace:
-    """Cached by model and text. Traces are read-only, so sharing one object between sessions is safe
-    and avoids pickling arrays on every rerun (which `st.cache_data` would do)."""
-    return _trace_text(_shipped_model(model_name), text, model_name)
+@st.cache_resource(show_spinner=False)
+def _shipped_traces() -> BoundedCache[TextTrace]:
+    """(model name, text) -> trace, for every session. Traces are read-only, so sharing one object between
+    sessions is safe and avoids pickling arrays on every rerun (which `st.cache_data` would do)."""
+    return BoundedCache(SHIPPED_TRACE_LIMIT, SHIPPED_TRACE_BYTES)
 
 
 def text_trace(model_name: str, text: str, *, session: MutableMapping | None = None) -> TextTrace:
     """The trace of `text` by the model `model_name`, cached.
 
     A shipped model's traces sit in one cache shared by all sessions, keyed by (name, text): a name
-    means the same weights everywhere. A session model's traces sit beside that model in its own
+    means the same weights everywhere; at most `SHIPPED_TRACE_LIMIT` of them and `SHIPPED_TRACE_BYTES`
+    in all. A session model's traces sit beside that model in its own
     session (two sessions may both have a "my text (chars)", with different weights), at most
     `SESSION_TRACE_LIMIT` of them and `SESSION_TRACE_BYTES` in all, least recently used dropped first.
     `session` is `st.session_state` unless given, as for `add_session_model`.
     """
     if model_name in MODEL_NAMES:
-        return _shipped_text_trace(model_name, text)
+        return _shipped_traces().get_or_compute(
+            (model_name, text), lambda: _trace_text(_shipped_model(model_name), text, model_name)
+        )
     return _session_entry(model_name, session).trace(text)
 
 
-text_trace.clear = _shipped_text_trace.clear  # type: ignore[attr-defined]
+text_trace.clear = _shipped_traces.clear  # type: ignore[attr-defined]
 
 
 # ------------------------------------------------------------------------ session models

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 __all__ = ["DEFAULT_TEXT", "EXAMPLES", "MAX_TEXT_CHARS", "CleanText", "clean_text"]
 
-MAX_TEXT_CHARS = 5_000  # longer texts are cut here, with a notice; the pages window what they draw
+MAX_TEXT_CHARS = 5_000  # what a text box holds; a longer text is cut here, with a notice, before it is cleaned
 EXAMPLES = {
     "Forget: a new subject": "Bob is a nice person. Dan, on the other hand, is evil.",
     "Input: keep the important fact": (
@@ -33,10 +33,18 @@ class CleanText:
 
 
 def clean_text(raw: object, max_chars: int = MAX_TEXT_CHARS) -> CleanText:
-    """Make any typed or linked text safe to trace: drop control and invisible format characters,
-    fold whitespace runs, cut overlong text. Never raises."""
+    """Make any typed or linked text safe to trace: cut overlong text, drop control and invisible
+    format characters, fold whitespace runs. Never raises.
+
+    The cut comes first: cleaning looks at every character in Python, and a pasted book must cost no
+    more than `max_chars` characters do (the text boxes hold as many). Cleaning only ever shortens a
+    text, so what is left fits too.
+    """
     text = "" if raw is None else str(raw)
     notices = []
+    if len(text) > max_chars:
+        notices.append(f"The text has {len(text):,} characters; only the first {max_chars:,} are used.")
+        text = text[:max_chars]
     kept = []
     dropped = 0
     for character in text:
@@ -49,8 +57,4 @@ def clean_text(raw: object, max_chars: int = MAX_TEXT_CHARS) -> CleanText:
             kept.append(character)
     if dropped:
         notices.append(f"{dropped} invisible control character(s) were removed.")
-    text = " ".join("".join(kept).split())
-    if len(text) > max_chars:
-        notices.append(f"The text has {len(text):,} characters; only the first {max_chars:,} are used.")
-        text = text[:max_chars].rstrip()
-    return CleanText(text, tuple(notices))
+    return CleanText(" ".join("".join(kept).split()), tuple(notices))

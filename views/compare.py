@@ -39,11 +39,11 @@ a_column, b_column, model_column = st.columns([2, 2, 1])
 with model_column:
     model_name, model_notice = inputs.model_choice(raw_params)
 with a_column:
-    typed_a = st.text_area("Text A", value=DEFAULT_A, key="compare_a", bind="query-params", persist_state="session",
-                           height=100)  # fmt: skip
+    typed_a = inputs.text_box("Text A", value=DEFAULT_A, key="compare_a",
+                              height=100)  # fmt: skip
 with b_column:
-    typed_b = st.text_area("Text B", value=DEFAULT_B, key="compare_b", bind="query-params", persist_state="session",
-                           height=100, help="The difference heatmap shows B − A.")  # fmt: skip
+    typed_b = inputs.text_box("Text B", value=DEFAULT_B, key="compare_b",
+                              height=100, help="The difference heatmap shows B − A.")  # fmt: skip
 cleaned_a, cleaned_b = typed_text.clean_text(typed_a), typed_text.clean_text(typed_b)
 notices = [model_notice] if model_notice else []
 notices += [f"Text A: {notice}" for notice in cleaned_a.notices] + [f"Text B: {notice}" for notice in cleaned_b.notices]

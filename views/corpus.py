@@ -62,9 +62,9 @@ with source_column:
         texts = figures.story_texts(int(st.session_state["stories"]), int(st.session_state["story_seed"]))
         text_noun = "Story"
     else:
-        pasted = st.text_area(
+        pasted = inputs.text_box(
             f"Your corpus (up to {figures.MAX_PASTED_CHARS:,} characters; each line is read as one text)",
-            value=typed_text.DEFAULT_TEXT, key="corpus_text", bind="query-params", persist_state="session", height=120,
+            value=typed_text.DEFAULT_TEXT, key="corpus_text", max_chars=figures.MAX_PASTED_CHARS, height=120,
         )  # fmt: skip
         corpus_texts = figures.pasted_texts(pasted)
         notices += corpus_texts.notices

@@ -64,6 +64,7 @@ with sequence_column:
         key=pg.SEQUENCE_KEY,
         bind="query-params",
         persist_state="session",
+        max_chars=pg.MAX_SEQUENCE_CHARS,
         help=f"Up to {pg.MAX_STEPS} numbers between −{pg.INPUT_LIMIT:g} and {pg.INPUT_LIMIT:g}. "
         "In the presets 1 is the thing to store or count, 0 a blank step and −1 the marker that erases.",
     )

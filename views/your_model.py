@@ -125,7 +125,7 @@ with file_column:
     st.button("Fill the box with example waves", key="your_model_example", on_click=uploads.fill_example_vectors,
               args=(lstm.input_size,), icon=":material/waves:")  # fmt: skip
 with paste_column:
-    pasted = st.text_area("Input vectors (CSV)", key="your_model_csv", height=150,
+    pasted = st.text_area("Input vectors (CSV)", key="your_model_csv", height=150, max_chars=model_files.MAX_INPUT_BYTES,
                           placeholder=your_model.example_input_csv(lstm.input_size, steps=3))  # fmt: skip
 vectors, input_notices = uploads.input_vectors_or_stop(csv_file, pasted, lstm.input_size)
 for notice in input_notices:
