@@ -15,6 +15,8 @@ from lstm_core.models.tokenize import CharTokenizer
 
 __all__ = [
     "ASSETS_DIR", "LONGLAG_DIR", "LONGLAG_HIDDEN_SIZE",
+    "MAX_UPLOAD_TENSORS", "MAX_UPLOAD_LAYERS", "MAX_UPLOAD_HIDDEN", "MAX_UPLOAD_INPUT", "MAX_UPLOAD_VOCAB",
+    "MAX_UPLOAD_TEXT_TOKENS", "MAX_UPLOAD_WORK",
     "LIMITS", "MAX_SECONDS", "TaskTrainConfig", "Progress", "SHIPPED", "DEFAULT", "DEFAULTS",
     "MIN_TEXT_CHARS", "MAX_TEXT_CHARS", "TEXT_LIMITS", "TextTrainConfig", "TextProgress", "check_training_text",
 ]  # fmt: skip
@@ -88,6 +90,20 @@ DEFAULTS = {
                                       learning_rate=0.01, noise=0.0, seed=0),
 }  # fmt: skip
 LONGLAG_HIDDEN_SIZE = SHIPPED.hidden_size
+
+
+# ------------------------------------------------------------------ a model a student uploads (/your-model)
+# Each bound keeps one cost of an uploaded model small for the whole server, whatever the file says:
+# a refused file is told which bound it broke. The layers bound the Python loop every token runs
+# through; the work bound the memory of one trace (about 24 bytes per unit per token); the vocabulary
+# bound the next-token table beside it (4 bytes per token of the vocabulary per token read).
+MAX_UPLOAD_TENSORS = 256  # an 8-layer bidirectional LSTM with an embedding and a decoder has 67
+MAX_UPLOAD_LAYERS = 8
+MAX_UPLOAD_HIDDEN = 1_024  # units per layer and direction
+MAX_UPLOAD_INPUT = 2_048  # numbers in each input vector (the embedding's width)
+MAX_UPLOAD_VOCAB = 10_000  # a next-token table of 200 MB over the longest text
+MAX_UPLOAD_TEXT_TOKENS = 5_000  # the longest text a page runs through a model: ui.typed_text.MAX_TEXT_CHARS characters
+MAX_UPLOAD_WORK = 10_000_000  # layers × directions × units × tokens read: 2 layers of 1,000 units fit any text
 
 
 # ------------------------------------------------------------------ a character model of a user's text

@@ -3,7 +3,8 @@ the session once, the vectors a bare LSTM reads, and the callback of the example
 
 Every widget change reruns the page. The uploads' fingerprint (Streamlit's file ids and names) is kept
 in the session with what was read, so a rerun neither reads the files again nor adds the same model
-twice. Whatever a file says is refused with a message on the page, never an exception.
+twice. Whatever a file says is refused with a message on the page, never an exception: the readers
+refuse what they know with a ValueError, and anything else is logged and told as "could not be read".
 """
 
 from __future__ import annotations
@@ -88,6 +89,9 @@ def session_language_model(
     except ValueError as error:
         show_error(f"{vocab_file.name}: {error}")
         st.stop()
+    except Exception as error:  # noqa: BLE001 - the last resort: a file never shows a traceback on the page
+        show_error(f"{vocab_file.name}: {your_model.unreadable_message(error, vocab_file.name)}")
+        st.stop()
     name = model_store.add_session_model(built.model, your_model.model_label(weights_file.name, built.model.kind))
     added[upload_id] = name
     st.session_state[ADDED_KEY] = added
@@ -119,4 +123,7 @@ def input_vectors_or_stop(
         return model_files.read_input_vectors(csv_text, input_size)
     except ValueError as error:
         show_error(f"{source}: {error}.")
+        st.stop()
+    except Exception as error:  # noqa: BLE001 - as in session_language_model
+        show_error(f"{source}: {your_model.unreadable_message(error, source)}")
         st.stop()

@@ -9,6 +9,7 @@ that the bare LSTM is stored in the session state mapping the page passes in.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -16,6 +17,14 @@ from pathlib import PurePath
 import numpy as np
 
 from lstm_core import LSTM, Trace
+from lstm_core.config import (
+    MAX_UPLOAD_HIDDEN,
+    MAX_UPLOAD_INPUT,
+    MAX_UPLOAD_LAYERS,
+    MAX_UPLOAD_TEXT_TOKENS,
+    MAX_UPLOAD_VOCAB,
+    MAX_UPLOAD_WORK,
+)
 from lstm_core.io.model_files import MAX_INPUT_STEPS, MAX_MODEL_BYTES, UploadedModel, read_model, read_vocabulary
 from lstm_core.models.tokenize import UNKNOWN_TOKEN
 from ui.model_store import session_model_label
@@ -23,8 +32,10 @@ from ui.model_store import session_model_label
 __all__ = [
     "KEY_NAMES_MARKDOWN", "SAVE_SNIPPET", "VOCAB_SNIPPET", "BareModel", "describe_lstm", "tensor_rows",
     "example_text", "example_input_csv", "model_label", "upload_fingerprint", "bare_model", "keep_bare_model",
-    "forget_bare_model", "UploadRead", "read_uploads",
+    "forget_bare_model", "UploadRead", "read_uploads", "unreadable_message",
 ]  # fmt: skip
+
+log = logging.getLogger(__name__)
 
 KEY_NAMES_MARKDOWN = f"""
 | key | shape | |
@@ -39,6 +50,11 @@ H is the hidden size, E the input size, V the vocabulary size, D the number of d
 keys may all carry one prefix, such as `lstm.` or `rnn.` (a whole model's `state_dict`); the embedding
 and decoder then sit beside it (`model.lstm.weight_ih_l0` with `model.embedding.weight`). Weights must
 be float16, float32 or float64 and finite. Files up to {MAX_MODEL_BYTES // 2**20} MB.
+
+**Sizes.** Everyone on this server shares it, so a model may have at most {MAX_UPLOAD_LAYERS} layers,
+{MAX_UPLOAD_HIDDEN:,} units per layer, input vectors of {MAX_UPLOAD_INPUT:,} numbers and a vocabulary of
+{MAX_UPLOAD_VOCAB:,} tokens; and layers × directions × units × the longest input ({MAX_UPLOAD_TEXT_TOKENS:,}
+tokens of text, {MAX_INPUT_STEPS:,} vectors) may be at most {MAX_UPLOAD_WORK:,}.
 
 **Vocabulary** (for a model with an embedding): a JSON list of tokens in id order, a JSON object
 (`{{"the": 1}}` token → id, or `{{"1": "the"}}` id → token), or a text file with one token a line. One
@@ -192,18 +208,37 @@ class UploadRead:
 
 
 def read_uploads(weights: bytes, weights_name: str, vocab: bytes | None, vocab_name: str) -> UploadRead:
-    """Read the weights and (when given) the vocabulary; every refusal becomes a message, never an exception."""
+    """Read the weights and (when given) the vocabulary; every refusal becomes a message, never an exception.
+
+    The readers refuse what they know to be wrong with a ValueError that says why. Anything else a
+    file makes them raise is a case nobody foresaw: it is logged with its traceback for the maintainers,
+    and the student reads that the file could not be read.
+    """
     try:
         model = read_model(weights, weights_name)
     except ValueError as error:
         return UploadRead(error=_sentence(str(error)))
+    except Exception as error:  # noqa: BLE001 - the last resort: a file never shows a traceback on the page
+        return UploadRead(error=unreadable_message(error, weights_name))
     if vocab is None:
         return UploadRead(model)
     try:
         tokens = read_vocabulary(vocab, vocab_name)
     except ValueError as error:
         return UploadRead(model, vocab_error=_sentence(str(error)))
+    except Exception as error:  # noqa: BLE001 - as above
+        return UploadRead(model, vocab_error=unreadable_message(error, vocab_name))
     return UploadRead(model, vocab=tokens)
+
+
+def unreadable_message(error: BaseException, filename: str) -> str:
+    """Log `error`, which reading the upload `filename` raised unforeseen, with its traceback (call it
+    in the `except` block), and return what the student reads instead."""
+    log.exception("reading the upload %r failed unexpectedly", filename[:200])
+    return (
+        f"This file could not be read ({type(error).__name__}). It is damaged, or not a file this page reads: save "
+        "the model again as shown under “Which files this page reads”."
+    )
 
 
 def _sentence(message: str) -> str:

@@ -6,6 +6,11 @@ loading is a bounds-checked copy of bytes. `.npz` is loaded with `allow_pickle=F
 declared sizes inside the zip are checked before anything is decompressed. The config travels as
 JSON: in the safetensors header's `__metadata__["config"]`, or as the `__config__` entry of the npz.
 
+A file is read from bytes that may have been written to hurt: before a byte is copied, every size it
+declares is added up and checked, byte ranges that two tensors share are refused (they would be copied
+once per tensor), and so are zip members that are encrypted, compressed in an unusual way, or not
+arrays, and JSON nested deeper than `MAX_JSON_DEPTH`. Every refusal is a `ValueError` saying why.
+
     >>> save_checkpoint("/tmp/m.safetensors", {"w": np.eye(2, dtype=np.float32)}, {"kind": "demo"})
     >>> tensors, config = load_checkpoint("/tmp/m.safetensors")
     >>> config["kind"], tensors["w"].shape
@@ -16,18 +21,29 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import struct
 import zipfile
+import zlib
 from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["save_checkpoint", "load_checkpoint", "MAX_CHECKPOINT_BYTES"]
+__all__ = [
+    "save_checkpoint", "load_checkpoint", "parse_json", "zip_members", "MAX_CHECKPOINT_BYTES",
+    "MAX_CHECKPOINT_TENSORS", "MAX_HEADER_BYTES", "MAX_JSON_DEPTH", "MAX_ZIP_MEMBERS",
+]  # fmt: skip
 
 MAX_CHECKPOINT_BYTES = 256 * 1024 * 1024  # far above any model this app shows; refuses decompression bombs
-_MAX_HEADER_BYTES = 16 * 1024 * 1024
+MAX_CHECKPOINT_TENSORS = 4096  # a language model has a few dozen
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+MAX_JSON_DEPTH = 32  # a safetensors header is 3 levels deep, the shipped configs 5
+MAX_ZIP_MEMBERS = 4096  # each entry of a zip's directory becomes a Python object before anything is checked
+MAX_NDIM = 16
 _CONFIG_KEY = "__config__"
+_ZIP_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflated"}  # what np.savez and torch.save write
+_ZIP_DIRECTORY_ENTRY = b"PK\x01\x02"  # starts every entry of a zip's central directory
 
 _SAFETENSORS_DTYPES = {
     "F64": np.dtype("<f8"), "F32": np.dtype("<f4"), "F16": np.dtype("<f2"),
@@ -60,18 +76,109 @@ def save_checkpoint(path: str | os.PathLike, tensors: Mapping[str, np.ndarray], 
         raise ValueError(f"{path!r}: the checkpoint format is chosen by the suffix, .safetensors or .npz")
 
 
-def load_checkpoint(source, max_bytes: int = MAX_CHECKPOINT_BYTES) -> tuple[dict[str, np.ndarray], dict]:
+def load_checkpoint(
+    source,
+    max_bytes: int = MAX_CHECKPOINT_BYTES,
+    max_tensors: int = MAX_CHECKPOINT_TENSORS,
+    max_header_bytes: int = MAX_HEADER_BYTES,
+) -> tuple[dict[str, np.ndarray], dict]:
     """Read `(tensors, config)` from a path, or from bytes / a binary file object (e.g. an upload).
 
     The format is recognised from the content, not the name. Anything that is not a well-formed
-    safetensors or npz file of numeric arrays raises a ValueError that says what is wrong.
+    safetensors or npz file of numeric arrays raises a ValueError that says what is wrong: a file over
+    `max_bytes` (on disk or once unpacked), more than `max_tensors` arrays, a safetensors header over
+    `max_header_bytes`, shared byte ranges, nested JSON, non-array zip members.
     """
     data = _read_bounded(source, max_bytes)
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
-        return _load_npz(data, max_bytes)
+        return _load_npz(data, max_bytes, max_tensors)
     if len(data) >= 8:
-        return _load_safetensors(data)
+        return _load_safetensors(data, max_tensors, max_header_bytes)
     raise ValueError("not a checkpoint: the file is too short to be .safetensors or .npz")
+
+
+def parse_json(text: str | bytes, what: str, max_depth: int = MAX_JSON_DEPTH, finite: bool = True):
+    """The value of a JSON document from a file, or ValueError naming `what`: invalid JSON, not UTF-8,
+    nested deeper than `max_depth`, or (with `finite`) holding NaN, Infinity or a number too large for
+    a float. Python's JSON reader recurses once per level; its RecursionError becomes a refusal too."""
+    if isinstance(text, bytes | bytearray | memoryview):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(f"{what} is not UTF-8 text (byte {error.start} cannot be read)") from None
+    try:
+        if finite:
+            value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        else:
+            value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{what} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+        ) from None
+    except RecursionError:
+        raise ValueError(
+            f"{what} is not valid JSON here: it nests lists or objects more than {max_depth} levels deep"
+        ) from None
+    except ValueError as error:  # a refused constant, or an integer of more digits than Python converts
+        raise ValueError(f"{what} is not valid JSON: {str(error)[:200]}") from None
+    if _json_depth(value, max_depth) > max_depth:
+        raise ValueError(f"{what} is not valid JSON here: it nests lists or objects more than {max_depth} levels deep")
+    return value
+
+
+def zip_members(data: bytes, what: str, max_members: int = MAX_ZIP_MEMBERS) -> list[zipfile.ZipInfo]:
+    """The members of the zip archive `data`, each checked to be readable: not encrypted and stored or
+    deflated (what np.savez and torch.save write). Raises ValueError naming `what` for more than
+    `max_members` entries (counted before the directory is parsed), a broken archive, or such a member."""
+    if data.count(_ZIP_DIRECTORY_ENTRY) > max_members:  # an upper bound: every directory entry starts so
+        raise ValueError(f"the {what} has more than {max_members:,} entries")
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, struct.error) as error:
+        raise ValueError(f"not a valid {what}: {str(error)[:200] or type(error).__name__}") from None
+    for member in members:
+        if member.flag_bits & 0x1:
+            raise ValueError(
+                f"the {what} has an encrypted member ({member.filename[:80]!r}); save it without a password"
+            )
+        if member.compress_type not in _ZIP_METHODS:
+            raise ValueError(
+                f"the {what} has a member ({member.filename[:80]!r}) compressed with zip method "
+                f"{member.compress_type}; "
+                f"only {' or '.join(_ZIP_METHODS.values())} members are read"
+            )
+    return members
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows here")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:40]} is too large for a number")
+    return value
+
+
+def _json_depth(value, limit: int) -> int:
+    """Levels of lists and objects in `value` (a scalar is 0), counted without recursion; stops
+    counting once past `limit`."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def _read_bounded(source, max_bytes: int) -> bytes:
@@ -112,48 +219,98 @@ def _safetensors_bytes(arrays: Mapping[str, np.ndarray], config_text: str) -> by
     return struct.pack("<Q", len(header_bytes)) + header_bytes + b"".join(chunks)
 
 
-def _load_safetensors(data: bytes) -> tuple[dict[str, np.ndarray], dict]:
+def _load_safetensors(data: bytes, max_tensors: int, max_header_bytes: int) -> tuple[dict[str, np.ndarray], dict]:
     (header_length,) = struct.unpack("<Q", data[:8])
-    if header_length > min(_MAX_HEADER_BYTES, len(data) - 8):
+    if header_length > len(data) - 8:
         raise ValueError(
             f"not a valid .safetensors file: its header claims {header_length:,} bytes but the file has {len(data) - 8:,} after the length"
         )
+    if header_length > max_header_bytes:
+        raise ValueError(
+            f"not a valid .safetensors file: its header claims {header_length:,} bytes, more than the limit of "
+            f"{max_header_bytes:,}"
+        )
     try:
-        header = json.loads(data[8 : 8 + header_length].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ValueError("not a valid .safetensors file: the header is not JSON") from None
+        header_text = data[8 : 8 + header_length].decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("not a valid .safetensors file: the header is not JSON (it is not UTF-8 text)") from None
+    try:
+        header = parse_json(header_text, "the header")
+    except ValueError as error:
+        raise ValueError(f"not a valid .safetensors file: {error}") from None
     if not isinstance(header, dict):
         raise ValueError("not a valid .safetensors file: the header is not a JSON object")
-    body = memoryview(data)[8 + header_length :]
     metadata = header.pop("__metadata__", None) or {}
-    tensors = {}
-    for name, entry in header.items():
-        try:
-            dtype = _SAFETENSORS_DTYPES[entry["dtype"]]
-            shape = tuple(int(n) for n in entry["shape"])
-            begin, end = (int(n) for n in entry["data_offsets"])
-        except (KeyError, TypeError, ValueError):
-            if isinstance(entry, dict) and entry.get("dtype") == "BF16":
-                raise ValueError(f"tensor {name!r} is bfloat16; save it as float32") from None
-            raise ValueError(f"tensor {name!r}: malformed entry in the .safetensors header") from None
-        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
-        if min(shape, default=0) < 0 or not 0 <= begin <= end <= len(body) or end - begin != count * dtype.itemsize:
-            raise ValueError(
-                f"tensor {name!r}: its byte range {begin}..{end} does not fit dtype {entry['dtype']}, shape {list(shape)} and the file"
-            )
-        tensors[name] = np.frombuffer(body[begin:end], dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+    if len(header) > max_tensors:
+        raise ValueError(f"the .safetensors file holds {len(header):,} tensors, more than the limit of {max_tensors:,}")
+    body = memoryview(data)[8 + header_length :]
+    entries = {name: _safetensors_entry(name, entry, len(body)) for name, entry in header.items()}
+    _refuse_shared_ranges((begin, end, name) for name, (_, _, begin, end) in entries.items())
+    tensors = {
+        name: np.frombuffer(body[begin:end], dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
+        for name, (dtype, shape, begin, end) in entries.items()
+    }
     config_text = metadata.get("config", "{}") if isinstance(metadata, dict) else "{}"
     return tensors, _parse_config(config_text)
 
 
-def _load_npz(data: bytes, max_bytes: int) -> tuple[dict[str, np.ndarray], dict]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        declared = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise ValueError(f"not a valid .npz file: {error}") from None
+def _safetensors_entry(name: str, entry, body_bytes: int) -> tuple[np.dtype, tuple[int, ...], int, int]:
+    """(dtype, shape, begin, end) of one header entry, checked against the body's length."""
+    malformed = ValueError(f"tensor {name[:80]!r}: malformed entry in the .safetensors header")
+    if not isinstance(entry, dict):
+        raise malformed
+    dtype_name, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
+    if dtype_name == "BF16":
+        raise ValueError(f"tensor {name[:80]!r} is bfloat16; save it as float32")
+    dtype = _SAFETENSORS_DTYPES.get(dtype_name) if isinstance(dtype_name, str) else None
+    if dtype is None or not _int_list(shape, MAX_NDIM) or not _int_list(offsets, 2) or len(offsets) != 2:
+        raise malformed
+    begin, end = offsets
+    count = math.prod(shape)  # Python integers: a huge shape cannot wrap around to a small count
+    if min(shape, default=0) < 0 or not 0 <= begin <= end <= body_bytes or end - begin != count * dtype.itemsize:
+        raise ValueError(
+            f"tensor {name[:80]!r}: its byte range {begin}..{end} does not fit dtype {dtype_name}, shape {shape} "
+            "and the file"
+        )
+    return dtype, tuple(shape), begin, end
+
+
+def _int_list(value, max_length: int) -> bool:
+    return isinstance(value, list) and len(value) <= max_length and all(_is_int(item) for item in value)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _refuse_shared_ranges(ranges) -> None:
+    """Refuse two tensors whose byte ranges (begin, end, name) overlap: each would be copied whole, so a
+    few bytes named many times would cost many copies."""
+    previous = None
+    for begin, end, name in sorted(item for item in ranges if item[1] > item[0]):
+        if previous is not None and begin < previous[1]:
+            raise ValueError(
+                f"tensors {previous[2][:80]!r} and {name[:80]!r} share bytes {begin}..{min(end, previous[1])} of the "
+                "file: every tensor must have a byte range of its own"
+            )
+        if previous is None or end > previous[1]:
+            previous = (begin, end, name)
+
+
+def _load_npz(data: bytes, max_bytes: int, max_tensors: int) -> tuple[dict[str, np.ndarray], dict]:
+    members = zip_members(data, ".npz file")
+    declared = sum(member.file_size for member in members)
     if declared > max_bytes:
         raise ValueError(f"the .npz declares {declared:,} bytes once unpacked, more than the limit of {max_bytes:,}")
+    for member in members:
+        if member.is_dir() or not member.filename.endswith(".npy"):
+            raise ValueError(
+                f"the .npz holds {member.filename[:80]!r}, which is not a .npy array: an .npz holds arrays only "
+                "(as np.savez writes it)"
+            )
+    if len(members) > max_tensors + 1:  # + the config
+        raise ValueError(f"the .npz holds {len(members):,} arrays, more than the limit of {max_tensors:,}")
+    archive = zipfile.ZipFile(io.BytesIO(data))
     _check_npy_headers(archive)
     tensors, config_text = {}, "{}"
     try:
@@ -173,8 +330,8 @@ def _load_npz(data: bytes, max_bytes: int) -> tuple[dict[str, np.ndarray], dict]
                 "the .npz holds Python objects (a pickle); they are refused because loading them could run code"
             ) from None
         raise ValueError(f"not a valid .npz checkpoint: {message}") from None
-    except (zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError) as error:
-        raise ValueError(f"not a valid .npz file: {error}") from None
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError, NotImplementedError) as error:
+        raise ValueError(f"not a valid .npz file: {str(error)[:200] or type(error).__name__}") from None
     return tensors, _parse_config(config_text)
 
 
@@ -182,8 +339,6 @@ def _check_npy_headers(archive: zipfile.ZipFile) -> None:
     """Refuse an array whose header promises more data than its member holds, before NumPy allocates
     it: a few bytes can declare a shape of petabytes."""
     for info in archive.infolist():
-        if not info.filename.endswith(".npy"):
-            continue
         try:
             with archive.open(info) as member:
                 version = np.lib.format.read_magic(member)
@@ -192,20 +347,20 @@ def _check_npy_headers(archive: zipfile.ZipFile) -> None:
                 else:
                     shape, _, dtype = np.lib.format.read_array_header_2_0(member)
                 header_bytes = member.tell()
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-            raise ValueError(f"not a valid .npz file: array {info.filename!r}: {error}") from None
-        needed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        except Exception as error:  # noqa: BLE001 - NumPy parses headers with tokenize and ast
+            raise ValueError(f"not a valid .npz file: array {info.filename[:80]!r}: {str(error)[:200]}") from None
+        needed = math.prod(shape) * dtype.itemsize
         if needed > info.file_size - header_bytes:
             raise ValueError(
-                f"array {info.filename.removesuffix('.npy')!r} declares shape {tuple(shape)} ({needed:,} bytes) "
+                f"array {info.filename.removesuffix('.npy')[:80]!r} declares shape {tuple(shape)} ({needed:,} bytes) "
                 f"but holds only {max(info.file_size - header_bytes, 0):,} bytes"
             )
 
 
 def _parse_config(text) -> dict:
     try:
-        config = json.loads(text) if isinstance(text, str) else None
-    except json.JSONDecodeError:
+        config = parse_json(text, "the checkpoint's config", finite=False) if isinstance(text, str) else None
+    except ValueError:
         config = None
     if not isinstance(config, dict):
         raise ValueError("the checkpoint's config is not a JSON object")

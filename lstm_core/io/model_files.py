@@ -6,6 +6,13 @@ and `.npz` go through `lstm_core.io.checkpoint` (a bounds-checked copy of bytes,
 `.pt`/`.pth` goes through `torch.load(..., weights_only=True)`, whose unpickler builds tensors, dicts and
 lists only and refuses any other class or function. torch is imported inside `read_torch_file` alone.
 
+A file of a few kilobytes can describe gigabytes: a tensor expanded with stride 0, hundreds of views of
+one storage, byte ranges shared between entries. So before anything is copied the bytes every tensor
+will take are added up (elements × item size) and checked against `MAX_MODEL_BYTES`, and strides of 0,
+tensors that share bytes, too many tensors, nested JSON and odd zip members are refused. Then the model
+itself must fit the limits of `lstm_core.config` (layers, units, input size, vocabulary, and layers ×
+units × the longest text a page reads), and a refusal names the limit it broke.
+
 Accepted key names (PyTorch's own, see `nn.LSTM`):
 
     weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ..._l1, ..._reverse   the LSTM, (4H, E), (4H, H), (4H,)
@@ -24,7 +31,7 @@ embedding and decoder then sit beside the LSTM (``model.embedding.weight`` with 
 from __future__ import annotations
 
 import io
-import json
+import itertools
 import math
 import re
 import zipfile
@@ -34,16 +41,25 @@ from pathlib import PurePath
 
 import numpy as np
 
-from lstm_core.io.checkpoint import load_checkpoint
+from lstm_core.config import (
+    MAX_UPLOAD_HIDDEN,
+    MAX_UPLOAD_INPUT,
+    MAX_UPLOAD_LAYERS,
+    MAX_UPLOAD_TENSORS,
+    MAX_UPLOAD_TEXT_TOKENS,
+    MAX_UPLOAD_VOCAB,
+    MAX_UPLOAD_WORK,
+)
+from lstm_core.io.checkpoint import MAX_ZIP_MEMBERS, load_checkpoint, parse_json, zip_members
 from lstm_core.lstm import LSTM
 from lstm_core.models.language_model import LanguageModel
 from lstm_core.models.tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenizer
 
 __all__ = [
-    "MAX_MODEL_BYTES", "MAX_VOCAB_BYTES", "MAX_INPUT_BYTES", "MAX_INPUT_STEPS", "WEIGHT_SUFFIXES", "VOCAB_SUFFIXES",
-    "EMBEDDING_NAMES", "DECODER_WEIGHT", "DECODER_BIAS", "UNKNOWN_SPELLINGS", "UploadedModel", "LanguageModelBuild",
-    "read_weights", "read_torch_file", "split_model", "read_model", "read_vocabulary", "build_language_model",
-    "read_input_vectors",
+    "MAX_MODEL_BYTES", "MAX_VOCAB_BYTES", "MAX_INPUT_BYTES", "MAX_INPUT_STEPS", "MAX_HEADER_BYTES", "MAX_PICKLE_BYTES",
+    "WEIGHT_SUFFIXES", "VOCAB_SUFFIXES", "EMBEDDING_NAMES", "DECODER_WEIGHT", "DECODER_BIAS", "UNKNOWN_SPELLINGS",
+    "UploadedModel", "LanguageModelBuild", "read_weights", "read_torch_file", "split_model", "read_model",
+    "read_vocabulary", "build_language_model", "check_lstm_size", "check_language_model_size", "read_input_vectors",
 ]  # fmt: skip
 
 # A 1,000-unit, 2-layer LSTM with a 10,000-word vocabulary fits; reading a refused upload costs little.
@@ -51,6 +67,10 @@ MAX_MODEL_BYTES = 50 * 2**20
 MAX_VOCAB_BYTES = 5 * 2**20
 MAX_INPUT_BYTES = 2 * 2**20
 MAX_INPUT_STEPS = 2_000  # timesteps of pasted input kept; the heatmaps draw a window of them anyway
+# A state_dict's pickle and a safetensors header take about 100 bytes per tensor; what is read from
+# them becomes Python objects many times their size, so a larger one is refused before it is read.
+MAX_HEADER_BYTES = 2**20
+MAX_PICKLE_BYTES = 2**20
 WEIGHT_SUFFIXES = ("pt", "pth", "safetensors", "npz")
 VOCAB_SUFFIXES = ("json", "txt")
 EMBEDDING_NAMES = ("embedding.weight", "encoder.weight")  # nn.Embedding in our models; PyTorch's word LM example
@@ -109,6 +129,10 @@ def read_weights(data: bytes, filename: str = "") -> dict[str, np.ndarray]:
     data = _bounded(data, MAX_MODEL_BYTES, "the weights file")
     if not data:
         raise ValueError("the weights file is empty")
+    if data[:4] == b"PK\x03\x04" and data.count(b"PK\x01\x02") > MAX_ZIP_MEMBERS:  # before the zip is parsed
+        raise ValueError(
+            f"the weights file is a zip archive of more than {MAX_ZIP_MEMBERS:,} entries; a model has far fewer"
+        )
     if _is_torch_file(data):
         return read_torch_file(data)
     if data[:1] == b"\x80":  # the first byte of every pickle of protocol 2 or later
@@ -119,7 +143,9 @@ def read_weights(data: bytes, filename: str = "") -> dict[str, np.ndarray]:
         )
     suffix = PurePath(filename).suffix.lower()
     try:
-        tensors, _ = load_checkpoint(data, max_bytes=MAX_MODEL_BYTES)
+        tensors, _ = load_checkpoint(
+            data, max_bytes=MAX_MODEL_BYTES, max_tensors=MAX_UPLOAD_TENSORS, max_header_bytes=MAX_HEADER_BYTES
+        )
     except ValueError as error:
         hint = (
             ""
@@ -134,11 +160,15 @@ def read_torch_file(data: bytes) -> dict[str, np.ndarray]:
     """Name -> array from a file written by `torch.save(state_dict, ...)`, read with
     `torch.load(..., weights_only=True)`, which refuses any pickled class or function instead of
     calling it. Accepts a mapping of names to tensors, or one nested under ``state_dict``,
-    ``model_state_dict`` or ``model`` (other entries, such as an epoch number, are ignored)."""
+    ``model_state_dict`` or ``model`` (other entries, such as an epoch number, are ignored).
+
+    torch reads each storage whole from its own zip member (whose sizes are checked first) and makes
+    tensors as views of them, which costs nothing; the tensors' shapes, strides and byte ranges are
+    then checked (`_check_tensor_layout`) before any of them is copied."""
     data = _bounded(data, MAX_MODEL_BYTES, "the weights file")
     if not _is_torch_file(data):
         raise ValueError("not a PyTorch file: a file written by torch.save is a zip archive holding data.pkl")
-    _check_unpacked_size(data)
+    _check_torch_archive(data)
     try:
         import torch  # only here: the app runs on NumPy, and only this reader needs torch
 
@@ -155,41 +185,105 @@ def read_torch_file(data: bytes) -> dict[str, np.ndarray]:
             f"the PyTorch file holds a {type(loaded).__name__}, not a state_dict; save one with "
             "torch.save(model.state_dict(), 'model.pt')"
         )
-    tensors = {}
+    if len(loaded) > MAX_UPLOAD_TENSORS:
+        raise ValueError(f"the state_dict holds {len(loaded):,} entries, more than the limit of {MAX_UPLOAD_TENSORS:,}")
     for key, value in loaded.items():
         if not isinstance(key, str):
-            raise ValueError(f"the state_dict has a key {key!r} that is not a string")
+            raise ValueError(f"the state_dict has a key {_short(key)} that is not a string")
         if not isinstance(value, torch.Tensor):
             raise ValueError(
-                f"{key!r} is a {type(value).__name__}, not a tensor: the state_dict must hold tensors only"
+                f"{_short(key)} is a {type(value).__name__}, not a tensor: the state_dict must hold tensors only"
             )
         if value.dtype == torch.bfloat16:
-            raise ValueError(f"{key!r} is bfloat16; save the model as float32 (model.float()) first")
+            raise ValueError(f"{_short(key)} is bfloat16; save the model as float32 (model.float()) first")
+    _check_tensor_layout(loaded)
+    tensors = {}
+    for key, value in loaded.items():
         try:
-            tensors[key] = value.detach().to("cpu").contiguous().numpy().copy()
-        except Exception as error:  # noqa: BLE001 - sparse, quantized or complex tensors, tensors without data
-            raise ValueError(f"{key!r} cannot be read as a plain array ({type(error).__name__}: {error})") from None
+            tensors[key] = np.array(value.detach().numpy(), order="C", copy=True)
+        except Exception as error:  # noqa: BLE001 - quantized or complex-conjugate tensors, unusual dtypes
+            raise ValueError(
+                f"{_short(key)} cannot be read as a plain array ({type(error).__name__}: {error})"
+            ) from None
     return tensors
 
 
 def _is_torch_file(data: bytes) -> bool:
-    if data[:4] != b"PK\x03\x04":
+    if data[:4] != b"PK\x03\x04" or data.count(b"PK\x01\x02") > MAX_ZIP_MEMBERS:
         return False
     try:
         names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except Exception:  # noqa: BLE001 - whatever a broken zip raises, it is not a PyTorch file
         return False
     return any(name == "data.pkl" or name.endswith("/data.pkl") for name in names)
 
 
-def _check_unpacked_size(data: bytes) -> None:
-    """A zip may declare entries far bigger than itself (a decompression bomb): refuse before unpacking."""
-    try:
-        declared = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise ValueError(f"not a valid PyTorch file: {error}") from None
+def _check_torch_archive(data: bytes) -> None:
+    """Refuse before torch reads a byte: a zip that declares entries far bigger than itself (a
+    decompression bomb), encrypted or oddly compressed members, and a pickle too large to unpickle."""
+    members = zip_members(data, "PyTorch file")
+    declared = sum(member.file_size for member in members)
     if declared > MAX_MODEL_BYTES:
         raise ValueError(f"the PyTorch file unpacks to {declared:,} bytes, more than the limit of {MAX_MODEL_BYTES:,}")
+    for member in members:
+        if member.filename.endswith("data.pkl") and member.file_size > MAX_PICKLE_BYTES:
+            raise ValueError(
+                f"the PyTorch file's {member.filename[:80]!r} is {member.file_size:,} bytes, more than the limit of "
+                f"{MAX_PICKLE_BYTES:,}: save the weights alone, torch.save(model.state_dict(), 'model.pt')"
+            )
+
+
+def _check_tensor_layout(tensors: Mapping[str, object]) -> None:
+    """Refuse torch tensors that would cost more once copied than the file is worth: more than
+    `MAX_MODEL_BYTES` in all (elements × item size, whatever the strides), a stride of 0 (torch's
+    `expand`: one value standing for many), a tensor that reads some bytes twice, and two tensors that
+    share bytes (one storage viewed twice). Tensors may share a storage in ranges of their own, as an
+    LSTM trained on a GPU saves its weights."""
+    import torch
+
+    total = sum(math.prod(tensor.shape) * tensor.element_size() for tensor in tensors.values())
+    if total > MAX_MODEL_BYTES:
+        raise ValueError(
+            f"the tensors of the file would take {total:,} bytes once copied, more than the limit of "
+            f"{MAX_MODEL_BYTES:,}"
+        )
+    spans = []
+    for key, tensor in tensors.items():
+        if tensor.layout != torch.strided:
+            raise ValueError(f"{_short(key)} is a {tensor.layout} tensor; save dense tensors (tensor.to_dense())")
+        if tensor.numel() == 0:
+            continue
+        dimensions = sorted(
+            (stride, size) for size, stride in zip(tensor.shape, tensor.stride(), strict=True) if size > 1
+        )
+        if any(stride == 0 for stride, _ in dimensions):
+            raise ValueError(
+                f"{_short(key)} repeats one stored value along a dimension (a stride of 0, as tensor.expand makes); "
+                "save a real copy: tensor.contiguous()"
+            )
+        reach = 1  # elements from the first to one past the last that the dimensions so far can address
+        for stride, size in dimensions:
+            if stride < reach:
+                raise ValueError(
+                    f"{_short(key)} has strides {tuple(tensor.stride())} that read some of its values twice; "
+                    "save a real copy: tensor.contiguous()"
+                )
+            reach += (size - 1) * stride
+        spans.append((tensor.data_ptr(), tensor.data_ptr() + reach * tensor.element_size(), key))
+    spans.sort()
+    for (_, end, first), (begin, _, second) in itertools.pairwise(spans):
+        if begin < end:
+            raise ValueError(
+                f"{_short(first)} and {_short(second)} are views of the same stored values (tied weights or one "
+                "tensor saved twice); save each as its own copy: {key: value.clone() for key, value in "
+                "model.state_dict().items()}"
+            )
+
+
+def _short(key: object) -> str:
+    """A key as a message quotes it: its repr, cut (a file chooses its keys, and their length)."""
+    text = repr(key)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _torch_failure(error: Exception) -> str:
@@ -221,6 +315,8 @@ def split_model(tensors: Mapping[str, np.ndarray]) -> UploadedModel:
     """
     if not tensors:
         raise ValueError("the file holds no tensors")
+    if len(tensors) > MAX_UPLOAD_TENSORS:
+        raise ValueError(f"the file holds {len(tensors):,} tensors, more than the limit of {MAX_UPLOAD_TENSORS:,}")
     arrays = {}
     for key, value in tensors.items():
         array = np.asarray(value)
@@ -240,8 +336,10 @@ def split_model(tensors: Mapping[str, np.ndarray]) -> UploadedModel:
         shown = ", ".join(repr(prefix or "(none)") for prefix in prefixes)
         raise ValueError(f"the file holds LSTM weights under several prefixes ({shown}); upload one LSTM at a time")
     prefix = prefixes[0]
+    _check_layer_count(key for key in arrays if key.startswith(prefix) and _LSTM_KEY.match(key))
     lstm = LSTM.from_state_dict({key: value for key, value in arrays.items() if key.startswith(prefix) and _LSTM_KEY.match(key)},
                                 prefix=prefix)  # fmt: skip
+    check_lstm_size(lstm)
     beside = prefix[: prefix.rstrip(".").rfind(".") + 1] if prefix else ""  # "model.lstm." -> "model."
     rest = {key: value for key, value in arrays.items() if not (key.startswith(prefix) and _LSTM_KEY.match(key))}
     known = {name: _find(rest, beside, name) for name in (*EMBEDDING_NAMES, DECODER_WEIGHT, DECODER_BIAS)}
@@ -269,6 +367,7 @@ def split_model(tensors: Mapping[str, np.ndarray]) -> UploadedModel:
         raise ValueError(
             f"{embedding_key!r} has shape {embedding.shape}: expected (vocabulary size, {lstm.input_size})"
         )
+    check_language_model_size(lstm, embedding.shape[0])
     if embedding.shape[1] != lstm.input_size:
         raise ValueError(
             f"{embedding_key!r} has {embedding.shape[1]} columns but the LSTM's weight_ih_l0 reads vectors of "
@@ -304,8 +403,68 @@ def _find(tensors: Mapping[str, object], beside: str, name: str) -> str | None:
 
 def _some(keys, count: int = 5) -> str:
     keys = list(keys)
-    shown = ", ".join(repr(key) for key in keys[:count])
+    shown = ", ".join(_short(key) for key in keys[:count])
     return shown + (f" and {len(keys) - count} more" if len(keys) > count else "")
+
+
+# ------------------------------------------------------------------------------ size limits
+def _check_layer_count(lstm_keys) -> None:
+    """Refuse more than `MAX_UPLOAD_LAYERS` layers from the key names alone, before any layer is built."""
+    layers = {re.search(r"_l(\d+)(?:_reverse)?$", key).group(1) for key in lstm_keys}
+    too_high = sorted(digits for digits in layers if len(digits) > 3 or int(digits) >= MAX_UPLOAD_LAYERS)
+    if len(layers) > MAX_UPLOAD_LAYERS or too_high:
+        shown = f" (a key names layer {too_high[0][:12]}{'...' if len(too_high[0]) > 12 else ''})" if too_high else ""
+        raise ValueError(
+            f"the LSTM has more than {MAX_UPLOAD_LAYERS} layers{shown}, the limit: every token runs through the "
+            "layers one after another"
+        )
+
+
+def check_lstm_size(lstm: LSTM, steps: int = MAX_INPUT_STEPS) -> None:
+    """Refuse (ValueError naming the limit) an LSTM over the limits of `lstm_core.config`: layers,
+    units per layer, input size, and layers × directions × units × `steps`, the longest input it
+    will be given (`MAX_INPUT_STEPS` vectors)."""
+    if lstm.num_layers > MAX_UPLOAD_LAYERS:
+        raise ValueError(
+            f"the LSTM has {lstm.num_layers:,} layers, more than the limit of {MAX_UPLOAD_LAYERS} layers: every token "
+            "runs through the layers one after another"
+        )
+    if lstm.hidden_size > MAX_UPLOAD_HIDDEN:
+        raise ValueError(
+            f"the LSTM has {lstm.hidden_size:,} units per layer (hidden size), more than the limit of "
+            f"{MAX_UPLOAD_HIDDEN:,}"
+        )
+    if lstm.input_size > MAX_UPLOAD_INPUT:
+        raise ValueError(
+            f"the LSTM reads vectors of {lstm.input_size:,} numbers (input size), more than the limit of "
+            f"{MAX_UPLOAD_INPUT:,}"
+        )
+    _check_work(lstm, steps, f"the longest input this page reads ({steps:,} vectors)")
+
+
+def check_language_model_size(lstm: LSTM, vocab_size: int, tokens: int = MAX_UPLOAD_TEXT_TOKENS) -> None:
+    """Refuse (ValueError naming the limit) a language model whose vocabulary is over
+    `MAX_UPLOAD_VOCAB` or whose LSTM is too large to read `tokens` tokens (the longest text a page
+    reads) within `MAX_UPLOAD_WORK`: each token read makes a row of next-token probabilities, one per
+    token of the vocabulary, and a trace row per unit of every layer."""
+    check_lstm_size(lstm)
+    if vocab_size > MAX_UPLOAD_VOCAB:
+        raise ValueError(
+            f"the vocabulary has {vocab_size:,} tokens, more than the limit of {MAX_UPLOAD_VOCAB:,} tokens: every "
+            "token of a text gets a probability for each token of the vocabulary"
+        )
+    _check_work(lstm, tokens, f"the longest text a page reads ({tokens:,} tokens)")
+
+
+def _check_work(lstm: LSTM, steps: int, longest: str) -> None:
+    units = lstm.num_layers * lstm.num_directions * lstm.hidden_size
+    if units * steps > MAX_UPLOAD_WORK:
+        raise ValueError(
+            f"the LSTM is too large to run here: {lstm.num_layers} layer(s) × {lstm.num_directions} direction(s) × "
+            f"{lstm.hidden_size:,} units × {longest} is {units * steps:,}, more than the limit of "
+            f"{MAX_UPLOAD_WORK:,} (layers × directions × units × length); at most {MAX_UPLOAD_WORK // steps:,} "
+            "units in all layers and directions together"
+        )
 
 
 # ---------------------------------------------------------------------------------- vocabulary
@@ -331,25 +490,19 @@ def read_vocabulary(data: bytes, filename: str = "") -> list[str]:
     for position, token in enumerate(tokens):
         if token in first_position:
             raise ValueError(
-                f"the token {token!r} appears twice in the vocabulary, at ids {first_position[token]} and {position}"
+                f"the token {_short(token)} appears twice in the vocabulary, at ids {first_position[token]} and "
+                f"{position}"
             )
         first_position[token] = position
     return tokens
 
 
 def _json_tokens(text: str) -> list[str]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(
-            f"the vocabulary is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
-        ) from None
-    except RecursionError:
-        raise ValueError("the vocabulary is not valid JSON: it is nested too deeply") from None
+    value = parse_json(text, "the vocabulary")
     if isinstance(value, list):
         for index, token in enumerate(value):
             if not isinstance(token, str):
-                raise ValueError(f"vocabulary entry {index} is {token!r}: every token must be a string")
+                raise ValueError(f"vocabulary entry {index} is {_short(token)}: every token must be a string")
         return list(value)
     if not isinstance(value, dict):
         raise ValueError(f"the vocabulary JSON is a {type(value).__name__}: expected a list of tokens or an object")
@@ -357,7 +510,7 @@ def _json_tokens(text: str) -> list[str]:
         return []
     if all(isinstance(v, int) and not isinstance(v, bool) for v in value.values()):
         by_id = {int(v): token for token, v in value.items()}  # {"the": 1}: token -> id
-    elif all(isinstance(v, str) for v in value.values()) and all(re.fullmatch(r"\d+", k) for k in value):
+    elif all(isinstance(v, str) for v in value.values()) and all(re.fullmatch(r"\d{1,9}", k) for k in value):
         by_id = {int(k): token for k, token in value.items()}  # {"1": "the"}: id -> token
     else:
         raise ValueError(
@@ -396,6 +549,7 @@ def build_language_model(model: UploadedModel, vocab: Sequence[str], name: str) 
     if not model.is_language_model:
         raise ValueError("this file has no embedding and decoder: it reads vectors, not text")
     vocab = list(vocab)
+    check_language_model_size(model.lstm, model.vocab_size)
     if len(vocab) != model.vocab_size:
         raise ValueError(
             f"the vocabulary has {len(vocab):,} tokens but {model.embedding_key!r} has {model.vocab_size:,} rows: "
