@@ -21,13 +21,13 @@ from collections import OrderedDict
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
-import numpy as np
 import streamlit as st
 
 import lstm_core
 from lstm_core import LanguageModel, Trace
 from ui import word_notices
 from ui.cache import BoundedCache
+from ui.next_tokens import NextTokens
 
 __all__ = [
     "MODEL_LABELS",
@@ -51,7 +51,7 @@ MODEL_LABELS = {"words": "Word model", "chars": "Character model"}
 
 
 SHIPPED_TRACE_LIMIT = 256  # traced texts of the shipped models, shared by every session ...
-SHIPPED_TRACE_BYTES = 256 * 2**20  # ... in at most this many bytes: a long text's next-token table is large
+SHIPPED_TRACE_BYTES = 256 * 2**20  # ... in at most this many bytes: a long text's trace is large
 SESSION_MODEL_LIMIT = 3  # models one session keeps; adding one more drops the oldest, so memory stays bounded
 SESSION_TRACE_LIMIT = 8  # traced texts kept per session model (the shipped models share a larger cache)
 SESSION_TRACE_BYTES = 64 * 2**20  # ... and at most this many bytes of them per model: a session model may be large
@@ -93,7 +93,7 @@ class TextTrace:
     """A model's trace of one text, with what the pages show beside it."""
 
     trace: Trace
-    next_token_probs: np.ndarray  # (T, V) float32: distribution of the token after token t
+    next_tokens: NextTokens  # the distribution of the token after token t: top guesses, any row on demand
     unknown: tuple[str, ...]  # words (or characters) outside the model's vocabulary, as typed
     vocabulary_notice: str | None = None  # what the model did with them (`ui.word_notices`), plain text
 
@@ -101,10 +101,10 @@ class TextTrace:
 def _trace_text(model: LanguageModel, text: str, model_name: str) -> TextTrace:
     """`model_name`: the name the pages list the model under, which the notice uses."""
     trace = model.trace(text)
-    probs = model.next_token_probs(trace).astype(np.float32)
+    next_tokens = NextTokens.from_trace(model, trace)
     unknown = tuple(model.unknown_words(text))
     notice = word_notices.vocabulary_notice(model, unknown, model_name, tokens=trace.tokens)
-    return TextTrace(trace, probs, unknown, notice)
+    return TextTrace(trace, next_tokens, unknown, notice)
 
 
 @st.cache_resource(show_spinner=False)
@@ -157,8 +157,8 @@ class _SessionModel:
 
 def _trace_bytes(traced: TextTrace) -> int:
     trace = traced.trace
-    arrays = (trace.inputs, trace.record, trace.hidden_buffer, traced.next_token_probs)
-    return sum(array.nbytes for array in arrays)
+    arrays = (trace.inputs, trace.record, trace.hidden_buffer)
+    return sum(array.nbytes for array in arrays) + traced.next_tokens.nbytes
 
 
 def _session_models(session: MutableMapping | None) -> dict[str, _SessionModel]:

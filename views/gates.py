@@ -174,7 +174,7 @@ if (start, stop) != (0, trace.length):
         "selected token. Change the selected token to move along the text.", icon=":material/swap_horiz:",
     )  # fmt: skip
 if layer == lstm.num_layers - 1:
-    ids, probabilities = figures.top_predictions(traced.next_token_probs[start:stop], k=5)
+    ids, probabilities = traced.next_tokens.top(start, stop, k=5)
     predicted = [[model.vocab[index] for index in row] for row in ids]
     drawn.append(figures.predictions_figure(tokens[start:stop], predicted, probabilities, start=start, selected=t))
     st.plotly_chart(drawn[-1], key="gates_predictions", config=export.png_chart_config(f"guesses-{model_name}"))

@@ -173,7 +173,7 @@ with words_column:
         for sentence in explain.explain_step(step, unit, tokens, model.kind, model.units):
             st.markdown(explain.as_markdown(sentence))
     if layer == lstm.num_layers - 1:
-        guesses = explain.top_predictions(traced.next_token_probs[t], model.vocab, k=5)
+        guesses = explain.top_predictions(traced.next_tokens.row(t), model.vocab, k=5)
         st.caption(
             explain.as_markdown(
                 "The model's guesses for the next token: "

@@ -49,7 +49,7 @@ for number, lesson in enumerate(lessons.LESSONS):
         gender_sentence = lessons.gender_reading(model, trace, view.t)
         if gender_sentence and model.units["subject gender"].unit != view.unit:
             st.markdown(explain.as_markdown(gender_sentence))
-        guesses = explain.top_predictions(traced.next_token_probs[view.t], model.vocab, k=3)
+        guesses = explain.top_predictions(traced.next_tokens.row(view.t), model.vocab, k=3)
         st.caption(
             explain.as_markdown(
                 "Next-token guesses: " + ", ".join(f"“{explain.token_name(token)}” {p:.0%}" for token, p in guesses)

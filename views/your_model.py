@@ -86,7 +86,7 @@ if uploaded.is_language_model and vocab_file is not None:
                 st.page_link("views/step.py", label="Step through it in the cell", icon=":material/step:",
                              query_params=query)  # fmt: skip
             traced = model_store.text_trace(name, cleaned.text)  # the same cached trace /gates and /step will read
-            guesses = explain.top_predictions(traced.next_token_probs[-1], model.vocab, k=5)
+            guesses = explain.top_predictions(traced.next_tokens.row(-1), model.vocab, k=5)
             unknown = traced.unknown
             st.caption(
                 explain.as_markdown(
