@@ -62,7 +62,10 @@ def test_layers_heatmap_draws_each_pair_on_one_colour_scale(signal):
     else:
         assert axis.cmid == 0 and axis.cmin == -axis.cmax and axis.cmax >= 1.0
     assert all(figure.layout[f"yaxis{index}" if index > 1 else "yaxis"].domain[0] >= 0 for index in range(1, 5))
-    assert len(figure.layout.shapes) == 8  # the token column and the selected cell, in every row
+    assert len(figure.layout.shapes) == 16  # the token column and the selected cell framed on a halo, in every row
+    # the selected cell's value in every layer and direction is written under the title
+    value = float(source[0, 0, 6, 2])
+    assert f"{value:.3f} in layer 0 · forward" in figure.layout.title.subtitle.text
 
 
 def test_layers_heatmap_escapes_tokens_and_refuses_too_many_cells(monkeypatch):

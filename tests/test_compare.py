@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.fake_models import fake_language_model
-from ui import compare, figures
+from ui import compare, figures, palette
 
 
 def kinds_of(a: str, b: str, **options) -> tuple[str, ...]:
@@ -244,13 +244,14 @@ def test_alignment_markdown_escapes_and_marks_tokens():
     tokens_b = ["[x](javascript:alert(1))", "is", "*nice*", "."]
     alignment = compare.align_tokens(tokens_a, tokens_b)
     line_a, line_b = compare.alignment_markdown(alignment, tokens_a, tokens_b)
-    assert line_a == r":orange-background[**\<b\>bob\</b\>**] is \*nice\*"
-    assert line_b.startswith(r":orange-background[**\[x\]\(javascript\:alert\(1\)\)**]")
-    assert line_b.endswith(r":blue-background[**\.**]")
+    # swapped tokens on blue, tokens only one text has on grey: places, never a sign or gate colour
+    assert line_a == r":blue-background[**\<b\>bob\</b\>**] is \*nice\*"
+    assert line_b.startswith(r":blue-background[**\[x\]\(javascript\:alert\(1\)\)**]")
+    assert line_b.endswith(r":gray-background[**\.**]")
     window_a, _ = compare.alignment_markdown(alignment, tokens_a, tokens_b, start=1, stop=2)
     assert window_a == "… is …"
     chars = compare.align_tokens(list("a b"), list("a c"))
-    assert compare.alignment_markdown(chars, list("a b"), list("a c"), kind="chars")[0] == "a·:orange-background[**b**]"
+    assert compare.alignment_markdown(chars, list("a b"), list("a c"), kind="chars")[0] == "a·:blue-background[**b**]"
 
 
 # ------------------------------------------------------------------------------ the figure
@@ -271,7 +272,12 @@ def test_difference_heatmap_draws_b_minus_a_with_grey_gaps():
     np.testing.assert_allclose(np.asarray(heatmap.z)[:, :3], expected, rtol=1e-6)
     assert np.isnan(np.asarray(heatmap.z)[:, 3]).all()
     assert np.isnan(np.asarray(grey.z)[:, :3]).all() and (np.asarray(grey.z)[:, 3] == 0).all()
-    assert heatmap.zmid == 0 and heatmap.zmin == -heatmap.zmax and heatmap.colorscale[0][1] == "rgb(103,0,31)"  # RdBu
+    assert heatmap.zmid == 0 and heatmap.zmin == -heatmap.zmax
+    assert [stop[1] for stop in heatmap.colorscale] == [color for _, color in palette.SIGNED_SCALE]  # purple low end
+    a, b = a_columns[0, 2], b_columns[0, 2]
+    assert figure.layout.title.subtitle.text == (
+        f"column 0 “&lt;b&gt;bob&lt;/b&gt;→mary”, unit 2: A {a:.3f}, B {b:.3f}, B − A {b - a:.3f}"
+    )
     ticks = list(figure.layout.xaxis.ticktext)
     assert ticks[0] == "<b>&lt;b&gt;bob&lt;/b&gt;→mary</b>" and ticks[3] == "<i>+dan</i>"
     assert [annotation.text for annotation in figure.layout.annotations] == ["only in B"]

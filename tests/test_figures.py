@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lstm_core import LSTM
-from ui import figures
+from ui import figures, palette
 
 
 @pytest.fixture(scope="module")
@@ -94,10 +94,38 @@ def test_gate_heatmap_layout_and_click_layer(trace):
     assert list(heatmap.y) == [7, 2, 5]
     assert "token %{x} (t=%{x:d})" in click_layer.hovertemplate and "unit %{y}" in click_layer.hovertemplate
     assert "%{customdata:.4f}" in click_layer.hovertemplate
-    # the named unit is marked on the y axis, the selection is outlined
+    # the named unit is marked on the y axis and framed dashed; the selection framed solid, each on a halo
     assert any("subject gender · 2" in text for text in figure.layout.yaxis.ticktext)
-    colors = [shape.line.color for shape in figure.layout.shapes]
-    assert figures.NAMED_UNIT_COLOR in colors and figures.SELECTION_COLOR in colors
+    frames = [(shape.line.color, shape.line.dash) for shape in figure.layout.shapes]
+    assert frames.count((palette.FRAME_DARK, "dash")) == 1  # the named unit's row
+    assert frames.count((palette.FRAME_DARK, "solid")) == 1  # the selected cell
+    assert frames.count((palette.FRAME_LIGHT, "solid")) == len(frames) // 2  # a white halo under each
+    # the selected cell's value is written in the figure, not only in the hover
+    assert f"f = {signals['forget'][4, 5]:.3f}" in figure.layout.title.subtitle.text
+    assert "3 of 12 units" in figure.layout.title.subtitle.text
+
+
+def test_gate_heatmap_writes_values_in_small_views_only(trace):
+    signals = figures.signals_of(trace)
+    small = figures.gate_heatmap(signals["hidden"], list(trace.tokens), np.arange(12), "hidden", show_values=True)
+    assert small.data[0].texttemplate == "%{z:.2f}"
+    assert (
+        figures.gate_heatmap(signals["hidden"], list(trace.tokens), np.arange(12), "hidden").data[0].texttemplate
+        is None
+    )
+    many = np.zeros((30, 20), np.float32)  # 30 tokens: wider than a half-page chart can write numbers in
+    crowded = figures.gate_heatmap(many, ["a"] * 30, np.arange(20), "input", show_values=True)
+    assert crowded.data[0].texttemplate is None
+    assert "written in the cells when at most" in crowded.layout.title.subtitle.text
+
+
+def test_gate_heatmap_names_the_unit_order_and_keeps_labels_readable(trace):
+    signals = figures.signals_of(trace)
+    title = figures.UNIT_ORDER_TITLES["variance"]
+    figure = figures.gate_heatmap(signals["cell"], list(trace.tokens), np.arange(12), "cell", units_title=title)
+    assert figure.layout.yaxis.title.text == title
+    assert figure.layout.yaxis.tickfont.size >= 12
+    assert set(figures.UNIT_ORDER_TITLES) == set(figures.UNIT_ORDERS)
 
 
 @pytest.mark.parametrize("units", [32, 128])
@@ -122,6 +150,9 @@ def test_gate_heatmap_scales(trace):
     assert (forget.data[0].zmin, forget.data[0].zmax) == (0, 1)
     assert (cell.data[0].zmin, cell.data[0].zmid, cell.data[0].zmax) == (-2.5, 0, 2.5)
     assert forget.data[0].colorscale != cell.data[0].colorscale
+    # colour bars tick at round numbers and say which end of a gate is which
+    assert list(cell.data[0].colorbar.tickvals) == [-2, 0, 2]
+    assert list(forget.data[0].colorbar.ticktext) == ["0 closed", "0.5", "1 open"]
 
 
 def test_gate_heatmap_sends_float32_and_refuses_huge_figures(trace):
@@ -159,7 +190,10 @@ def test_predictions_figure(trace):
     # %{x} and %{y} print the axes' tick texts ("guess 2"), %{x:d} the token's index
     assert list(figure.layout.yaxis.ticktext)[1] == "guess 2"
     assert heatmap.hovertemplate.startswith("after token %{x} (t=%{x:d}): %{y} is %{customdata}")
-    assert len(figure.layout.shapes) == 1
+    assert len(figure.layout.shapes) == 2  # the selected token's frame on its halo
+    assert figure.layout.title.subtitle.text == "after token 3 “.”: “he” 0.60, “she” 0.30, “single-handedly” 0.10"
+    written = figures.predictions_figure(list(trace.tokens), predicted, probabilities, show_values=True)
+    assert written.data[0].texttemplate == "%{text}<br>%{z:.2f}"
 
 
 def test_colored_text_wraps_and_colours(trace):
@@ -169,14 +203,18 @@ def test_colored_text_wraps_and_colours(trace):
     assert bars.type == "bar" and len(bars.x) == 9
     assert max(bars.y) >= 2  # wrapped onto several lines
     assert all(base + width <= 12 or width > 12 for base, width in zip(bars.base, bars.x, strict=True))
-    assert bars.marker.color[0] != bars.marker.color[-1]  # red end and blue end
+    assert bars.marker.color[0] != bars.marker.color[-1]  # purple end and orange end
     assert [point[0] for point in bars.customdata] == list(range(9))  # what a click selects
-    assert len(figure.layout.shapes) == 1  # the selected token's outline
+    assert len(figure.layout.shapes) == 2  # the selected token's frame on its halo
+    assert figure.layout.title.text == "token 4 “dan”: value = 0.000"  # its value, written
 
 
 def test_colors():
-    assert figures.color_for_value("Cividis", 0.0) == figures.color_for_value("Cividis", -5.0)
-    assert figures.color_for_value("RdBu", 0.0, signed=True).startswith("rgb(24")  # near white in the middle
+    assert figures.color_for_value(palette.GATE_SCALE, 0.0) == figures.color_for_value(palette.GATE_SCALE, -5.0)
+    assert figures.color_for_value(palette.SIGNED_SCALE, 0.0, signed=True) == "rgb(247, 247, 247)"  # the middle
+    assert figures.color_for_value(palette.SIGNED_SCALE, 3.0, signed=True, limit=2.0) == "rgb(179, 88, 6)"  # clipped
+    with pytest.raises(TypeError, match="Plotly name"):
+        figures.color_for_value("RdBu", 0.0)
     assert figures.text_color_on("rgb(0, 34, 78)") == "#ffffff"
     assert figures.text_color_on("#fee838") == "#111111"
     assert figures.signed_limit(np.array([0.1, -0.2])) == 1.0
@@ -207,3 +245,17 @@ def test_heatmap_token_labels_are_a_plain_list_not_a_numpy_string_array(trace):
 
     assert not string_arrays(figure.to_plotly_json())
     assert len(figure.layout.xaxis.ticktext) == trace.length  # the hover reads the token from there
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [(-0.139, 0.798, [0.0, 0.25, 0.5, 0.75]), (-1.0, 1.0, [-1.0, -0.5, 0.0, 0.5, 1.0]), (0.0, 37.0, [0, 10, 20, 30])],
+)
+def test_nice_ticks_are_round_numbers_with_zero(low, high, expected):
+    assert figures.nice_ticks(low, high) == pytest.approx(expected)
+
+
+def test_legend_states_every_rule():
+    legend = figures.legend_markdown()
+    for rule in (palette.GATE_RULE, palette.SIGN_RULE, palette.FRAME_RULE):
+        assert rule in legend

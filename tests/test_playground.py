@@ -14,6 +14,7 @@ import torch
 
 from lstm_core import GATE_NAMES
 from tests.torch_reference import lstm_reference
+from ui import palette
 from ui import playground as pg
 
 torch.set_num_threads(1)
@@ -401,8 +402,7 @@ def test_figure_colours_are_distinct_and_lines_differ_without_colour(count_trace
     lines = [trace for trace in figure.data if trace.type == "scatter" and trace.mode == "lines+markers"]
     assert len({trace.line.color for trace in lines}) == len(lines) == 6
     assert len({(trace.line.dash, trace.marker.symbol) for trace in lines}) == 6
-    assert set(pg.COLORS.values()) <= {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
-                                       "#000000"}  # Okabe and Ito's palette  # fmt: skip
+    assert pg.COLORS == palette.LINE_COLORS  # the app's line colours, on neither colour scale
 
 
 def test_figure_marks_the_selected_step_and_the_missing_forget_gate(count_trace):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from lstm_core import GATE_NAMES, LSTM
-from ui import step_figures
+from ui import palette, step_figures
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +34,14 @@ def test_gate_strips_show_every_units_values_at_the_token(trace):
     assert (figure.data[2].zmin, figure.data[2].zmax) == (-1.0, 1.0)
     cell_limit = max(1.0, float(np.abs(step.cell).max()))
     assert figure.data[4].zmax == pytest.approx(cell_limit) and figure.data[4].zmin == pytest.approx(-cell_limit)
-    # the chosen unit is outlined across all strips and named under them
-    (outline,) = figure.layout.shapes
+    # the chosen unit is framed across all strips (a dark frame on a white halo), named, and its values written
+    halo, outline = figure.layout.shapes
     assert (outline.x0, outline.x1, outline.y0, outline.y1) == (6.5, 7.5, 0, 1)
+    assert (halo.line.color, outline.line.color) == (palette.FRAME_LIGHT, palette.FRAME_DARK)
     assert figure.layout.annotations[0].text == "unit 7"
+    written = [annotation.text for annotation in figure.layout.annotations[1:]]
+    assert written == [f"<b>{float(step.gates[name][7] if name in GATE_NAMES else getattr(step, name)[7]):.3f}</b>"
+                       for name in names]  # fmt: skip
     # each strip gets its own band of the height, top to bottom in order, without overlap
     domains = [figure.layout[f"yaxis{'' if row == 0 else row + 1}"].domain for row in range(6)]
     assert all(upper[0] > lower[1] for upper, lower in itertools.pairwise(domains))
@@ -51,23 +55,44 @@ def test_gate_strips_without_a_unit_and_with_a_bad_one(trace):
 
 def test_unit_history_follows_one_unit_along_the_text(trace):
     figure = step_figures.unit_history(trace, unit=3, t=4)
-    forget, input_gate, output_gate, cell = figure.data
+    forget, input_gate, output_gate, cell, hidden = figure.data
     np.testing.assert_allclose(forget.y, trace.gates["forget"][0, 0, :, 3])
     np.testing.assert_allclose(input_gate.y, trace.gates["input"][0, 0, :, 3])
     np.testing.assert_allclose(output_gate.y, trace.gates["output"][0, 0, :, 3])
     np.testing.assert_allclose(cell.y, trace.cell[0, 0, :, 3])
-    assert cell.yaxis == "y2"
-    assert list(forget.x)[:3] == ["0 bob", "1 is", "2 &lt;b&gt;nice&lt;/b&gt;"]  # Plotly would render <b>
+    np.testing.assert_allclose(hidden.y, trace.hidden[0, 0, :, 3])
+    # stacked panels, not twin axes: gates on 0..1 on top, then c, then h, each on its own axis
+    assert {trace.yaxis for trace in (forget, input_gate, output_gate)} == {"y"} and (cell.yaxis, hidden.yaxis) == (
+        "y2",
+        "y3",
+    )
+    assert not any(figure.layout[name].overlaying for name in ("yaxis", "yaxis2", "yaxis3"))
+    domains = [figure.layout[name].domain for name in ("yaxis", "yaxis2", "yaxis3")]
+    assert all(upper[0] > lower[1] for upper, lower in itertools.pairwise(domains))
+    assert tuple(figure.layout.yaxis.range) == (-0.05, 1.05)
+    for name, values in (("yaxis2", trace.cell[0, 0, :, 3]), ("yaxis3", trace.hidden[0, 0, :, 3])):
+        axis = figure.layout[name]
+        assert axis.zeroline and 0 in axis.tickvals  # the zero line drawn and labelled
+        assert all(round(tick / 0.05) * 0.05 == pytest.approx(tick) for tick in axis.tickvals)  # round ticks
+        assert axis.range[0] <= min(values.min(), 0) and axis.range[1] >= max(values.max(), 0)
+    # words on the x axis, escaped (Plotly would render <b>)
+    assert list(forget.x)[:3] == [0, 1, 2]
+    assert list(figure.layout.xaxis.ticktext)[:3] == ["bob", "is", "&lt;b&gt;nice&lt;/b&gt;"]
     (marker,) = figure.layout.shapes
     assert marker.x0 == marker.x1 == 4
+    # the values at the token are written in each panel
+    texts = " ".join(annotation.text for annotation in figure.layout.annotations)
+    assert f"c = {trace.cell[0, 0, 4, 3]:.3f}" in texts and f"h = {trace.hidden[0, 0, 4, 3]:.3f}" in texts
+    assert f"f = {trace.gates['forget'][0, 0, 4, 3]:.2f}" in texts
 
 
 def test_unit_history_windows_long_texts():
     lstm = LSTM.random(input_size=2, hidden_size=4, seed=0)
     long_trace = lstm.run(np.zeros((1000, 2)))
     figure = step_figures.unit_history(long_trace, unit=1, t=700, window=60)
-    assert len(figure.data[0].x) == 60 and figure.data[0].x[0] == "670 670"
-    assert figure.layout.shapes[0].x0 == 30  # token 700 is the 31st shown
+    assert len(figure.data[0].x) == 60 and figure.data[0].x[0] == 670 and figure.layout.xaxis.ticktext[0] == "670"
+    assert figure.layout.shapes[0].x0 == 700
+    assert 700 in figure.layout.xaxis.tickvals  # every other token labelled, the selected one always
     with pytest.raises(ValueError, match="t must be"):
         step_figures.unit_history(long_trace, unit=1, t=1000)
     with pytest.raises(ValueError, match="unit"):

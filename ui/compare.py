@@ -25,22 +25,23 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from ui import palette
 from ui.explain import as_markdown, token_name
 from ui.figures import (
     MAX_CELLS_PER_FIGURE,
     SIGNAL_TITLES,
-    SIGNED_COLORSCALE,
     gate_heatmap,
     outline,
     plotly_figure,
     signed_limit,
+    signed_scale,
     token_labels,
     unit_axis_marks,
     unit_order,
 )
 
 __all__ = [
-    "COLUMN_KINDS", "DIFFERENCE_TOLERANCE", "MAX_MIDDLE_CELLS", "PRESETS", "SIGNAL_NOUNS", "UNIT_ORDERS",
+    "COLUMN_KINDS", "DIFFERENCE_TOLERANCE", "MAX_MIDDLE_CELLS", "PRESETS", "SIGNAL_NOUNS", "UNIT_ORDERS", "UNIT_ORDER_TITLES",
     "Alignment", "DifferenceSummary", "align_tokens", "cached_alignment", "aligned_values", "aligned_difference", "side_index",
     "compare_unit_order", "difference_limit", "summarize_difference", "summary_sentences", "column_labels",
     "alignment_markdown", "difference_heatmap", "side_window", "side_heatmap", "shared_signed_limit",
@@ -63,6 +64,12 @@ UNIT_ORDERS = {
     "difference": "by the largest difference B − A",
     "variance": "by how much the signal varies in A and B",
     "index": "by unit number",
+}
+# What the unit axis of a heatmap says about the order of its rows, per key of `UNIT_ORDERS`.
+UNIT_ORDER_TITLES = {
+    "difference": "unit (largest |B − A| on top)",
+    "variance": "unit (most varying in A and B on top)",
+    "index": "unit (in number order)",
 }
 # name -> (text A, text B): each pair differs in one way a student can name.
 PRESETS = {
@@ -443,8 +450,9 @@ def alignment_markdown(
     alignment: Alignment, tokens_a: Sequence[str], tokens_b: Sequence[str], *, kind: str = "words",
     start: int = 0, stop: int | None = None,
 ) -> tuple[str, str]:  # fmt: skip
-    """Texts A and B as escaped Markdown over columns [start, stop): tokens only one text has on a blue
-    background, tokens swapped for another on orange, shared ones plain; "…" where the window cuts."""
+    """Texts A and B as escaped Markdown over columns [start, stop): tokens only one text has on a grey
+    background (as their columns in the difference map), tokens swapped for another on blue, shared ones
+    plain; "…" where the window cuts. Neither is a sign or gate colour: these mark places, not values."""
     stop = len(alignment) if stop is None else stop
     lines = []
     for index, tokens in ((alignment.a_index, tokens_a), (alignment.b_index, tokens_b)):
@@ -455,9 +463,9 @@ def alignment_markdown(
             shown = as_markdown(_shown(tokens[index[column]], kind))
             column_kind = alignment.kinds[column]
             if column_kind == "changed":
-                shown = f":orange-background[**{shown}**]"
-            elif column_kind != "same":
                 shown = f":blue-background[**{shown}**]"
+            elif column_kind != "same":
+                shown = f":gray-background[**{shown}**]"
             pieces.append(shown)
         text = ("" if kind == "chars" else " ").join(pieces)
         lines.append(("… " if start > 0 else "") + text + (" …" if stop < len(alignment) else ""))
@@ -481,7 +489,7 @@ def column_labels(alignment: Alignment, tokens_a: Sequence[str], tokens_b: Seque
     return labels
 
 
-_UNALIGNED_FILL = "#d9d9d9"  # grey: no value, neither red nor blue on RdBu
+_UNALIGNED_FILL = palette.NO_VALUE  # grey: no value, on neither colour scale
 _ONLY_LABEL = {"only_a": "only in A", "only_b": "only in B"}
 _PLOT_PIXELS = 800  # about how wide the plot area of the full-width difference chart is drawn
 
@@ -498,17 +506,21 @@ def difference_heatmap(
     selected: tuple[int, int] | None = None,
     unit_names: Mapping[int, str] | None = None,
     limit: float | None = None,
+    units_title: str | None = None,
 ) -> go.Figure:
-    """B − A of one signal over a window of aligned columns: units along y, columns along x, RdBu centred
-    on 0; columns only one text has are grey and labelled "only in A" / "only in B".
+    """B − A of one signal over a window of aligned columns: units along y, columns along x, on
+    `figures.signed_scale` (orange where B is higher, purple where it is lower, white where they agree);
+    columns only one text has are grey and labelled "only in A" / "only in B".
 
     Args:
         a_values, b_values: (C, H) the signal of each text at each column (`aligned_values`), NaN where
             that text has no token.
         labels: (C,) plain column labels (`column_labels`), escaped here; kinds: (C,) `Alignment.kinds`.
         units: (K,) units to draw, top row first; signal: a key of `SIGNAL_NOUNS`.
-        start: the column index of the first column; selected: (column, unit) to outline.
+        start: the column index of the first column; selected: (column, unit) to outline, its A, B and
+            B − A written under the title.
         limit: the colour scale spans ±limit (default `difference_limit` of the drawn values).
+        units_title: the unit axis's title, saying how the rows are ordered (`UNIT_ORDER_TITLES`).
     """
     a_values = np.asarray(a_values, dtype=np.float32)
     b_values = np.asarray(b_values, dtype=np.float32)
@@ -533,14 +545,13 @@ def difference_heatmap(
     ]
     customdata = np.stack([a_rows, b_rows, np.repeat(units[:, None], length, axis=1).astype(np.float32)], axis=-1)
     heatmap = {
-        "type": "heatmap", "z": z, "x": positions, "y": np.arange(rows, dtype=np.int32),
-        "colorscale": SIGNED_COLORSCALE, "zmin": -limit, "zmax": limit, "zmid": 0.0,
-        "colorbar": {"thickness": 12, "len": 0.9, "title": {"text": "B − A"}},
+        "type": "heatmap", "z": z, "x": positions, "y": np.arange(rows, dtype=np.int32), **signed_scale(limit),
         "customdata": customdata,  # %{x} prints the column's tick text, %{x:d} its number
         "hovertemplate": (f"%{{x}} (column %{{x:d}})<br>unit %{{customdata[2]}}<br>{SIGNAL_NOUNS[signal]}: "
                           "A %{customdata[0]:.3f}, B %{customdata[1]:.3f}<br>B − A = %{z:.3f}<extra></extra>"),
         "hoverongaps": False,
     }  # fmt: skip
+    heatmap["colorbar"] |= {"len": 0.9, "title": {"text": "B − A"}}
     # Columns only one text has get a flat grey layer of their own (Plotly draws NaN cells as holes)
     unaligned = np.array([kind in _ONLY_LABEL for kind in kinds])
     grey_layer = {
@@ -564,18 +575,25 @@ def difference_heatmap(
             })  # fmt: skip
     tick_rows, y_text, unit_shapes = unit_axis_marks(units, unit_names, start, length, selected)
     shapes += unit_shapes
+    subtitle = ""
+    if selected is not None and start <= selected[0] < start + length and selected[1] in set(units.tolist()):
+        column, unit = selected
+        row = int(np.flatnonzero(units == unit)[0])
+        a, b = a_rows[row, column - start], b_rows[row, column - start]
+        subtitle = (f"column {column} “{escaped[column - start]}”, unit {unit}: A {a:.3f}, B {b:.3f}, B − A {b - a:.3f}"
+                    if np.isfinite(a) and np.isfinite(b) else f"column {column}, unit {unit}: only one text has a token here")  # fmt: skip
     layout = {
         "title": {"text": f"Difference B − A of the {SIGNAL_NOUNS[signal]}, where the texts line up",
-                  "font": {"size": 15}, "x": 0.0, "xanchor": "left"},
-        "height": min(max(11 * rows, 110), 520) + 170,
-        "margin": {"l": 10, "r": 10, "t": 60, "b": 10}, "shapes": shapes, "annotations": annotations,
+                  "font": {"size": 15}, "x": 0.0, "xanchor": "left", "subtitle": {"text": subtitle, "font": {"size": 12}}},
+        "height": min(max((16 if rows <= 40 else 11) * rows, 110), 640) + 190,
+        "margin": {"l": 10, "r": 10, "t": 80, "b": 10}, "shapes": shapes, "annotations": annotations,
         "dragmode": False, "hoverlabel": {"bgcolor": "white"}, "plot_bgcolor": "white",
         "xaxis": {"tickvals": positions, "ticktext": tick_text, "tickangle": 0 if length <= 12 else -60,
                   "showgrid": False, "zeroline": False, "range": [start - 0.5, start + length - 0.5],
                   "fixedrange": True, "tickfont": {"size": 11 if length <= 60 else 9}},
         "yaxis": {"tickvals": tick_rows, "ticktext": y_text, "autorange": "reversed", "showgrid": False,
-                  "zeroline": False, "fixedrange": True, "title": {"text": "unit", "standoff": 4},
-                  "tickfont": {"size": 10}},
+                  "zeroline": False, "fixedrange": True, "title": {"text": units_title or "unit", "standoff": 4},
+                  "tickfont": {"size": 12 if rows <= 40 else 10}},
     }  # fmt: skip
     return plotly_figure({"data": [grey_layer, heatmap], "layout": layout})
 

@@ -19,7 +19,8 @@ import plotly.graph_objects as go
 from lstm_core.analysis.explore import Match, SelectedUnit
 from lstm_core.analysis.units import GateSaturation
 from lstm_core.data import corpus
-from ui.figures import SIGNED_COLORSCALE, plotly_figure, signed_limit, token_labels
+from ui import palette
+from ui.figures import frame, plotly_figure, signed_limit, signed_scale, token_labels
 from ui.typed_text import MAX_TEXT_CHARS, clean_text
 
 __all__ = [
@@ -46,13 +47,12 @@ MAX_PASTED_CHARS = 20_000  # a pasted corpus; each line is one text, and /gates 
 # States kept per corpus: N tokens x H units x layers x directions x 2 signals, at most this many
 # float32 values (about 32 MB), so a few cached corpora fit in memory whatever the model's size.
 MAX_CORPUS_VALUES = 8_000_000
-# Okabe and Ito's palette (safe for every common colour-vision deficiency), with a marker shape per gate
-# so the scatter also reads in greyscale.
-GATE_COLORS = {"forget": "#0072B2", "input": "#E69F00", "output": "#009E73"}
-GATE_SYMBOLS = {"forget": "circle", "input": "diamond", "output": "square"}
-RANGE_COLOR = "#E69F00"  # the selected range (Okabe-Ito orange)
+# Each gate's colour in the line charts (`palette.LINE_COLORS`: no sign or gate-scale hue), with a
+# marker shape per gate so the scatter also reads in greyscale.
+GATE_COLORS = {gate: palette.LINE_COLORS[gate] for gate in ("forget", "input", "output")}
+GATE_SYMBOLS = {"forget": "circle", "input": "square", "output": "diamond"}  # as their lines on /step and /playground
+RANGE_COLOR = palette.HIGHLIGHT  # the selected range: a choice, not a value, so neither a sign nor a gate colour
 MARGIN_COLOR = "#BBBBBB"
-MATCH_OUTLINE = "#000000"
 
 
 # ------------------------------------------------------------------------------ the texts
@@ -154,7 +154,7 @@ def reference_text_figure(
     chars_per_line: int = 110,
     counts: np.ndarray | None = None,
 ) -> go.Figure:
-    """The reference text with each token's index under it; the range filled orange, its margin grey.
+    """The reference text with each token's index under it; the range filled light blue, its margin grey.
 
     Args:
         tokens: the tokens shown (a window of the text); first: the index of the first one.
@@ -243,7 +243,7 @@ def selection_figure(
     values = np.asarray(values, dtype=np.float32)
     positions = np.arange(first, first + len(tokens), dtype=np.int32)
     labels = token_labels(tokens)
-    palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000", "#F0E442"]
+    colors = palette.CATEGORY_COLORS
     data = [
         {
             "type": "scatter",
@@ -251,7 +251,7 @@ def selection_figure(
             "x": positions,
             "y": (sign * values[:, unit]).astype(np.float32),
             "name": unit_label(unit, sign),
-            "line": {"width": 2, "color": palette[index % len(palette)]},
+            "line": {"width": 2, "color": colors[index % len(colors)]},
             "marker": {"size": 4},
             "text": labels,
             # %{x} would print the tick text (the token) where the axis has one; %{x:d} is the index
@@ -274,7 +274,7 @@ def selection_figure(
         "xaxis": {**ticks, "tickangle": angle, "fixedrange": True, "showgrid": False,
                   "tickfont": {"size": 10 if len(labels) <= 60 else 8}},
         "yaxis": {"title": {"text": f"signed {SIGNAL_LABELS.get(signal, signal)}"}, "fixedrange": True,
-                  "zeroline": True, "zerolinecolor": "#DDDDDD", "gridcolor": "#EEEEEE"},
+                  "zeroline": True, "zerolinecolor": "#444444", "zerolinewidth": 1.5, "gridcolor": "#EEEEEE"},
     }  # fmt: skip
     return plotly_figure({"data": data, "layout": layout})
 
@@ -301,7 +301,7 @@ def match_figure(
     limit: float | None = None,
 ) -> go.Figure:
     """One match as a small heatmap: the tokens along x (the text), one row per selected unit, the
-    matched span outlined. Values are the units' own (not signed), RdBu centred on 0.
+    matched span framed. Values are the units' own (not signed), on `figures.signed_scale` (0 white).
 
     Args:
         values: (W, H) the states of the window drawn; tokens: its W tokens; first: its first index.
@@ -315,23 +315,19 @@ def match_figure(
     limit = (1.0 if signal == "hidden" else signed_limit(z)) if limit is None else max(float(limit), 1e-6)
     rows = [unit_label(unit, sign) for unit, sign in units]
     heatmap = {
-        "type": "heatmap", "z": z, "x": positions, "y": list(range(len(units))), "colorscale": SIGNED_COLORSCALE,
-        "zmin": -limit, "zmax": limit, "zmid": 0.0, "showscale": False,
+        "type": "heatmap", "z": z, "x": positions, "y": list(range(len(units))), **signed_scale(limit), "showscale": False,
         # %{x} and %{y} print the axes' tick texts (the token, the row's unit), %{x:d} the token's index
         "hovertemplate": "%{y}<br>token %{x} (t=%{x:d})<br>value %{z:.3f}<extra></extra>",
         "xgap": 1, "ygap": 1,
     }  # fmt: skip
-    outline = {
-        "type": "rect", "xref": "x", "yref": "y", "x0": match.start - 0.5, "x1": min(match.end, positions[-1]) + 0.5,
-        "y0": -0.5, "y1": len(units) - 0.5, "line": {"color": MATCH_OUTLINE, "width": 2.5}, "fillcolor": "rgba(0,0,0,0)",
-    }  # fmt: skip
+    match_frame = frame(match.start - 0.5, min(match.end, positions[-1]) + 0.5, -0.5, len(units) - 0.5, 2.5)
     # Horizontal labels when they fit the columns of a page-wide chart (about 800 px), slanted otherwise.
     widest = max(map(len, labels), default=0)
     angle = 0 if widest * 8 <= 800 / max(len(labels), 1) else -45
     tall_labels = 24 if angle == 0 else min(7 * widest, 90) + 10  # room for the labels above the cells
     layout = {
         "height": 18 * len(units) + 50 + tall_labels, "margin": {"l": 10, "r": 10, "t": 10 + tall_labels, "b": 5},
-        "shapes": [outline], "dragmode": False, "plot_bgcolor": "white", "hoverlabel": {"bgcolor": "white"},
+        "shapes": match_frame, "dragmode": False, "plot_bgcolor": "white", "hoverlabel": {"bgcolor": "white"},
         "xaxis": {"tickvals": positions, "ticktext": labels, "tickangle": angle, "side": "top", "fixedrange": True,
                   "showgrid": False, "tickfont": {"size": 13, "color": "#222222"}},
         "yaxis": {"tickvals": list(range(len(units))), "ticktext": rows, "autorange": "reversed", "fixedrange": True,

@@ -21,7 +21,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lstm_core import StepDetail
-from ui.figures import GATE_COLORSCALE, SIGNED_COLORSCALE, color_for_value, plotly_figure, text_color_on
+from ui import palette
+from ui.figures import color_for_value, plotly_figure, text_color_on
 
 __all__ = ["DIAGRAM_PARTS", "cell_diagram_values", "cell_diagram_figure"]
 
@@ -100,9 +101,10 @@ def cell_diagram_figure(
             It may contain Plotly's <b>/<sub> tags, so escape any user text in it (`html.escape`).
 
     Without numbers the gate boxes are light grey. With numbers each sigmoid gate box is coloured by
-    its value on the same 0..1 Cividis scale as the gate heatmaps, the candidate box on the same
-    diverging RdBu scale centred on 0, and every wire carries its value (3 decimals). Hovering a
-    part explains it. The token is escaped, so any text a user typed is safe in the figure.
+    its value on `palette.GATE_SCALE` (0..1, as the gate heatmaps), the candidate box and the c and h
+    values on `palette.SIGNED_SCALE` (0 white), a legend under the cell says so, and every wire carries
+    its value (3 decimals). Hovering a part explains it. The token is escaped, so any text a user typed
+    is safe in the figure.
 
     Raises:
         ValueError: `step` without a valid `unit`.
@@ -120,7 +122,11 @@ def cell_diagram_figure(
     # the cell's outline comes first so everything sits on it
     shapes = [_cell_outline(), *_wires(), *box_shapes, *operation_shapes]
     annotations = [*_exit_arrows(), *box_labels, *operation_labels, *_flow_labels(values, step)]
-    layout = _layout(shapes, annotations, height, title)
+    if values is not None:
+        legend_shapes, legend_labels = _legend()
+        shapes += legend_shapes
+        annotations += legend_labels
+    layout = _layout(shapes, annotations, height, title, with_legend=values is not None)
     return plotly_figure({"data": [_hover_layer(values)], "layout": layout})
 
 
@@ -184,7 +190,7 @@ def _gate_boxes(values: dict[str, float] | None) -> tuple[list[dict], list[dict]
     shapes, annotations = [], []
     for gate, box_x in _BOX_X.items():
         value = None if values is None else values[gate]
-        scale = SIGNED_COLORSCALE if gate == "candidate" else GATE_COLORSCALE
+        scale = palette.SIGNED_SCALE if gate == "candidate" else palette.GATE_SCALE
         fill = "#eceff3" if value is None else color_for_value(scale, value, signed=gate == "candidate")
         shapes.append(
             {
@@ -223,15 +229,22 @@ def _pointwise_operations() -> tuple[list[dict], list[dict]]:
 def _flow_labels(values: dict[str, float] | None, step: StepDetail | None) -> list[dict]:
     """Names of what flows in and out, with values when there are any, and the values on inner wires."""
 
-    def named(label: str, key: str) -> str:
-        return label if values is None else f"{label} = <b>{values[key]:.3f}</b>"
+    def named(label: str, key: str, x: float, y: float) -> dict:
+        if values is None:
+            return _text(label, x, y, anchor="left", size=14)
+        # the value sits on its sign's colour, as in the heatmaps; c beyond ±1 is as dark as ±1
+        fill = color_for_value(palette.SIGNED_SCALE, values[key], signed=True)
+        return _text(f"{label} = <b>{values[key]:.3f}</b>", x, y, anchor="left", size=14, color=text_color_on(fill)) | {
+            "bgcolor": fill,
+            "borderpad": 2,
+        }
 
     annotations = [
-        _text(named("c<sub>t-1</sub>", "c_prev"), _LEFT, _CELL_Y + 0.45, anchor="left", size=14),
-        _text(named("h<sub>t-1</sub>", "h_prev"), _LEFT, _BUS_Y + 0.4, anchor="left", size=14),
+        named("c<sub>t-1</sub>", "c_prev", _LEFT, _CELL_Y + 0.45),
+        named("h<sub>t-1</sub>", "h_prev", _LEFT, _BUS_Y + 0.4),
         _text("x<sub>t</sub>" + _token_suffix(step), _X_INPUT + 0.15, -0.3, anchor="left", size=14),
-        _text(named("c<sub>t</sub>", "cell"), 11.15, _CELL_Y + 0.45, anchor="left", size=14),
-        _text(named("h<sub>t</sub>", "hidden"), 11.15, _BOX_Y + 0.45, anchor="left", size=14),
+        named("c<sub>t</sub>", "cell", 11.15, _CELL_Y + 0.45),
+        named("h<sub>t</sub>", "hidden", 11.15, _BOX_Y + 0.45),
         _text("<b>cell state</b> (long-term memory)", 6.5, 7.4, size=13, color="#1f1f1f"),
     ]
     if values is not None:
@@ -276,7 +289,34 @@ def _hover_layer(values: dict[str, float] | None) -> dict:
     }
 
 
-def _layout(shapes: list[dict], annotations: list[dict], height: int, title: str | None) -> dict:
+# The legend's row under the cell: five swatches per scale, the scale's own colour stops.
+_LEGEND_Y = -1.25
+_SWATCH_WIDTH, _SWATCH_HALF_HEIGHT = 0.38, 0.2
+_LEGEND_SCALES = (  # (scale, first swatch's left edge, words before, words after)
+    (palette.GATE_SCALE, 1.3, "<b>gates</b> closed 0", "1 open"),
+    (palette.SIGNED_SCALE, 8.3, "<b>g, c, h</b> −1", "+1"),
+)
+
+
+def _legend() -> tuple[list[dict], list[dict]]:
+    """Swatches of both scales under the cell (shapes) and what their ends mean (annotations)."""
+    shapes, annotations = [], []
+    for scale, left, before, after in _LEGEND_SCALES:
+        for index, (_, color) in enumerate(scale):
+            x0 = left + index * _SWATCH_WIDTH
+            shapes.append({
+                "type": "rect", "x0": x0, "x1": x0 + _SWATCH_WIDTH, "y0": _LEGEND_Y - _SWATCH_HALF_HEIGHT,
+                "y1": _LEGEND_Y + _SWATCH_HALF_HEIGHT, "line": {"color": "#9aa5b1", "width": 0.5}, "fillcolor": color,
+            })  # fmt: skip
+        right = left + len(scale) * _SWATCH_WIDTH
+        annotations += [
+            _text(before, left - 0.1, _LEGEND_Y, anchor="right", size=12),
+            _text(after, right + 0.1, _LEGEND_Y, anchor="left", size=12),
+        ]
+    return shapes, annotations
+
+
+def _layout(shapes: list[dict], annotations: list[dict], height: int, title: str | None, with_legend: bool) -> dict:
     layout = {
         "shapes": shapes,
         "annotations": annotations,
@@ -288,7 +328,13 @@ def _layout(shapes: list[dict], annotations: list[dict], height: int, title: str
         "dragmode": False,
         "xaxis": {"range": [_LEFT - 0.1, 13.2], "visible": False, "fixedrange": True},
         # scaleanchor keeps the circles round however wide the container is
-        "yaxis": {"range": [-0.7, 7.7], "visible": False, "fixedrange": True, "scaleanchor": "x", "scaleratio": 1},
+        "yaxis": {
+            "range": [_LEGEND_Y - 0.45 if with_legend else -0.7, 7.7],
+            "visible": False,
+            "fixedrange": True,
+            "scaleanchor": "x",
+            "scaleratio": 1,
+        },
     }
     if title:
         layout["title"] = {"text": title, "x": 0.5, "xanchor": "center"}

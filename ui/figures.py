@@ -1,8 +1,9 @@
 """Figure builders for the gate pages: pure functions from arrays to Plotly figures, no Streamlit.
 
-Colours follow one rule everywhere in the app: values in [0, 1] (the sigmoid gates, probabilities)
-use the colour-blind-safe sequential scale `GATE_COLORSCALE` fixed to 0..1; signed values (the
-candidate, cell and hidden states) use the diverging `SIGNED_COLORSCALE` centred on 0.
+Colours follow `ui.palette` everywhere in the app: values in [0, 1] (the sigmoid gates, probabilities)
+on `palette.GATE_SCALE` fixed to 0..1 (`gate_scale`); signed values (the candidate, cell and hidden
+states, differences) on `palette.SIGNED_SCALE` from -limit to +limit with 0 in the middle
+(`signed_scale`). `legend_markdown` states the rule once for a page.
 """
 
 from __future__ import annotations
@@ -14,38 +15,95 @@ from collections.abc import Mapping, Sequence
 
 import _plotly_utils.utils
 import numpy as np
-import plotly.colors
 import plotly.graph_objects as go
 
+from ui import palette
+
 __all__ = [
-    "GATE_COLORSCALE", "SIGNED_COLORSCALE", "SIGNAL_NAMES", "SIGNAL_TITLES", "UNIT_ORDERS", "MAX_CELLS_PER_FIGURE",
-    "color_for_value", "text_color_on", "signals_of", "is_signed", "unit_order", "shown_units", "token_window",
-    "token_labels", "top_predictions", "signed_limit", "customdata_item", "clicked_cell", "gate_heatmap", "predictions_figure", "colored_text_figure",
-    "layer_pairs", "pair_label", "MAX_COMPARED_PAIRS", "layers_heatmap", "unit_axis_marks", "outline",
+    "SIGNAL_NAMES", "SIGNAL_TITLES", "UNIT_ORDERS", "UNIT_ORDER_TITLES", "MAX_CELLS_PER_FIGURE", "MAX_WRITTEN_CELLS",
+    "MAX_WRITTEN_COLUMNS", "color_for_value", "text_color_on", "gate_scale", "signed_scale", "nice_ticks",
+    "legend_markdown", "signals_of", "is_signed", "unit_order", "shown_units", "token_window", "token_labels",
+    "top_predictions", "signed_limit", "customdata_item", "clicked_cell", "gate_heatmap", "predictions_figure",
+    "colored_text_figure", "layer_pairs", "pair_label", "MAX_COMPARED_PAIRS", "layers_heatmap", "unit_axis_marks",
+    "outline", "frame",
 ]  # fmt: skip
 
-GATE_COLORSCALE = "Cividis"
-SIGNED_COLORSCALE = "RdBu"
-
-
-_LOOKUP_SIZE = 256
+_LOOKUP_SIZE = 257  # odd: 0 of a signed scale falls exactly on its middle colour
 _EMPTY_TEMPLATE = {"layout": {"hovermode": "closest"}}  # not empty: Plotly replaces an empty one by its default
-_COLOR_TABLES: dict[str, list[str]] = {}
+_COLOR_TABLES: dict[tuple, list[str]] = {}
 
 
-def color_for_value(scale: str, value: float, signed: bool = False, limit: float = 1.0) -> str:
-    """The `rgb(...)` colour of `value` on `scale`: 0..1 for gates, -limit..limit when `signed`.
+def color_for_value(scale: Sequence[Sequence], value: float, signed: bool = False, limit: float = 1.0) -> str:
+    """The `rgb(r, g, b)` colour of `value` on `scale` (`palette.GATE_SCALE` or `palette.SIGNED_SCALE`):
+    0..1 for gates, -limit..limit when `signed` (0 in the middle), clipped at the ends.
 
-    Read from a 256-entry table per scale: sampling Plotly's colour scale costs about a millisecond a
-    call, too slow for a colour per token on every rerun.
+    The colour is interpolated in RGB between the scale's stops, as Plotly.js colours a heatmap, so a
+    token coloured here matches a heatmap cell of the same value. Read from a table of 257 colours per scale:
+    a colour per token on every rerun must cost next to nothing.
+
+    >>> color_for_value(palette.SIGNED_SCALE, 0.0, signed=True)
+    'rgb(247, 247, 247)'
     """
-    table = _COLOR_TABLES.get(scale)
+    if isinstance(scale, str):
+        raise TypeError(f"scale must be palette.GATE_SCALE or palette.SIGNED_SCALE, not the Plotly name {scale!r}")
+    key = tuple((float(position), str(color)) for position, color in scale)
+    table = _COLOR_TABLES.get(key)
     if table is None:
-        table = plotly.colors.sample_colorscale(scale, list(np.linspace(0.0, 1.0, _LOOKUP_SIZE)))
-        _COLOR_TABLES[scale] = table
+        table = _COLOR_TABLES[key] = _color_table(key)
     position = (value + limit) / (2 * limit) if signed else value
     position = min(max(float(position), 0.0), 1.0) if np.isfinite(position) else 0.5
     return table[round(position * (_LOOKUP_SIZE - 1))]
+
+
+def _color_table(scale: tuple[tuple[float, str], ...]) -> list[str]:
+    positions = [position for position, _ in scale]
+    channels = np.array([[int(color[i : i + 2], 16) for i in (1, 3, 5)] for _, color in scale], dtype=np.float64)
+    samples = np.linspace(0.0, 1.0, _LOOKUP_SIZE)
+    rgb = np.stack([np.interp(samples, positions, channels[:, channel]) for channel in range(3)], axis=1)
+    return [f"rgb({red}, {green}, {blue})" for red, green, blue in np.rint(rgb).astype(int).tolist()]
+
+
+def gate_scale() -> dict:
+    """A heatmap's colour settings for gates and probabilities: `palette.GATE_SCALE` over exactly 0..1,
+    with a colour bar that says which end is closed and which open."""
+    colorbar = {"thickness": 12, "tickvals": [0, 0.5, 1], "ticktext": ["0 closed", "0.5", "1 open"]}
+    return {"colorscale": palette.GATE_SCALE, "zmin": 0.0, "zmax": 1.0, "colorbar": colorbar}
+
+
+def signed_scale(limit: float = 1.0) -> dict:
+    """A heatmap's colour settings for signed values: `palette.SIGNED_SCALE` from -limit (purple) to
+    +limit (orange), white at 0, colour bar ticks at round numbers."""
+    limit = max(float(limit), 1e-6)
+    ticks = nice_ticks(-limit, limit, 5)
+    colorbar = {"thickness": 12, "tickvals": ticks, "ticktext": [_signed_number(tick) for tick in ticks]}
+    return {"colorscale": palette.SIGNED_SCALE, "zmin": -limit, "zmax": limit, "zmid": 0.0, "colorbar": colorbar}
+
+
+def _signed_number(value: float) -> str:
+    return "0" if value == 0 else f"+{value:g}" if value > 0 else f"−{-value:g}"
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """About `count` round tick values (steps of 1, 2, 2.5 or 5 times a power of ten) inside [low, high],
+    0 among them when the range holds it.
+
+    >>> nice_ticks(-0.139, 0.798)
+    [0.0, 0.25, 0.5, 0.75]
+    >>> nice_ticks(-2.37, 2.37)
+    [-2.0, 0.0, 2.0]
+    """
+    if not (np.isfinite(low) and np.isfinite(high)) or high <= low:
+        return [float(low)] if np.isfinite(low) else []
+    raw = (high - low) / max(count - 1, 1)
+    magnitude = 10.0 ** np.floor(np.log10(raw))
+    step = next(factor * magnitude for factor in (1.0, 2.0, 2.5, 5.0, 10.0) if factor * magnitude >= raw * (1 - 1e-9))
+    first, last = int(np.ceil(low / step - 1e-9)), int(np.floor(high / step + 1e-9))
+    return [round(float(index * step), 10) + 0.0 for index in range(first, last + 1)]
+
+
+def legend_markdown() -> str:
+    """The app's colour rules as one Markdown caption, for a page to show once near its figures."""
+    return f"{palette.GATE_RULE}  \n{palette.SIGN_RULE}  \n{palette.FRAME_RULE}"
 
 
 def plotly_figure(spec: dict) -> go.Figure:
@@ -157,7 +215,17 @@ UNIT_ORDERS = {
     "variance": "by how much the cell state varies",
     "change": "by change of the cell state at the selected token",
 }
+# What the unit axis of a heatmap says about the order of its rows, per key of `UNIT_ORDERS`.
+UNIT_ORDER_TITLES = {
+    "index": "unit (in number order)",
+    "variance": "unit (most varying cell state on top)",
+    "change": "unit (largest change at the selected token on top)",
+}
 MAX_CELLS_PER_FIGURE = 250_000  # keeps every figure's payload to about 1 MB of float32
+# Values are written into a heatmap's cells only up to this many cells and token columns: beyond, a
+# number ("−0.12") is wider than its column in a half-page chart and runs into the next.
+MAX_WRITTEN_CELLS = 400
+MAX_WRITTEN_COLUMNS = 16
 
 
 def signals_of(trace, layer: int = 0, direction: int = 0) -> dict[str, np.ndarray]:
@@ -268,6 +336,8 @@ def gate_heatmap(
     selected: tuple[int, int] | None = None,
     unit_names: Mapping[int, str] | None = None,
     signed_limit: float | None = None,
+    units_title: str | None = None,
+    show_values: bool = False,
 ) -> go.Figure:
     """One signal as a heatmap: tokens along x, units along y, a click target on every cell.
 
@@ -275,11 +345,15 @@ def gate_heatmap(
         values: (T, H) the signal over a window of T tokens (e.g. `signals_of(trace)["forget"][start:stop]`).
         tokens: the T tokens of that window, as the model read them (escaped here).
         units: (K,) which units to draw, top row first (from `shown_units`).
-        signal: one of `SIGNAL_NAMES`; gates are drawn on Cividis fixed to 0..1, signed signals on
-            RdBu centred on 0 (±1, or ±`signed_limit` for the unbounded cell state).
+        signal: one of `SIGNAL_NAMES`; gates are drawn with `gate_scale` (0..1), signed signals with
+            `signed_scale` (±1, or ±`signed_limit` for the unbounded cell state).
         start: the absolute index of the first token, so x values are token indices of the whole text.
-        selected: (token_index, unit) to outline, in absolute token index.
+        selected: (token_index, unit) to outline, in absolute token index; its value is written under
+            the title.
         unit_names: unit -> name (e.g. {64: "subject gender"}) marked on the y axis.
+        units_title: the unit axis's title, saying how the rows are ordered (`UNIT_ORDER_TITLES`).
+        show_values: write each cell's value in it (2 decimals) when at most `MAX_WRITTEN_CELLS` cells
+            and `MAX_WRITTEN_COLUMNS` tokens are drawn; over that, the subtitle says why they are not.
 
     A transparent scatter marker sits on every cell, because Streamlit reports no points for clicks
     on a heatmap; its x is the absolute token index, its y the unit and its `customdata` the value
@@ -309,15 +383,12 @@ def gate_heatmap(
     positions = np.arange(start, start + length, dtype=index_type)
     unit_ids = units.astype(index_type)
     labels = token_labels(tokens)
-    if is_signed(signal):
-        limit = 1.0 if signed_limit is None else max(float(signed_limit), 1e-6)
-        scale = {"colorscale": SIGNED_COLORSCALE, "zmin": -limit, "zmax": limit, "zmid": 0.0}
-    else:
-        scale = {"colorscale": GATE_COLORSCALE, "zmin": 0.0, "zmax": 1.0}
-    heatmap = {
-        "type": "heatmap", "z": z, "x": positions, "y": unit_ids, "hoverinfo": "skip",
-        "colorbar": {"thickness": 12, "len": 0.9}, **scale,
-    }  # fmt: skip
+    scale = signed_scale(1.0 if signed_limit is None else signed_limit) if is_signed(signal) else gate_scale()
+    heatmap = {"type": "heatmap", "z": z, "x": positions, "y": unit_ids, "hoverinfo": "skip", **scale}
+    heatmap["colorbar"] |= {"len": 0.9}
+    written = show_values and rows * length <= MAX_WRITTEN_CELLS and length <= MAX_WRITTEN_COLUMNS
+    if written:  # Plotly.js picks black or white text for each cell's colour
+        heatmap |= {"texttemplate": "%{z:.2f}", "textfont": {"size": 10 if length > 12 else 11}}
     click_layer = {
         "type": "scatter",
         "x": np.tile(positions, rows),
@@ -327,15 +398,28 @@ def gate_heatmap(
         "marker": {"size": 8, "opacity": 0, "color": "black"},
         "hovertemplate": f"token %{{x}} (t=%{{x:d}})<br>unit %{{y}}<br>{SIGNAL_SYMBOLS[signal]} = %{{customdata:.4f}}<extra></extra>",
         "showlegend": False,
-        # a clicked marker must stay invisible: the red outline shows the selection instead
+        # a clicked marker must stay invisible: the frame shows the selection instead
         "selected": {"marker": {"opacity": 0}},
         "unselected": {"marker": {"opacity": 0}},
     }
     tick_rows, tick_text, shapes = unit_axis_marks(units, unit_names, start, length, selected)
+    notes = [f"{rows} of {values.shape[1]} units" if rows < values.shape[1] else f"all {rows} units"]
+    if selected is not None and start <= selected[0] < start + length and selected[1] in set(units.tolist()):
+        column, unit = selected
+        notes.append(f"token {column} “{labels[column - start]}”, unit {unit}: "
+                     f"{SIGNAL_SYMBOLS[signal]} = {float(values[column - start, unit]):.3f}")  # fmt: skip
+    if show_values and not written:
+        notes.append(
+            f"values are written in the cells when at most {MAX_WRITTEN_COLUMNS} tokens and "
+            f"{MAX_WRITTEN_CELLS} cells are drawn"
+        )
+    row_pixels = 16 if rows <= 40 else 11
     layout = {
-        "title": {"text": SIGNAL_TITLES[signal], "font": {"size": 15}, "x": 0.0, "xanchor": "left"},
-        "height": min(max(11 * rows, 110), 520) + 150,  # 150 px for the title and the slanted token labels
-        "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "title": {"text": SIGNAL_TITLES[signal], "font": {"size": 15}, "x": 0.0, "xanchor": "left",
+                  "subtitle": {"text": " · ".join(notes), "font": {"size": 12}}},
+        # 170 px for the title, its subtitle and the slanted token labels
+        "height": min(max(row_pixels * rows, 110), 640) + 170,
+        "margin": {"l": 10, "r": 10, "t": 60, "b": 10},
         "shapes": shapes,
         "dragmode": False,
         "clickmode": "event+select",
@@ -343,20 +427,23 @@ def gate_heatmap(
         "plot_bgcolor": "white",
         "xaxis": {
             "tickvals": positions, "ticktext": labels, "tickangle": _tick_angle(labels), "showgrid": False,
-            "range": [start - 0.5, start + length - 0.5], "fixedrange": True,
+            "range": [start - 0.5, start + length - 0.5], "fixedrange": True, "automargin": True, "zeroline": False,
             "tickfont": {"size": 11 if length <= 60 else 9},
         },
         "yaxis": {
             "type": "category", "categoryorder": "array", "categoryarray": units.tolist(),
             "tickvals": units[tick_rows].tolist(), "ticktext": tick_text, "autorange": "reversed", "showgrid": False,
-            "fixedrange": True, "title": {"text": "unit", "standoff": 4}, "tickfont": {"size": 10},
+            "fixedrange": True, "title": {"text": units_title or "unit", "standoff": 4, "font": {"size": 12}},
+            "tickfont": {"size": 12 if rows <= 40 else 10}, "automargin": True,
         },
     }  # fmt: skip
     return plotly_figure({"data": [heatmap, click_layer], "layout": layout})
 
 
-NAMED_UNIT_COLOR = "#d100d1"  # magenta: seen on Cividis's blue and yellow and on RdBu alike
-SELECTION_COLOR = "#d62728"
+# Frames drawn over cells: a dark line on a white halo, seen on every colour of both scales.
+SELECTED_FRAME = {"width": 2.5, "dash": "solid"}  # the selected cell or token
+SELECTED_COLUMN_FRAME = {"width": 1, "dash": "dot"}  # the selected token's whole column
+NAMED_FRAME = {"width": 1.5, "dash": "dash"}  # a named unit's row
 
 
 def unit_axis_marks(
@@ -365,8 +452,8 @@ def unit_axis_marks(
     """(tick rows, tick texts, shapes) of a heatmap whose rows are `units` over columns start..start+length-1.
 
     Ticks: every unit when they fit, otherwise about 32 of them, always the named ones (in bold with
-    their name). Shapes: a magenta frame around each named unit's row; for `selected` (column, unit) a
-    dotted red column and a red outline on its cell.
+    their name). Shapes (`frame`): a dashed frame around each named unit's row; for `selected` (column,
+    unit) a dotted frame around its column and a solid one around its cell.
     """
     rows = len(units)
     every = max(1, rows // 32)
@@ -379,16 +466,15 @@ def unit_axis_marks(
         for row in tick_rows
     ]
     shapes = [
-        outline(start - 0.5, start + length - 0.5, row - 0.5, row + 0.5, NAMED_UNIT_COLOR, 2)
-        for row in sorted(named_rows)
-    ]
+        shape for row in sorted(named_rows) for shape in frame(start - 0.5, start + length - 0.5, row - 0.5, row + 0.5, **NAMED_FRAME)
+    ]  # fmt: skip
     if selected is not None and start <= selected[0] < start + length:
         column, unit = selected
-        shapes.append(outline(column - 0.5, column + 0.5, -0.5, rows - 0.5, SELECTION_COLOR, 1.5, "dot"))
+        shapes += frame(column - 0.5, column + 0.5, -0.5, rows - 0.5, **SELECTED_COLUMN_FRAME)
         matches = np.flatnonzero(units == unit)
         if len(matches):
             row = int(matches[0])
-            shapes.append(outline(column - 0.5, column + 0.5, row - 0.5, row + 0.5, SELECTION_COLOR, 3))
+            shapes += frame(column - 0.5, column + 0.5, row - 0.5, row + 0.5, **SELECTED_FRAME)
     return tick_rows, tick_text, shapes
 
 
@@ -400,6 +486,15 @@ def outline(x0: float, x1: float, y0: float, y1: float, color: str, width: float
     }  # fmt: skip
 
 
+def frame(x0: float, x1: float, y0: float, y1: float, width: float, dash: str = "solid") -> list[dict]:
+    """Two shapes marking a rectangle on any colour of either scale: a white halo, then a dark line
+    (`palette.FRAME_LIGHT`, `palette.FRAME_DARK`) in the style that says what it marks."""
+    return [
+        outline(x0, x1, y0, y1, palette.FRAME_LIGHT, width + 2),
+        outline(x0, x1, y0, y1, palette.FRAME_DARK, width, dash),
+    ]
+
+
 def predictions_figure(
     tokens: Sequence[str],
     predicted: Sequence[Sequence[str]],
@@ -407,14 +502,18 @@ def predictions_figure(
     *,
     start: int = 0,
     selected: int | None = None,
+    show_values: bool = False,
 ) -> go.Figure:
     """The k most probable next tokens after each token: a k-row table coloured by probability.
 
     Args:
         tokens: the T tokens read (x axis).
         predicted: (T, k) predicted tokens, most probable first (from `top_predictions`).
-        probabilities: (T, k) their probabilities, on Cividis fixed to 0..1.
-        start: absolute index of the first token; selected: the absolute token index to outline.
+        probabilities: (T, k) their probabilities, on the gate scale fixed to 0..1 (`gate_scale`).
+        start: absolute index of the first token; selected: the absolute token index to outline, its
+            guesses and their probabilities written under the title.
+        show_values: write each probability under its guess when at most `MAX_WRITTEN_CELLS` cells are
+            drawn and a column is wide enough for it.
     """
     probabilities = np.asarray(probabilities, dtype=np.float32)
     length, k = probabilities.shape
@@ -426,21 +525,28 @@ def predictions_figure(
     fits = int(900 / max(length, 1) / 6.5)
     full_text = [token_labels([predicted[column][rank] for column in range(length)]) for rank in range(k)]
     cell_text = [[_shortened(guess, max(fits, 3)) for guess in row] for row in full_text]  # (k, T)
+    written = show_values and k * length <= MAX_WRITTEN_CELLS and fits >= 4  # "0.42" needs four characters
+    template = ("%{text}<br>%{z:.2f}" if written else "%{text}") if fits >= 3 else ("%{z:.2f}" if written else "")
     heatmap = {
         "type": "heatmap", "z": np.ascontiguousarray(probabilities.T), "x": positions,
-        "y": np.arange(1, k + 1, dtype=np.int32), "text": cell_text, "customdata": full_text, "texttemplate": "%{text}" if fits >= 3 else "",
-        "textfont": {"size": 10 if length > 24 else 12}, "colorscale": GATE_COLORSCALE, "zmin": 0.0, "zmax": 1.0,
-        "colorbar": {"thickness": 12, "title": {"text": "p"}},
+        "y": np.arange(1, k + 1, dtype=np.int32), "text": cell_text, "customdata": full_text, "texttemplate": template,
+        "textfont": {"size": 10 if length > 24 else 12}, **gate_scale(),
         # %{x} and %{y} print the axes' tick texts (the token, "guess 2"), %{x:d} the token's index
         "hovertemplate": "after token %{x} (t=%{x:d}): %{y} is %{customdata} (p = %{z:.3f})<extra></extra>",
     }  # fmt: skip
-    shapes = []
+    heatmap["colorbar"] |= {"title": {"text": "p"}, "ticktext": ["0", "0.5", "1"]}
+    shapes, subtitle = [], ""
     if selected is not None and start <= selected < start + length:
-        shapes.append(outline(selected - 0.5, selected + 0.5, 0.5, k + 0.5, SELECTION_COLOR, 2.5))
+        shapes += frame(selected - 0.5, selected + 0.5, 0.5, k + 0.5, **SELECTED_FRAME)
+        column = selected - start
+        guesses = ", ".join(f"“{full_text[rank][column]}” {probabilities[column, rank]:.2f}" for rank in range(k))
+        subtitle = f"after token {selected} “{token_labels(tokens)[column]}”: {guesses}"
+    if show_values and not written:
+        subtitle += f"{' · ' if subtitle else ''}probabilities are written in the cells when fewer tokens are drawn"
     layout = {
         "title": {"text": f"The model's {k} best guesses for the next token, after each token", "font": {"size": 15},
-                  "x": 0.0, "xanchor": "left"},
-        "height": 36 * k + 150, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "shapes": shapes,
+                  "x": 0.0, "xanchor": "left", "subtitle": {"text": subtitle, "font": {"size": 12}}},
+        "height": (52 if written else 36) * k + 170, "margin": {"l": 10, "r": 10, "t": 60, "b": 10}, "shapes": shapes,
         "dragmode": False, "hoverlabel": {"bgcolor": "white"},
         "xaxis": {"tickvals": positions, "ticktext": token_labels(tokens), "tickangle": _tick_angle(token_labels(tokens)),
                   "fixedrange": True},
@@ -473,13 +579,15 @@ def colored_text_figure(
     separator: str = " ",
     chars_per_line: int = 96,
     title: str = "",
+    value_name: str = "value",
 ) -> go.Figure:
     """The text with each token's background coloured by one unit's value (Karpathy et al., 2015).
 
     Args:
         tokens: the tokens read; values: (T,) the unit's value at each.
-        signed: RdBu centred on 0 over ±`limit` if True, else Cividis over 0..1.
-        start: absolute index of the first token; selected: absolute index to outline.
+        signed: `palette.SIGNED_SCALE` over ±`limit` (0 white) if True, else `palette.GATE_SCALE` over 0..1.
+        start: absolute index of the first token; selected: absolute index to outline, its value
+            written under the title as "`value_name` = 0.123".
         separator: " " between word tokens, "" for characters (which carry their own spaces).
         chars_per_line: where lines wrap; the figure is `chars_per_line` monospace characters wide
             (a fixed pixel width, so show it with `st.plotly_chart(..., width="content")`).
@@ -490,7 +598,7 @@ def colored_text_figure(
     values = np.asarray(values, dtype=np.float32)
     if len(values) != len(tokens):
         raise ValueError(f"{len(tokens)} tokens for {len(values)} values")
-    scale = SIGNED_COLORSCALE if signed else GATE_COLORSCALE
+    scale = palette.SIGNED_SCALE if signed else palette.GATE_SCALE
     shown = [_VISIBLE.get(token, token) for token in tokens]
     column, line = 0, 0
     boxes = []  # (line, first column, width) per token
@@ -522,27 +630,39 @@ def colored_text_figure(
         "customdata": np.stack([np.arange(start, start + len(tokens), dtype=np.float32), values], axis=1),
         "hovertemplate": "token %{text} (t=%{customdata[0]})<br>value %{customdata[1]:.4f}<extra></extra>",
         "showlegend": False,
-        # keep every bar at full colour after a click: the red outline marks the selection
+        # keep every bar at full colour after a click: the frame marks the selection
         "selected": {"marker": {"opacity": 1}},
         "unselected": {"marker": {"opacity": 1}},
     }  # fmt: skip
-    shapes = []
+    shapes, subtitle = [], ""
     if selected is not None and start <= selected < start + len(tokens):
         row, first, width = boxes[selected - start]
-        shapes.append(outline(first - 0.2, first + width + 0.2, row - 0.48, row + 0.48, SELECTION_COLOR, 2.5))
+        shapes += frame(first - 0.2, first + width + 0.2, row - 0.48, row + 0.48, **SELECTED_FRAME)
+        token = html.escape(shown[selected - start], quote=False)
+        subtitle = (
+            f"token {selected} “{token}”: {html.escape(value_name, quote=False)} = {values[selected - start]:.3f}"
+        )
     lines = line + 1
+    header = (40 + (22 if subtitle else 0)) if title else (30 if subtitle else 0)  # pixels above the text
     layout = {
         "shapes": shapes, "width": int(chars_per_line * _CHAR_PIXELS) + 20,
-        "height": lines * _LINE_PIXELS + (45 if title else 10),
-        "margin": {"l": 10, "r": 10, "t": 40 if title else 5, "b": 5}, "dragmode": False,
+        "height": lines * _LINE_PIXELS + header + 10,
+        "margin": {"l": 10, "r": 10, "t": header + 5, "b": 5}, "dragmode": False,
         "clickmode": "event+select", "plot_bgcolor": "white", "paper_bgcolor": "white",
         "hoverlabel": {"bgcolor": "white"},
         "xaxis": {"range": [0, chars_per_line], "visible": False, "fixedrange": True},
         "yaxis": {"range": [lines - 0.5, -0.5], "visible": False, "fixedrange": True},
         "bargap": 0,
     }  # fmt: skip
-    if title:
-        layout["title"] = {"text": title, "font": {"size": 15}, "x": 0.0, "xanchor": "left"}
+    if title or subtitle:  # a subtitle needs a title above it, so without one it is the title
+        layout["title"] = {
+            "text": title or subtitle,
+            "font": {"size": 15 if title else 12},
+            "x": 0.0,
+            "xanchor": "left",
+        }
+    if title and subtitle:
+        layout["title"]["subtitle"] = {"text": subtitle, "font": {"size": 12}}
     return plotly_figure({"data": [tokens_layer], "layout": layout})
 
 
@@ -576,6 +696,7 @@ def layers_heatmap(
     start: int = 0,
     stop: int | None = None,
     selected: tuple[int, int] | None = None,
+    units_title: str | None = None,
 ) -> go.Figure:
     """One signal of several layers and directions, stacked rows on shared axes and one colour scale.
 
@@ -586,9 +707,11 @@ def layers_heatmap(
         tokens: the tokens of the window start..stop (escaped here).
         units: (K,) the units to draw in every row, top first: the same units in each, so a row can be
             compared with the one above it.
-        selected: (absolute token index, unit) outlined in every row.
+        selected: (absolute token index, unit) outlined in every row; its value in each row is written
+            under the title.
+        units_title: how the rows of units are ordered (`UNIT_ORDER_TITLES`), written under the title.
 
-    Gates use Cividis fixed to 0..1; candidate and hidden RdBu over ±1; the cell RdBu over ±the 98th
+    Gates use `gate_scale` (0..1); candidate and hidden `signed_scale` over ±1; the cell over ±the 98th
     percentile of |c| in all the rows drawn (`signed_limit`), so the rows share one colour bar.
     """
     if signal not in SIGNAL_NAMES:
@@ -605,17 +728,19 @@ def layers_heatmap(
     source = trace.cell if signal == "cell" else trace.hidden if signal == "hidden" else trace.gates[signal]
     blocks = [np.asarray(source[pair][start:stop][:, units].T, dtype=np.float32) for pair in pairs]  # (K, T) each
     if is_signed(signal):
-        limit = signed_limit(np.stack(blocks)) if signal == "cell" else 1.0
-        color_axis = {"colorscale": SIGNED_COLORSCALE, "cmin": -limit, "cmax": limit, "cmid": 0.0}
+        scale = signed_scale(signed_limit(np.stack(blocks)) if signal == "cell" else 1.0)
     else:
-        color_axis = {"colorscale": GATE_COLORSCALE, "cmin": 0.0, "cmax": 1.0}
+        scale = gate_scale()
+    # a shared colour axis takes cmin, cmax, cmid where one heatmap takes zmin, zmax, zmid
+    color_axis = {("c" + name[1:] if name[0] == "z" else name): value for name, value in scale.items()}
     positions = np.arange(start, stop, dtype=np.int32)
     unit_names = [str(int(unit)) for unit in units]
     rows = len(pairs)
-    band_pixels = min(max(7 * len(units), 90), 280)
+    band_pixels = min(max(9 * len(units), 90), 320)
     gap_pixels = 34  # room for the row's name
-    height = rows * band_pixels + (rows - 1) * gap_pixels + 190
-    plot_pixels = height - 190
+    around = 225  # pixels for the title, its two subtitle lines and the slanted token labels
+    height = rows * band_pixels + (rows - 1) * gap_pixels + around
+    plot_pixels = height - around
     data, layout = [], {}
     for row, ((layer, direction), block) in enumerate(zip(pairs, blocks, strict=True)):
         axis = "y" if row == 0 else f"y{row + 1}"
@@ -628,21 +753,29 @@ def layers_heatmap(
         })  # fmt: skip
         layout["yaxis" if row == 0 else f"yaxis{row + 1}"] = {
             "domain": [max(top - band_pixels / plot_pixels, 0.0), min(top, 1.0)], "type": "category",
-            "autorange": "reversed", "fixedrange": True, "showgrid": False, "tickfont": {"size": 9},
+            "autorange": "reversed", "fixedrange": True, "showgrid": False, "tickfont": {"size": 11},
             "title": {"text": pair_label(layer, direction), "font": {"size": 12}},
             "nticks": 16,
         }  # fmt: skip
     _, _, selection_marks = unit_axis_marks(units, {}, start, length, selected)  # the same outlines in every row
-    shapes = [
-        {**mark, "yref": "y" if row == 0 else f"y{row + 1}"} for row in range(rows) for mark in selection_marks
-    ]
+    shapes = [{**mark, "yref": "y" if row == 0 else f"y{row + 1}"} for row in range(rows) for mark in selection_marks]
     labels = token_labels(tokens)
+    notes = [units_title] if units_title else []
+    if selected is not None and start <= selected[0] < stop and selected[1] in set(units.tolist()):
+        column, unit = selected
+        row = int(np.flatnonzero(units == unit)[0])
+        each = ", ".join(
+            f"{block[row, column - start]:.3f} in {pair_label(*pair)}"
+            for pair, block in zip(pairs, blocks, strict=True)
+        )
+        notes.append(f"token {column} “{labels[column - start]}”, unit {unit}: {SIGNAL_SYMBOLS[signal]} = {each}")
+    subtitle = "<br>".join(notes)
     layout |= {
         "title": {"text": f"{SIGNAL_TITLES[signal]}, in every layer and direction", "font": {"size": 15}, "x": 0.0,
-                  "xanchor": "left"},
-        "height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "shapes": shapes, "dragmode": False,
+                  "xanchor": "left", "subtitle": {"text": subtitle, "font": {"size": 12}}},
+        "height": height, "margin": {"l": 10, "r": 10, "t": 75, "b": 10}, "shapes": shapes, "dragmode": False,
         "hoverlabel": {"bgcolor": "white"}, "plot_bgcolor": "white",
-        "coloraxis": {**color_axis, "colorbar": {"thickness": 12, "len": 0.6}},
+        "coloraxis": {**color_axis, "colorbar": {**color_axis["colorbar"], "len": 0.6}},
         "xaxis": {"tickvals": positions, "ticktext": labels, "tickangle": _tick_angle(labels), "showgrid": False,
                   "range": [start - 0.5, stop - 0.5], "fixedrange": True, "anchor": f"y{rows}" if rows > 1 else "y",
                   "tickfont": {"size": 11 if length <= 60 else 9}},

@@ -43,7 +43,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lstm_core import GATE_NAMES, LSTM, Trace
-from ui.figures import SIGNED_COLORSCALE, plotly_figure
+from ui import palette
+from ui.figures import plotly_figure, signed_scale
 from ui.query import first_value
 
 __all__ = [
@@ -73,19 +74,11 @@ PRESET_KEY = "preset"
 STEP_KEY = "step"
 C0_KEY, H0_KEY = "c0", "h0"
 
-# Okabe and Ito's colour-blind-safe palette: the six lines stay apart under every common colour-vision
-# deficiency (the app's GATE_COLORS put input teal next to output blue). Each line also has its own dash
-# and marker, so nothing depends on colour alone.
-COLORS = {
-    "input": "#009E73",  # bluish green
-    "forget": "#D55E00",  # vermillion
-    "output": "#0072B2",  # blue
-    "candidate": "#CC79A7",  # reddish purple
-    "hidden": "#E69F00",  # orange
-    "cell": "#000000",
-}
-_DASH = {"input": "dash", "forget": "solid", "output": "dot", "candidate": "dashdot", "hidden": "longdash",
-         "cell": "solid"}  # fmt: skip
+# The app's line colours and dashes (`ui.palette`): no line takes a gate or sign colour, so only the
+# input row and the cell diagram colour a value. Each line also has its own dash and marker, so nothing
+# depends on colour alone.
+COLORS = palette.LINE_COLORS
+_DASH = palette.LINE_DASHES
 _MARKER = {"input": "square", "forget": "circle", "output": "diamond", "candidate": "triangle-up", "hidden": "x",
            "cell": "circle-open"}  # fmt: skip
 _NAMES = {
@@ -566,8 +559,8 @@ def playground_figure(
 
     x is the step t = 1..T; t = 0 carries the initial state c_0, h_0. The gate panel is fixed to 0..1
     and the g, h panel to -1..1, so a gate's height always means the same; the cell panel fits c. Lines
-    use the colour-blind-safe `COLORS`, each with its own dash and marker. Hovering a step shows every
-    value at it, 4 decimals.
+    use the app's line colours (`COLORS`), each with its own dash and marker; the input row is on the
+    signed scale (purple < 0, orange > 0). Hovering a step shows every value at it, 4 decimals.
     """
     if trace.model.hidden_size != 1 or trace.model.input_size != 1:
         raise ValueError(f"playground_figure draws one unit with one input, got {trace.model!r}")
@@ -580,7 +573,7 @@ def playground_figure(
     data: list[dict] = [
         {
             "type": "heatmap", "z": values["x"][None, :], "x": steps, "y": [0], "yaxis": _PANELS["x"][0],
-            "colorscale": SIGNED_COLORSCALE, "zmin": -x_limit, "zmax": x_limit, "showscale": False, "xgap": 2,
+            **signed_scale(x_limit), "showscale": False, "xgap": 2,
             "text": [labels], "texttemplate": "%{text}", "textfont": {"size": 12 if length <= 30 else 9},
             "hoverinfo": "skip", "showlegend": False, "name": "input x",
         },
@@ -649,7 +642,7 @@ def playground_figure(
         layout["shapes"].append(
             {
                 "type": "rect", "x0": selected_step - 0.5, "x1": selected_step + 0.5, "y0": 0, "y1": 0.97,
-                "xref": "x", "yref": "paper", "fillcolor": "rgba(255, 200, 0, 0.16)", "line": {"width": 0},
+                "xref": "x", "yref": "paper", "fillcolor": palette.HIGHLIGHT, "opacity": 0.35, "line": {"width": 0},
                 "layer": "below",
             }
         )  # fmt: skip

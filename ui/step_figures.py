@@ -19,30 +19,14 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lstm_core import GATE_NAMES, StepDetail, Trace
+from ui import palette
 from ui.explain import GATE_SYMBOLS
-from ui.figures import GATE_COLORSCALE, SIGNED_COLORSCALE, token_labels, token_window
+from ui.figures import color_for_value, nice_ticks, token_labels, token_window
 
-__all__ = [
-    "STRIP_ROWS",
-    "GATE_COLORS",
-    "PAIR_COLORS",
-    "gate_strips",
-    "indexed_token_labels",
-    "unit_history",
-    "unit_across_layers",
-]
+__all__ = ["STRIP_ROWS", "STRIP_LEGEND", "gate_strips", "unit_history", "unit_across_layers"]
 
-# Line and label colours of each quantity, so a student matches a strip's name with its line.
-GATE_COLORS = {
-    "input": "#2a9d8f",
-    "forget": "#e76f51",
-    "candidate": "#8e44ad",
-    "output": "#3a86ff",
-    "cell": "#264653",
-    "hidden": "#f4a261",
-}
 # (key, label, kind): gates are in 0..1 on the app's gate scale; tanh values (-1..1) and the cell (any
-# sign) on its diverging scale, so the sign reads as a colour, as on /gates and in the cell diagram.
+# sign) on its signed scale, so the sign reads as a colour, as on /gates and in the cell diagram.
 STRIP_ROWS: tuple[tuple[str, str, str], ...] = (
     ("input", "input i", "gate"),
     ("forget", "forget f", "gate"),
@@ -59,11 +43,16 @@ def _values(step: StepDetail, key: str) -> np.ndarray:
     return np.asarray(step.cell if key == "cell" else step.hidden, dtype=float)
 
 
+# The strips have no colour bars (six would crowd them): the rule is written under them instead.
+STRIP_LEGEND = "i, f, o: white 0 (closed) … dark green 1 (open) · g, c, h: purple < 0, white 0, orange > 0"
+
+
 def gate_strips(step: StepDetail, unit: int | None = None, height_per_row: int = 46) -> go.Figure:
     """One strip per quantity (i, f, g, o, c, h), one cell per hidden unit, at one token.
 
-    Colours follow the app's rule (`ui.figures`): gates on `GATE_COLORSCALE` fixed to 0..1; g, h on
-    `SIGNED_COLORSCALE` fixed to -1..1, c to ±max(1, |c|). The selected `unit` is outlined in every strip. Hovering a cell shows unit and value.
+    Colours follow `ui.palette`: gates on `palette.GATE_SCALE` fixed to 0..1; g, h on
+    `palette.SIGNED_SCALE` fixed to -1..1, c to ±max(1, |c|), 0 white in each. The selected `unit` is
+    framed in every strip and its value written beside it. Hovering a cell shows unit and value.
     """
     hidden_size = len(step.cell)
     if unit is not None and not 0 <= unit < hidden_size:
@@ -79,11 +68,11 @@ def gate_strips(step: StepDetail, unit: int | None = None, height_per_row: int =
     for row, (key, label, kind) in enumerate(STRIP_ROWS):
         values = _values(step, key)
         if kind == "gate":
-            colorscale, zmin, zmax = GATE_COLORSCALE, 0.0, 1.0
+            colorscale, zmin, zmax = palette.GATE_SCALE, 0.0, 1.0
         else:
             # The cell is unbounded: scale it by its own largest magnitude (at least 1, like tanh).
             limit = max(1.0, float(np.abs(values).max())) if key == "cell" else 1.0
-            colorscale, zmin, zmax = SIGNED_COLORSCALE, -limit, limit
+            colorscale, zmin, zmax = palette.SIGNED_SCALE, -limit, limit
         axis = "y" if row == 0 else f"y{row + 1}"
         data.append(
             {
@@ -107,20 +96,23 @@ def gate_strips(step: StepDetail, unit: int | None = None, height_per_row: int =
             "domain": [max(0.0, top - band), min(1.0, top)],
             "fixedrange": True,
             "tickfont": {"size": 13, "color": "#1f1f1f"},
+            "automargin": True,
         }
     shapes, annotations = [], []
     if unit is not None:
-        shapes.append(
-            {
-                "type": "rect",
-                "x0": unit - 0.5,
-                "x1": unit + 0.5,
-                "y0": 0,
-                "y1": 1,
-                "yref": "paper",
-                "line": {"color": "#111111", "width": 2},
-            }
-        )
+        # a dark frame on a white halo shows on every colour of both scales
+        for color, width in ((palette.FRAME_LIGHT, 4), (palette.FRAME_DARK, 2)):
+            shapes.append(
+                {
+                    "type": "rect",
+                    "x0": unit - 0.5,
+                    "x1": unit + 0.5,
+                    "y0": 0,
+                    "y1": 1,
+                    "yref": "paper",
+                    "line": {"color": color, "width": width},
+                }
+            )
         annotations.append(
             {
                 "x": unit,
@@ -132,12 +124,27 @@ def gate_strips(step: StepDetail, unit: int | None = None, height_per_row: int =
                 "font": {"size": 12, "color": "#111111"},
             }
         )
+        # the unit's value in each strip, beside its frame (on the side with more room)
+        right = unit < hidden_size / 2
+        for row, (key, label, _) in enumerate(STRIP_ROWS):
+            annotations.append(
+                {
+                    "x": unit + (0.7 if right else -0.7),
+                    "y": label,
+                    "yref": "y" if row == 0 else f"y{row + 1}",
+                    "xanchor": "left" if right else "right",
+                    "text": f"<b>{float(_values(step, key)[unit]):.3f}</b>",
+                    "showarrow": False,
+                    "bgcolor": "rgba(255,255,255,0.9)",
+                    "font": {"size": 12, "color": "#111111"},
+                }
+            )
     layout |= {
-        "height": height_per_row * rows + 60,
-        "margin": {"l": 10, "r": 10, "t": 24, "b": 40},
+        "height": height_per_row * rows + 80,
+        "margin": {"l": 10, "r": 10, "t": 24, "b": 60},
         # Anchored to the bottom strip: by default the x axis hangs under the first y axis, over the strips.
         "xaxis": {
-            "title": {"text": "unit", "standoff": 4},
+            "title": {"text": f"unit<br><sup>{STRIP_LEGEND}</sup>", "standoff": 4},
             "range": [-0.5, hidden_size - 0.5],
             "fixedrange": True,
             "anchor": f"y{rows}",
@@ -150,14 +157,15 @@ def gate_strips(step: StepDetail, unit: int | None = None, height_per_row: int =
     return go.Figure(data=data, layout=layout)
 
 
-def indexed_token_labels(tokens: Sequence[str]) -> list[str]:
-    """Unique axis labels "0 bob", "1 is", ... (a category axis merges repeated labels), each token as
-    `figures.token_labels` shows it.
-
-    >>> indexed_token_labels(["bob", " ", "<b>"])
-    ['0 bob', '1 ␣', '2 &lt;b&gt;']
-    """
-    return [f"{index} {label}" for index, label in enumerate(token_labels(tokens))]
+# Three panels over one token axis, top to bottom; domains in paper coordinates.
+_HISTORY_PANELS = {"gates": ("y", (0.60, 1.0)), "cell": ("y2", (0.31, 0.51)), "hidden": ("y3", (0.0, 0.20))}
+_HISTORY_TITLES = {
+    "gates": "gates: 0 = closed, 1 = open",
+    "cell": "cell state c (points: purple < 0, orange > 0)",
+    "hidden": "hidden state h (points: purple < 0, orange > 0)",
+}
+_HISTORY_MARKERS = {"forget": "circle", "input": "square", "output": "diamond"}
+_MAX_TOKEN_TICKS = 45  # beyond this, every other token is labelled (the selected one always)
 
 
 def unit_history(
@@ -169,10 +177,14 @@ def unit_history(
     tokens: Sequence[str] | None = None,
     window: int = 60,
 ) -> go.Figure:
-    """One unit's forget, input and output gates and its cell along the text; token `t` marked.
+    """One unit along the text, in three stacked panels on one token axis, token `t` marked.
 
-    Lines: the three sigmoid gates (0..1) and the cell state c (its own scale, right axis). x is the
-    token index, labelled with the tokens. Long texts show the `window` tokens around `t`.
+    Panels: the forget, input and output gates (fixed to 0..1); the cell state c; the hidden state h.
+    c and h each have their own axis, fitted to their values, with the zero line drawn and ticks at
+    round numbers; their points are coloured by sign on `palette.SIGNED_SCALE`. Lines take their
+    colour and dash from `palette.LINE_COLORS` and `palette.LINE_DASHES`. The x axis is the token index,
+    labelled with the tokens. At token `t` the values are written in each panel. Long texts show the
+    `window` tokens around `t`.
     """
     hidden_size, length = trace.model.hidden_size, trace.length
     if not 0 <= unit < hidden_size:
@@ -182,65 +194,101 @@ def unit_history(
     if tokens is None:
         tokens = trace.tokens if trace.tokens is not None else [str(index) for index in range(length)]
     start, stop = token_window(length, t, window)
-    # Categories "5 dan": the index matches the token slider, and the unified hover names the token.
-    labels = indexed_token_labels(tokens)[start:stop]
+    positions = np.arange(start, stop, dtype=np.int32)
+    labels = token_labels(tokens[start:stop])
+    gates = {name: np.asarray(trace.gates[name][layer, direction, start:stop, unit], dtype=float)
+             for name in ("forget", "input", "output")}  # fmt: skip
+    cell = np.asarray(trace.cell[layer, direction, start:stop, unit], dtype=float)
+    hidden = np.asarray(trace.hidden[layer, direction, start:stop, unit], dtype=float)
     data = [
         {
             "type": "scatter",
-            "x": labels,
-            "y": np.asarray(trace.gates[name][layer, direction, start:stop, unit], dtype=float),
+            "x": positions,
+            "y": values,
+            "yaxis": "y",
             "name": f"{name} {GATE_SYMBOLS[name]}",
             "mode": "lines+markers",
-            "line": {"color": GATE_COLORS[name], "width": 2},
-            "marker": {"size": 5},
-            "hovertemplate": f"{name} %{{y:.2f}}<extra></extra>",
-        }
-        for name in ("forget", "input", "output")
+            "text": labels,
+            "line": {"color": palette.LINE_COLORS[name], "width": 2, "dash": palette.LINE_DASHES[name]},
+            "marker": {"size": 5, "symbol": _HISTORY_MARKERS[name], "color": palette.LINE_COLORS[name]},
+            # the first line's hover names the token: the unified hover box shows it once, on top
+            "hovertemplate": ("“%{text}” (t=%{x})<br>" if name == "forget" else "")
+            + f"{name} {GATE_SYMBOLS[name]} = %{{y:.3f}}<extra></extra>",
+        }  # fmt: skip
+        for name, values in gates.items()
     ]
-    data.append(
-        {
-            "type": "scatter",
-            "x": labels,
-            "y": np.asarray(trace.cell[layer, direction, start:stop, unit], dtype=float),
-            "name": "cell c (right axis)",
-            "mode": "lines",
-            "line": {"color": GATE_COLORS["cell"], "width": 3, "dash": "dot"},
-            "yaxis": "y2",
-            "hovertemplate": "cell %{y:.2f}<extra></extra>",
-        }
-    )
-    layout = {
-        "height": 300,
-        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
-        "xaxis": {"type": "category", "tickangle": -45 if len(labels) > 12 else 0, "automargin": True},
-        "yaxis": {"title": {"text": "gate value"}, "range": [-0.05, 1.05], "fixedrange": True},
-        "yaxis2": {
-            "title": {"text": "cell c"},
-            "overlaying": "y",
-            "side": "right",
-            "showgrid": False,
-            "fixedrange": True,
-        },
-        "legend": {"orientation": "h", "y": 1.14, "x": 0},
+    cell_limit = max(1.0, float(np.abs(cell).max(initial=0.0)))  # as the cell strip on /step scales it
+    for key, values, limit in (("cell", cell, cell_limit), ("hidden", hidden, 1.0)):
+        data.append({
+            "type": "scatter", "x": positions, "y": values, "yaxis": _HISTORY_PANELS[key][0], "showlegend": False,
+            "name": f"{key} {key[0]}", "mode": "lines+markers",
+            "line": {"color": palette.LINE_COLORS["cell"], "width": 1.5},
+            "marker": {"size": 8, "line": {"width": 0.5, "color": palette.LINE_COLORS["cell"]},
+                       "color": [color_for_value(palette.SIGNED_SCALE, value, signed=True, limit=limit) for value in values]},
+            "hovertemplate": f"{key} {key[0]} = %{{y:.3f}}<extra></extra>",
+        })  # fmt: skip
+    every = 1 if len(positions) <= _MAX_TOKEN_TICKS else 2
+    ticks = [index for index in range(len(positions)) if index % every == 0 or positions[index] == t]
+    shown = t - start
+    right = shown < len(positions) * 0.6  # write the values on the side of the mark with more room
+    written = {
+        "gates": (1.0, " · ".join(f"{GATE_SYMBOLS[name]} = {values[shown]:.2f}" for name, values in gates.items())),
+        "cell": (cell[shown], f"c = {cell[shown]:.3f}"),
+        "hidden": (hidden[shown], f"h = {hidden[shown]:.3f}"),
+    }
+    layout: dict = {
+        "height": 470,
+        "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+        "xaxis": {"tickvals": positions[ticks], "ticktext": [labels[index] for index in ticks], "anchor": "y3",
+                  "tickangle": -45 if len(positions) > 12 else 0, "automargin": True, "fixedrange": True,
+                  "range": [start - 0.5, stop - 0.5], "showgrid": False, "zeroline": False},
+        # on the gates panel's title line, to its right
+        "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom", "font": {"size": 12}},
         "plot_bgcolor": "#ffffff",
         "hovermode": "x unified",
+        "hoversubplots": "axis",  # one hover box for the token, across the three panels
         "shapes": [
-            {
-                "type": "line",
-                "x0": t - start,
-                "x1": t - start,
-                "y0": 0,
-                "y1": 1,
-                "yref": "paper",
-                "line": {"color": "#111111", "width": 1.5, "dash": "dash"},
-            }
+            {"type": "line", "x0": t, "x1": t, "y0": 0, "y1": 1, "xref": "x", "yref": "paper",
+             "line": {"color": palette.FRAME_DARK, "width": 1.5, "dash": "dash"}},
         ],
-    }
+        "annotations": [],
+    }  # fmt: skip
+    for panel, (axis, domain) in _HISTORY_PANELS.items():
+        axis_layout = {"domain": list(domain), "anchor": "x", "fixedrange": True, "gridcolor": "#e6e6e6",
+                       "tickfont": {"size": 11}, "automargin": True}  # fmt: skip
+        if panel == "gates":
+            axis_layout |= {"range": [-0.05, 1.05], "tickvals": [0, 0.5, 1], "zeroline": False}
+        else:
+            values = cell if panel == "cell" else hidden
+            axis_layout |= _signed_axis(values) | {"zeroline": True, "zerolinecolor": "#444444", "zerolinewidth": 1.5}
+        layout["yaxis" if axis == "y" else f"yaxis{axis[1:]}"] = axis_layout
+        layout["annotations"].append({
+            "text": f"<b>{_HISTORY_TITLES[panel]}</b>", "x": 0, "xref": "paper", "xanchor": "left",
+            "y": domain[1], "yref": "paper", "yanchor": "bottom", "showarrow": False,
+            "font": {"size": 12, "color": "#333333"},
+        })  # fmt: skip
+        y, text = written[panel]
+        layout["annotations"].append({
+            "text": f"<b>{text}</b>", "x": t, "xref": "x", "y": y, "yref": axis,
+            "xanchor": "left" if right else "right", "xshift": 6 if right else -6, "showarrow": False,
+            "bgcolor": "rgba(255,255,255,0.9)", "font": {"size": 12, "color": "#111111"},
+        })  # fmt: skip
     return go.Figure(data=data, layout=layout)
 
 
-# Okabe and Ito's colour-blind-safe palette: one colour per (layer, direction) of a comparison.
-PAIR_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+def _signed_axis(values: np.ndarray) -> dict:
+    """Range and round tick values of an axis for signed `values`: 0 always on it, at least 0.2 tall."""
+    low, high = min(0.0, float(values.min(initial=0.0))), max(0.0, float(values.max(initial=0.0)))
+    if high - low < 0.2:
+        middle = (high + low) / 2
+        low, high = min(middle - 0.1, 0.0), max(middle + 0.1, 0.0)
+    ticks = nice_ticks(low, high, 4)
+    pad = 0.08 * (high - low)
+    return {
+        "range": [low - pad, high + pad],
+        "tickvals": ticks,
+        "ticktext": [f"{tick:g}".replace("-", "−") for tick in ticks],
+    }
 
 
 def unit_across_layers(
@@ -255,7 +303,8 @@ def unit_across_layers(
         labels: (layer, direction) -> legend name; "layer 0 · forward" and so on when not given.
 
     Every bar carries its value as text; gates sit in 0..1, g and h in -1..1, c anywhere: the y axis
-    always shows -1..1 and grows to fit a larger cell state.
+    always shows -1..1 and grows to fit a larger cell state. A bar's colour (`palette.CATEGORY_COLORS`)
+    names its layer and direction only; its height and the zero line give the value and its sign.
     """
     if not steps:
         raise ValueError("steps must hold at least one (layer, direction)")
@@ -274,7 +323,7 @@ def unit_across_layers(
                 "x": names,
                 "y": values,
                 "name": name,
-                "marker": {"color": PAIR_COLORS[index % len(PAIR_COLORS)]},
+                "marker": {"color": palette.CATEGORY_COLORS[index % len(palette.CATEGORY_COLORS)]},
                 "text": [f"{value:.2f}" for value in values],
                 "textposition": "outside",
                 "cliponaxis": False,
@@ -289,7 +338,8 @@ def unit_across_layers(
             "range": [-1.15 * largest, 1.15 * largest],
             "fixedrange": True,
             "zeroline": True,
-            "zerolinecolor": "#555555",
+            "zerolinecolor": "#444444",
+            "zerolinewidth": 1.5,
             "title": {"text": "value"},
         },  # fmt: skip
         "xaxis": {"fixedrange": True, "tickfont": {"size": 13}},

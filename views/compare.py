@@ -136,7 +136,7 @@ start, stop = figures.token_window(len(alignment), at, MAX_WINDOW_TOKENS)
 with st.container(border=True):
     line_a, line_b = compare.alignment_markdown(alignment, tokens_a, tokens_b, kind=model.kind, start=start, stop=stop)
     st.markdown(f"**A** {line_a}  \n**B** {line_b}")
-    st.caption("Orange: a token swapped for another at the same place. Blue: a token only one of the texts has.")
+    st.caption("Blue: a token swapped for another at the same place. Grey: a token only one of the texts has.")
     st.markdown("\n".join(f"- {explain.as_markdown(sentence)}"
                           for sentence in compare.summary_sentences(summary, alignment, tokens_a, tokens_b, named_units)))  # fmt: skip
     link_columns = st.columns(2)
@@ -163,7 +163,8 @@ for column, side, signals, tokens in zip(heatmap_columns, ("a", "b"), (signals_a
             compare.side_heatmap(side.upper(), signals[signal][side_start:side_stop], tokens[side_start:side_stop],
                                  units, signal, start=side_start, unit_names=named_units,
                                  selected=(compare.side_index(alignment, focus_column, side), focus_unit),
-                                 signed_limit=cell_limit if signal == "cell" else None),
+                                 signed_limit=cell_limit if signal == "cell" else None,
+                                 units_title=compare.UNIT_ORDER_TITLES[order]),
             key=f"compare_heatmap_{side}", config=CHART_CONFIG,
         )  # fmt: skip
 st.plotly_chart(
@@ -172,13 +173,12 @@ st.plotly_chart(
         compare.aligned_values(values_b, alignment.b_index[start:stop]),
         compare.column_labels(alignment, tokens_a, tokens_b)[start:stop], alignment.kinds[start:stop], units, signal,
         start=start, selected=(focus_column, focus_unit), unit_names=named_units,
-        limit=compare.difference_limit(difference),
+        limit=compare.difference_limit(difference), units_title=compare.UNIT_ORDER_TITLES[order],
     ),
     key="compare_difference", config=CHART_CONFIG,
 )  # fmt: skip
 st.caption(
-    "A and B share one colour scale: gates (0 to 1) on Cividis; the candidate, cell and hidden state red for negative "
-    "and blue for positive. The difference B − A is blue where B is higher, red where it is lower; grey columns are "
-    "tokens only one text has (+ only in B, − only in A), and “a→b” marks a token swapped for another. Named units are "
-    "framed in magenta; the unit that differs most, where it differs most, in red."
+    f"{figures.legend_markdown()}  \nA and B share one colour scale. The difference B − A is orange where B is higher, "
+    "purple where it is lower; grey columns are tokens only one text has (+ only in B, − only in A), and “a→b” marks "
+    "a token swapped for another. The solid frame is the unit that differs most, where it differs most."
 )

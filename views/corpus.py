@@ -170,7 +170,7 @@ on_counts = None
 if units:
     on_counts = sum(sign * values[first:stop, unit] > threshold for unit, sign in units)
 st.markdown(f"**{text_noun} {ref}** of {len(texts)} ({corpus.token_count:,} tokens in all), with token numbers; "
-            "the selected range in orange, the tokens that must be off in grey:")  # fmt: skip
+            "the selected range in light blue, the tokens that must be off in grey:")  # fmt: skip
 st.plotly_chart(
     figures.reference_text_figure(reference_tokens[first:stop], start, end, margin, first=first, separator=separator,
                                   counts=on_counts),
@@ -235,7 +235,7 @@ if not matches:
 st.caption(
     f"{len(matches):,} spans found (the selection itself left out), ranked by how many units stay on over the whole "
     f"span, then by how close its length is to the selection's ({end - start + 1} tokens). Each heatmap shows the "
-    "selected units under the text (blue above 0, red below), the match outlined in black."
+    "selected units under the text (orange above 0, white about 0, purple below), the match framed in black."
 )
 limit = 1.0 if signal == "hidden" else signed_limit(corpus.values(signal, layer, direction)[:, [u for u, _ in units]])
 for number, match in enumerate(matches[:shown_count]):

@@ -83,6 +83,6 @@ for model_name in chosen:
                 for sentence in figures.saturation_sentences(saturation, layer, direction):
                     st.markdown(explain.as_markdown(sentence))
 st.caption(
-    "The candidate g is a tanh in (−1, 1), not a gate, and is left out. Colours and marker shapes from Okabe and "
-    "Ito's colour-blind-safe palette."
+    "The candidate g is a tanh in (−1, 1), not a gate, and is left out. Each gate has its own colour and marker "
+    "shape, as its line has on /step and /playground."
 )

@@ -166,7 +166,7 @@ units = figures.shown_units(figures.unit_order(signals["cell"], "variance"), top
 if (start, stop) != (0, steps):
     st.caption(f"The input has {steps} timesteps; the heatmaps show {start} to {stop - 1}, around t.")
 cell_limit = figures.signed_limit(signals["cell"])
-st.caption("Click a cell of a heatmap to select that timestep and unit.")
+st.caption("Click a cell of a heatmap to select that timestep and unit.  \n" + figures.legend_markdown())
 columns = st.columns(2) if stop - start <= 24 else [st.container()] * 2  # numbers as labels need the room
 for index, signal in enumerate(figures.SIGNAL_NAMES):
     chart_key = f"your_model_heatmap_{signal}"
