@@ -57,16 +57,27 @@ class LSTM(RecurrentBase):
                       for layer in range(self.num_layers)]  # fmt: skip
 
     # ----------------------------------------------------------------------------- forward
-    def run(self, x: ArrayLike, h0: ArrayLike | None = None, c0: ArrayLike | None = None) -> Trace:
+    def run(
+        self,
+        x: ArrayLike,
+        h0: ArrayLike | None = None,
+        c0: ArrayLike | None = None,
+        held_cells: ArrayLike | None = None,
+    ) -> Trace:
         """Run one sequence and record everything.
 
         x: (T, input_size); h0, c0: (num_layers * num_directions, hidden_size), zeros by default.
+        held_cells: (num_layers, num_directions, hidden_size), NaN for a unit that runs freely and a
+            number for a unit whose cell state is held at that number after every step, whatever its
+            gates say (switching the unit off, `lstm_core.analysis.ablation`); its hidden state is then
+            o_t ⊙ tanh(held value), and the next step and the layers above read the held state.
         """
         x = check_sequence(x, self.input_size, self.dtype)
         states = (self.num_layers * self.num_directions, self.hidden_size)
         h0 = check_state(h0, states, self.dtype, "h0")
         c0 = check_state(c0, states, self.dtype, "c0")
         T, L, D, H = len(x), self.num_layers, self.num_directions, self.hidden_size
+        held_cells = _checked_held_cells(held_cells, (L, D, H), self.dtype)
         record = np.empty((L, T + 2, D, 5, H), dtype=self.dtype)  # rows [c_read | g f i o], see "The fast path"
         record[:, 0] = record[:, -1] = 0  # the end rows are only partly written
         hidden_buffer = np.empty((L, T, D, H), dtype=self.dtype)
@@ -77,9 +88,10 @@ class LSTM(RecurrentBase):
                 rows = record[layer, :, d]  # (T + 2, 5, H)
                 fast.project(layer_input, out=rows[1 : T + 1, 1:])
                 rows[T if d == 1 else 1, _CELL_BLOCK] = c0[k]
-                _recurrence(rows, fast, h0[k], hidden_buffer[layer, :, d], reverse=d == 1)
+                held = None if held_cells is None else _held_units(held_cells[layer, d])
+                _recurrence(rows, fast, h0[k], hidden_buffer[layer, :, d], reverse=d == 1, held=held)
             layer_input = hidden_buffer[layer].reshape(T, D * H)  # both directions side by side, a view
-        return Trace(self, x, h0, c0, record, hidden_buffer)
+        return Trace(self, x, h0, c0, record, hidden_buffer, held_cells=held_cells)
 
     def run_batch(self, sequences: Sequence[ArrayLike] | np.ndarray) -> BatchTrace:
         """Run many sequences of different lengths at once (zero initial states).
@@ -152,6 +164,10 @@ class LSTM(RecurrentBase):
         """
         if not isinstance(trace, Trace) or trace.model is not self:
             raise ValueError("backward needs a Trace produced by this LSTM's run()")
+        if trace.held_cells is not None:
+            raise ValueError(
+                "backward needs a trace whose cells ran freely: held cells (run(held_cells=...)) pass no gradient"
+            )
         T, L, D, H = trace.length, self.num_layers, self.num_directions, self.hidden_size
         grad_output = grad_or_zeros(grad_output, (T, D * H), self.dtype, "grad_output")
         grad_h_n = grad_or_zeros(grad_h_n, (L * D, H), self.dtype, "grad_h_n")
@@ -292,13 +308,21 @@ def _aligned(array: np.ndarray, alignment: int = 64) -> np.ndarray:
     return aligned
 
 
-def _recurrence(rows: np.ndarray, fast: _FastWeights, h0: np.ndarray, hidden_states: np.ndarray, reverse: bool) -> None:
+def _recurrence(
+    rows: np.ndarray,
+    fast: _FastWeights,
+    h0: np.ndarray,
+    hidden_states: np.ndarray,
+    reverse: bool,
+    held: tuple[np.ndarray, np.ndarray] | None = None,
+) -> None:
     """The time loop of one layer and direction, writing into its record rows and hidden states.
 
     rows: (T + 2, 5, [B,] H) record rows [c_read | g f i o]. On entry rows 1..T hold the input
     projection x_t W_ih^T + b in their gate blocks and the first row read holds c0; on exit they hold
     the gates, and every step's cell state is in the c_read block of the row read next. fast: the
     layer and direction's rearranged weights; h0: ([B,] H); hidden_states: (T, [B,] H), written.
+    held: (units, values) whose cell states are set to those values after every step (`_held_units`).
     """
     H = hidden_states.shape[-1]
     step_rows, cells_written = rows[1:-1], rows[2:, _CELL_BLOCK]
@@ -318,6 +342,7 @@ def _recurrence(rows: np.ndarray, fast: _FastWeights, h0: np.ndarray, hidden_sta
     w_hh_t = fast.w_hh_t
     sigmoid_scale, sigmoid_shift = fast.sigmoid_scale.reshape(blocks), fast.sigmoid_shift.reshape(blocks)
     add, multiply, tanh = np.add, np.multiply, np.tanh
+    held_units, held_values = (None, None) if held is None else held
     h_prev = h0
     for gates, forget_and_input_gates, previous_cell_and_candidate, output_gate, cell_state, hidden_state in zip(
         *per_step, strict=True
@@ -330,9 +355,36 @@ def _recurrence(rows: np.ndarray, fast: _FastWeights, h0: np.ndarray, hidden_sta
         add(gates, sigmoid_shift, gates)  # σ(a) = (1 + tanh(a / 2)) / 2 for f, i, o
         multiply(forget_and_input_gates, previous_cell_and_candidate, gated_terms)  # [f, i] ⊙ [c_{t-1}, g]
         add(forget_times_cell, input_times_candidate, cell_state)  # c_t = f ⊙ c_{t-1} + i ⊙ g, in the row read next
+        if held_units is not None:  # units switched off: their cell state stays where it is held
+            cell_state[..., held_units] = held_values
         tanh(cell_state, tanh_cell)
         multiply(output_gate, tanh_cell, hidden_state)  # h_t = o ⊙ tanh(c_t)
         h_prev = hidden_state
+
+
+def _checked_held_cells(
+    held_cells: ArrayLike | None, shape: tuple[int, int, int], dtype: DTypeLike
+) -> np.ndarray | None:
+    """`held_cells` as a read-only (L, D, H) array in the LSTM's dtype, or None when no unit is held."""
+    if held_cells is None:
+        return None
+    held = np.array(held_cells, dtype=dtype)
+    if held.shape != shape:
+        raise ValueError(
+            f"held_cells must have shape {shape} (num_layers, num_directions, hidden_size), got {held.shape}"
+        )
+    if np.isinf(held).any():
+        raise ValueError("held_cells must be NaN (the unit runs freely) or a finite cell value")
+    if np.isnan(held).all():
+        return None
+    held.flags.writeable = False
+    return held
+
+
+def _held_units(held_cells: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(H,) held cells of one layer and direction -> (the held units, their values), or None."""
+    units = np.flatnonzero(~np.isnan(held_cells))
+    return (units, held_cells[units]) if units.size else None
 
 
 def _gate_views(record: np.ndarray, time_axis: int, writeable: bool = False) -> Mapping[str, np.ndarray]:
@@ -372,6 +424,7 @@ class Trace:
     gates[name], cell, hidden: (num_layers, num_directions, T, hidden_size), read-only views of one
     buffer each. output: (T, num_directions * hidden_size); h_n, c_n: (num_layers * num_directions,
     hidden_size), as torch returns them. `step(t, layer, direction)` gives every quantity of one step.
+    held_cells: the cell values some units were held at (`LSTM.run`), or None for a free run.
     """
 
     model: LSTM = field(repr=False)
@@ -381,6 +434,7 @@ class Trace:
     record: np.ndarray = field(repr=False)  # (L, T + 2, D, 5, H) rows [c_read | g f i o], see "The fast path"
     hidden_buffer: np.ndarray = field(repr=False)  # (L, T, D, H)
     tokens: tuple[str, ...] | None = None
+    held_cells: np.ndarray | None = field(default=None, repr=False)  # (L, D, H), see `LSTM.run`; None: none held
 
     def __post_init__(self) -> None:
         if self.tokens is not None:
@@ -427,7 +481,8 @@ class Trace:
         """Every quantity of timestep `t` for one layer and direction, computed by the plain cell
         (`lstm_core.cell.lstm_cell_step`) from the input and the previous state this trace recorded.
 
-        For the backward direction the previous state is the one at t + 1, the step it came from.
+        For the backward direction the previous state is the one at t + 1, the step it came from. A
+        unit whose cell was held (`held_cells`) shows the held cell state and o ⊙ tanh(held value).
         """
         model = self.model
         for name, value, count in (("t", t, self.length), ("layer", layer, model.num_layers),
@@ -442,12 +497,19 @@ class Trace:
         x = self.inputs[t] if layer == 0 else self.hidden_buffer[layer - 1, t].reshape(-1)
         weights = cell_weights(model, layer, direction)
         computed = lstm_cell_step(x, h_prev, c_prev, weights)
+        cell, hidden = computed.c, computed.h
+        held = None if self.held_cells is None else _held_units(self.held_cells[layer, direction])
+        if held is not None:
+            units, values = held
+            cell, hidden = cell.copy(), hidden.copy()
+            cell[units] = values
+            hidden[units] = computed.o[units] * np.tanh(values)
         return StepDetail(
             t=int(t), layer=int(layer), direction=int(direction), token=None if self.tokens is None else self.tokens[t],
             x=x.copy(), h_prev=h_prev.copy(), c_prev=c_prev.copy(),
             input_part={name: weights[name].W @ x + weights[name].b_ih for name in GATE_NAMES},
             recurrent_part={name: weights[name].U @ h_prev + weights[name].b_hh for name in GATE_NAMES},
-            gates=computed.gates, cell=computed.c, hidden=computed.h,
+            gates=computed.gates, cell=cell, hidden=hidden,
         )  # fmt: skip
 
 

@@ -7,11 +7,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.pages import messages, open_page
-from ui import model_store, typed_text
+from ui import ablation, model_store, typed_text
 
 GATES = "views/gates.py"
 HEATMAPS = 6
-CHARTS = HEATMAPS + 2  # the coloured text and the predictions
+CHARTS = HEATMAPS + 3  # the coloured text, the predictions and P(he), P(she) along the text
+CHAR_CHARTS = HEATMAPS + 2  # no words to follow by default: the character model predicts letters
 
 
 def open_gates(query: dict[str, str] | None = None) -> AppTest:
@@ -85,7 +86,7 @@ def test_character_model(models):
     assert not app.exception
     assert app.radio(key="model").value == "chars"
     assert app.number_input(key="t").max == len("Bob is nice.") - 1
-    assert len(app.get("plotly_chart")) == CHARTS
+    assert len(app.get("plotly_chart")) == CHAR_CHARTS
 
 
 @pytest.mark.parametrize(
@@ -148,3 +149,81 @@ def test_english_says_what_it_made_of_names_it_never_saw():
     assert "“Priya” (a first name in the birth records, 100% girls" in notice and "Names are not genders" in notice
     gender = model_store.language_model("english").units["subject gender"]
     assert app.number_input(key="unit").value == gender.unit  # the page follows the gender unit by default
+
+
+# ------------------------------------------------------------------------------ switching a unit off
+SWITCH_TEXT = "Mary is a nice person. Dan, on the other hand, is evil."
+
+
+def shown_text(app: AppTest) -> str:
+    """Every Markdown element and caption as a student reads it (Markdown escapes removed)."""
+    return "\n".join(element.value for element in (*app.markdown, *app.caption)).replace("\\", "")
+
+
+def chart_keys(app: AppTest) -> list[str]:
+    return [chart.key for chart in app.get("plotly_chart")]
+
+
+def test_switching_the_gender_unit_off_shows_p_he_before_and_after(models):
+    model = models["words"]
+    gender = model.units["subject gender"]
+    last = len(model.tokens(SWITCH_TEXT)) - 1
+    app = open_gates({"text": SWITCH_TEXT, "t": str(last)})
+    assert not app.exception
+    assert app.number_input(key="unit").value == gender.unit  # the gender unit is the one offered
+    assert "gates_word_probabilities" in chart_keys(app) and "gates_ablation" not in chart_keys(app)
+    app.toggle(key="off").set_value(True).run()
+    assert not app.exception
+    assert "gates_ablation" in chart_keys(app)
+    effect = ablation.ablation_effect(model, SWITCH_TEXT, (gender.layer, gender.direction, gender.unit))
+    before, after = (ablation.probability_text(p) for p in (effect.before[last, 0], effect.after[last, 0]))
+    assert before != after
+    sentence = f"With unit {gender.unit} (subject gender) switched off (its cell state held at 0), P(he) after"
+    assert sentence in shown_text(app)
+    assert f"goes from {before} to {after}" in shown_text(app)
+    assert "held at its mean" not in shown_text(app)
+    app.radio(key="off_mode").set_value("mean").run()
+    assert not app.exception
+    assert "held at its mean" in shown_text(app)
+    link = [link for link in app.get("page_link") if "step" in link.proto.page][0].proto.query_string
+    assert "off=true" in link and "off_mode=mean" in link  # /step opens with the unit switched off too
+
+
+def test_a_link_opens_the_switched_off_view_and_a_bad_flag_gets_a_message(models):
+    app = open_gates({"text": SWITCH_TEXT, "off": "1"})
+    assert not app.exception and app.toggle(key="off").value
+    assert "gates_ablation" in chart_keys(app) and "switched off" in shown_text(app)
+    assert "At the last token: With unit" in shown_text(app)  # t = 0 is selected: the end is stated too
+    app = open_gates({"text": SWITCH_TEXT, "off": "maybe", "off_mode": "<b>half</b>"})
+    assert not app.exception and not app.toggle(key="off").value
+    assert "switching the unit off “maybe”" in messages(app)
+    assert "value to hold the switched\\-off unit at" in messages(app)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("zorglub", "“zorglub” is not a word the words model can predict"),
+        ("<script>alert(1)</script>, he", "is not a word the words model can predict"),
+        ("he she his her him the", "at most 5 words"),
+    ],
+)
+def test_bad_words_in_the_picker_give_a_message(models, typed, expected):
+    app = open_gates({"text": SWITCH_TEXT, "off": "true"})
+    app.text_input(key="words").input(typed).run()
+    assert not app.exception, app.exception
+    assert expected in messages(app).replace("\\", ""), messages(app)
+    assert "gates_word_probabilities" in chart_keys(app) and "gates_ablation" in chart_keys(app)
+    for element in app.markdown:
+        assert "<script>" not in element.value
+
+
+def test_the_character_model_compares_its_own_likeliest_next_characters(models):
+    app = open_gates({"model": "chars", "text": 'He said "I like tea" and left.', "t": "12", "off": "true"})
+    assert not app.exception
+    assert "gates_ablation" in chart_keys(app) and "gates_word_probabilities" not in chart_keys(app)
+    assert 'the likeliest next character after “He said "I li”' in shown_text(app)
+    app.text_input(key="words").input("k, he").run()
+    assert not app.exception
+    assert "“he” is more than one character" in messages(app).replace("\\", "")
+    assert "gates_word_probabilities" in chart_keys(app)

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.pages import open_page
-from ui import model_store, typed_text
+from ui import ablation, model_store, typed_text
 from ui.query import carry_selection
 
 STEP = "views/step.py"
@@ -179,3 +179,39 @@ def test_the_selection_carries_over_when_the_link_loses_its_parameters():
     assert carry_selection({}, "gates", session=session)  # back on /gates
     assert not carry_selection({}, "step", session={"order": "index"})  # nothing of the selection to carry
 
+
+# ------------------------------------------------------------------------------ switching a unit off
+def test_switching_the_unit_off_shows_the_change_at_the_stepped_token(models):
+    model = models["words"]
+    gender = model.units["subject gender"]
+    text = "Mary is a nice person. Dan, on the other hand, is evil."
+    last = len(model.tokens(text)) - 1
+    app = open_step({"text": text, "t": str(last)})
+    assert not app.exception and len(app.get("plotly_chart")) == 3 and not app.toggle(key="off").value
+    app.toggle(key="off").set_value(True).run()
+    assert not app.exception
+    keys = [chart.key for chart in app.get("plotly_chart")]
+    assert len(keys) == 4 and "step_ablation" in keys
+    effect = ablation.ablation_effect(model, text, (gender.layer, gender.direction, gender.unit))
+    shown = shown_markdown(app).replace("\\", "")
+    assert ablation.ablation_sentence(effect, last) in shown
+    assert f"unit={gender.unit}" in app.code[0].value and "off=true" in app.code[0].value  # the shareable link
+    app.button(key="step_previous").click().run()  # the comparison follows the token being stepped
+    assert ablation.ablation_sentence(effect, last - 1) in shown_markdown(app).replace("\\", "")
+
+
+def test_a_link_switches_the_unit_off_at_its_mean(models):
+    app = open_step({"model": "chars", "text": "Bob is nice.", "t": "5", "unit": "3", "off": "yes", "off_mode": "mean"})
+    assert not app.exception and app.toggle(key="off").value and app.radio(key="off_mode").value == "mean"
+    shown = shown_markdown(app).replace("\\", "")
+    assert "With unit 3 switched off (its cell state held at its mean" in shown
+    assert "the likeliest next character after “Bob is” " in shown
+    assert "off_mode=mean" in app.code[0].value
+
+
+def test_a_bad_off_value_gets_a_message(models):
+    app = open_step({"off": "perhaps", "off_mode": "half"})
+    assert not app.exception and not app.toggle(key="off").value
+    assert "switching the unit off “perhaps”" in warnings_text(app)
+    assert "“half”" in warnings_text(app)
+    assert len(app.get("plotly_chart")) == 3

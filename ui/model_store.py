@@ -25,6 +25,7 @@ import streamlit as st
 
 import lstm_core
 from lstm_core import LanguageModel, Trace
+from lstm_core.analysis import ablation
 from ui import word_notices
 from ui.cache import BoundedCache
 from ui.next_tokens import NextTokens
@@ -34,6 +35,7 @@ __all__ = [
     "MODEL_NAMES",
     "SESSION_MODEL_LIMIT",
     "TextTrace",
+    "ablated_text_trace",
     "add_session_model",
     "default_unit",
     "is_session_model",
@@ -132,6 +134,31 @@ def text_trace(model_name: str, text: str, *, session: MutableMapping | None = N
 
 
 text_trace.clear = _shipped_traces.clear  # type: ignore[attr-defined]
+
+
+def ablated_text_trace(
+    model_name: str,
+    text: str,
+    units: tuple[tuple[int, int, int], ...],
+    mode: str = "zero",
+    *,
+    session: MutableMapping | None = None,
+) -> TextTrace:
+    """`text_trace` with `units` (layer, direction, unit) switched off (`lstm_core.analysis.ablation`).
+
+    A shipped model's ablated traces share `text_trace`'s cache, keyed by the units and mode too. A
+    session model's are computed on each call: its session keeps traces of plain texts only.
+    """
+    model = language_model(model_name, session=session)
+    units = tuple((int(layer), int(direction), int(unit)) for layer, direction, unit in units)
+
+    def compute() -> TextTrace:
+        trace = ablation.ablated_trace(model, text, units, mode)
+        return TextTrace(trace, NextTokens.from_trace(model, trace), tuple(model.unknown_words(text)))
+
+    if model_name in MODEL_NAMES:
+        return _shipped_traces().get_or_compute((model_name, text, "switched off", units, mode), compute)
+    return compute()
 
 
 # ------------------------------------------------------------------------ session models

@@ -204,13 +204,31 @@ def check_query(
     return CheckedQuery(corrected, tuple(notices))
 
 
-def view_query(text: str, model: str, t: int, unit: int, layer: int = 0, direction: int = 0) -> dict[str, str]:
-    """The query parameters of one view, for `st.page_link(..., query_params=...)` or a URL."""
+def view_query(
+    text: str,
+    model: str,
+    t: int,
+    unit: int,
+    layer: int = 0,
+    direction: int = 0,
+    *,
+    off: bool = False,
+    off_mode: str = "zero",
+) -> dict[str, str]:
+    """The query parameters of one view, for `st.page_link(..., query_params=...)` or a URL.
+
+    off: the unit is switched off (its cell state held at 0, or at its mean with `off_mode` "mean"),
+    as the "Switch this unit off" toggles of /gates and /step show it.
+    """
     query = {"text": text, "model": model, "t": str(t), "unit": str(unit)}
     if layer:
         query["layer"] = str(layer)
     if direction:
         query["direction"] = DIRECTION_NAMES[direction]
+    if off:
+        query["off"] = "true"  # as a bound toggle writes it
+        if off_mode != "zero":
+            query["off_mode"] = off_mode
     return query
 
 

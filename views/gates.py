@@ -2,7 +2,9 @@
 
 Query parameters (bound to the widgets, so the URL follows every change): text, model, layer,
 direction, t (selected token), unit (selected unit), order and top_k (which units are drawn),
-compare_layers and compare_signal (one signal in every layer and direction), present (presentation mode).
+compare_layers and compare_signal (one signal in every layer and direction), off and off_mode (the
+selected unit switched off, its cell held at zero or at its mean), words (whose probabilities the chart
+follows), present (presentation mode).
 Clicking a heatmap cell or a token of the coloured text selects it and offers the way to /step.
 """
 
@@ -11,7 +13,7 @@ from functools import partial
 import streamlit as st
 
 from lstm_core.models.subwords import NAMES_NOTE
-from ui import classroom, explain, export, figures, inputs, model_store, selection, typed_text
+from ui import ablation, classroom, explain, export, figures, inputs, model_store, selection, typed_text
 from ui.query import DIRECTION_NAMES, carry_selection, check_view, view_query
 
 MAX_WINDOW_TOKENS = 80  # heatmap columns drawn at once: token labels stay readable
@@ -24,9 +26,11 @@ CHART_CONFIG = {"displayModeBar": False}
 raw_params = st.query_params.to_dict()  # read before any widget: bound widgets drop values they reject
 carry_selection(raw_params, "gates")  # from the other page: its bound parameters do not come along
 link_notices = [  # "present=1" works; a value no widget can read gets a message
-    *classroom.apply_flags(raw_params, st.session_state, {"present": "", "compare_layers": "layers side by side"}),
+    *classroom.apply_flags(raw_params, st.session_state, {"present": "", "compare_layers": "layers side by side",
+                                                          "off": "switching the unit off"}),
     classroom.check_choice(raw_params, "compare_signal", figures.SIGNAL_NAMES, "signal"),
-]
+    classroom.check_choice(raw_params, "off_mode", ablation.MODES, "value to hold the switched-off unit at"),
+]  # fmt: skip
 # Share and Export go in the toolbar once the view and the figures are known.
 toolbar, present, headline = inputs.title_row(
     "gates", "Gates over a sentence",
@@ -84,6 +88,7 @@ with st.sidebar:
     top_k = st.slider("How many units to draw", min_value=1, max_value=lstm.hidden_size, key="top_k",
                       value=min(DEFAULT_TOP_K, lstm.hidden_size), bind="query-params", persist_state="session",
                       help="The first ones in the order above. The selected unit and named units are always drawn.")  # fmt: skip
+    show_values = st.toggle("Write the values in the cells", key="show_values", persist_state="session", help=f"When at most {figures.MAX_WRITTEN_COLUMNS} tokens and {figures.MAX_WRITTEN_CELLS} cells are drawn; otherwise hover a cell.")  # fmt: skip
     pairs = figures.layer_pairs(lstm.num_layers, lstm.num_directions)
     compare = st.toggle("Every layer and direction side by side", key="compare_layers", bind="query-params",
                         persist_state="session", disabled=len(pairs) == 1,
@@ -115,10 +120,18 @@ with st.container(key="gates_controls_selection"):
             st.caption(explain.as_markdown(f"The {model_name} model has no named units."))
     if "subject gender" in model.units:
         st.caption(NAMES_NOTE)
+    off_column, mode_column = st.columns([2, 3], vertical_alignment="center")
+    with off_column:
+        switched_off = st.toggle(f"Switch unit {unit} off", key="off", bind="query-params", persist_state="session",
+                                 help=ablation.OFF_HELP)  # fmt: skip
+    with mode_column:
+        off_mode = st.radio("Hold its cell state at", ablation.MODES, key="off_mode", horizontal=True,
+                            captions=ablation.MODE_CAPTIONS, bind="query-params", persist_state="session",
+                            help=ablation.MODE_HELP, disabled=not switched_off)  # fmt: skip
 
 # --------------------------------------------------------------------------- the selection
 signals = figures.signals_of(trace, layer, direction)
-step_link = view_query(cleaned.text, model_name, t, unit, layer, direction)
+step_link = view_query(cleaned.text, model_name, t, unit, layer, direction, off=switched_off, off_mode=off_mode)
 token_shown = explain.as_markdown(f"“{tokens[t]}”")
 unit_shown = f"unit {unit}" + (f" ({named_units[unit]})" if unit in named_units else "")
 values_line = ", ".join(
@@ -158,8 +171,8 @@ limit = figures.signed_limit(cell_of_unit)
 drawn = [  # every figure on the page, in order, for the HTML export
     figures.colored_text_figure(
         tokens[text_start:text_stop], cell_of_unit[text_start:text_stop], signed=True, limit=limit,
-        start=text_start, selected=t, separator="" if model.kind == "chars" else " ",
-        title=f"The text coloured by the cell state of {unit_shown} (blue > 0, red < 0; click a token to select it)",
+        start=text_start, selected=t, separator="" if model.kind == "chars" else " ", value_name="c",
+        title=f"The text coloured by the cell state of {unit_shown} (purple < 0, white ≈ 0, orange > 0; click a token to select it)",
     )
 ]  # fmt: skip
 st.plotly_chart(drawn[-1], key="gates_text_chart", on_select=partial(selection.select_on_gates, "gates_text_chart"),
@@ -176,15 +189,48 @@ if (start, stop) != (0, trace.length):
 if layer == lstm.num_layers - 1:
     ids, probabilities = traced.next_tokens.top(start, stop, k=5)
     predicted = [[model.vocab[index] for index in row] for row in ids]
-    drawn.append(figures.predictions_figure(tokens[start:stop], predicted, probabilities, start=start, selected=t))
+    drawn.append(figures.predictions_figure(tokens[start:stop], predicted, probabilities, start=start, selected=t,
+                                            show_values=show_values))  # fmt: skip
     st.plotly_chart(drawn[-1], key="gates_predictions", config=export.png_chart_config(f"guesses-{model_name}"))
+
+# ----------------------------------------------------------------------- switching the unit off
+switched_unit = (layer, direction, unit)
+st.subheader(f"What {unit_shown} does to the prediction", anchor=False, help=ablation.OFF_HELP)
+with st.container(key="gates_controls_words"):
+    typed_words = st.text_input(
+        "Words to follow" if model.kind == "words" else "Characters to follow", key="words", max_chars=100,
+        placeholder=", ".join(ablation.default_words(model)) or "e, a, H", bind="query-params",
+        persist_state="session", help=ablation.WORDS_HELP,
+    )  # fmt: skip
+chosen = ablation.chosen_words(model, typed_words)
+for notice in chosen.notices:
+    st.warning(explain.as_markdown(notice), icon=":material/spellcheck:")
+off_traced = model_store.ablated_text_trace(model_name, cleaned.text, (switched_unit,), off_mode) if switched_off else None
+if off_traced is not None:
+    effect = ablation.compare_next_tokens(model, tokens, traced.next_tokens, off_traced.next_tokens, switched_unit,
+                                          chosen.words, off_mode)  # fmt: skip
+    drawn.append(ablation.ablation_figure(effect, t))
+    st.plotly_chart(drawn[-1], key="gates_ablation", config=export.png_chart_config(f"switched-off-{model_name}-unit-{unit}"))
+    st.markdown(explain.as_markdown(ablation.ablation_sentence(effect, t)))
+    if t != trace.length - 1:
+        st.caption(explain.as_markdown("At the last token: " + ablation.ablation_sentence(effect)))
+else:
+    st.caption(f"Switch unit {unit} off (above) to read the text again with its cell state held still at every "
+               "token, and compare the model's next-token probabilities before and after.")  # fmt: skip
+if chosen.words:
+    drawn.append(ablation.word_probability_figure(
+        tokens, ablation.word_probabilities(traced.next_tokens, chosen.words), t,
+        after=None if off_traced is None else ablation.word_probabilities(off_traced.next_tokens, chosen.words),
+        after_label=f"unit {unit} off", start=start, stop=stop,
+    ))  # fmt: skip
+    st.plotly_chart(drawn[-1], key="gates_word_probabilities", config=export.png_chart_config(f"words-{model_name}"))
 
 # ---------------------------------------------------------------------------------- heatmaps
 units = figures.shown_units(figures.unit_order(signals["cell"], order, t), top_k, pinned=[unit, *named_units])
 cell_limit = figures.signed_limit(signals["cell"])
 if compare:
     drawn.append(figures.layers_heatmap(trace, compare_signal, pairs, tokens[start:stop], units, start=start,
-                                        stop=stop, selected=(t, unit)))  # fmt: skip
+                                        stop=stop, selected=(t, unit), units_title=figures.UNIT_ORDER_TITLES[order]))  # fmt: skip
     st.plotly_chart(drawn[-1], key="gates_compare_layers",
                     config=export.png_chart_config(f"{compare_signal}-{model_name}-every-layer"))  # fmt: skip
 columns = st.columns(2) if stop - start <= 40 else [st.container()] * 2
@@ -192,14 +238,12 @@ for index, signal in enumerate(() if compare else figures.SIGNAL_NAMES):
     chart_key = f"gates_heatmap_{signal}"
     drawn.append(figures.gate_heatmap(signals[signal][start:stop], tokens[start:stop], units, signal, start=start,
                                       selected=(t, unit), unit_names=named_units,
-                                      signed_limit=cell_limit if signal == "cell" else None))  # fmt: skip
+                                      signed_limit=cell_limit if signal == "cell" else None, show_values=show_values,
+                                      units_title=figures.UNIT_ORDER_TITLES[order]))  # fmt: skip
     with columns[index % 2]:
         st.plotly_chart(drawn[-1], key=chart_key, on_select=partial(selection.select_on_gates, chart_key),
                         selection_mode="points", config=export.png_chart_config(f"{signal}-{model_name}"))  # fmt: skip
-st.caption(
-    "Gates (0 to 1) use the Cividis scale; the candidate, cell state and hidden state use red for negative and blue "
-    "for positive values. Named units are framed in magenta; the selected token and unit in red."
-)
+st.caption(figures.legend_markdown())
 
 # ---------------------------------------------------------------------- share and export
 view_title = f"LSTM Gate Explorer: {model_name} model, token {t}, unit {unit}"
@@ -209,6 +253,7 @@ with toolbar:
         share_query = classroom.present_query(
             step_link, present=present, order=figures.UNIT_ORDERS[order], top_k=top_k,  # as the bound box shows it
             compare_layers=True if compare else None, compare_signal=compare_signal if compare else None,
+            words=typed_words or None,
         )  # fmt: skip
         st.code(classroom.share_url(st.context.url, "gates", share_query), language=None, wrap_lines=True)
     inputs.export_popover(

@@ -1,13 +1,13 @@
 """/step: one timestep of the cell, for one unit, with the real numbers.
 
 Query parameters (bound to the widgets, so the URL follows every change): text, model, layer,
-direction, t (token index), unit, compare_layers (the unit in every layer and direction), present
-(presentation mode). A link like /step?text=...&t=5&unit=17 opens exactly that view.
+direction, t (token index), unit, compare_layers (the unit in every layer and direction), off and
+off_mode (the unit switched off, its cell held at zero or at its mean), present (presentation mode). A link like /step?text=...&t=5&unit=17 opens exactly that view.
 """
 
 import streamlit as st
 
-from ui import classroom, explain, export, figures, inputs, model_store, step_figures, typed_text
+from ui import ablation, classroom, explain, export, figures, inputs, model_store, step_figures, typed_text
 from ui.diagram import cell_diagram_figure
 from ui.query import carry_selection, check_view, view_query
 
@@ -18,9 +18,11 @@ PLAY_SECONDS = 1.0  # one token per second: slow enough to read the diagram chan
 raw_params = st.query_params.to_dict()  # read before any widget: bound widgets drop values they reject
 carry_selection(raw_params, "step")  # from the other page: its bound parameters do not come along
 # "present=1" works; a value no toggle can read gets a message
-link_notices = classroom.apply_flags(
-    raw_params, st.session_state, {"present": "", "compare_layers": "layers side by side"}
-)
+link_notices = [
+    *classroom.apply_flags(raw_params, st.session_state, {"present": "", "compare_layers": "layers side by side",
+                                                          "off": "switching the unit off"}),
+    classroom.check_choice(raw_params, "off_mode", ablation.MODES, "value to hold the switched-off unit at"),
+]  # fmt: skip
 # Share and Export go in the toolbar once the view and the figures are known.
 toolbar, present, headline = inputs.title_row(
     "step", "One step inside the cell",
@@ -112,6 +114,16 @@ else:
     direction = 0
     inputs.drop_param("direction")
 
+with st.container(key="step_controls_off"):
+    off_column, mode_column = st.columns([2, 3], vertical_alignment="center")
+    with off_column:
+        switched_off = st.toggle(f"Switch unit {unit} off", key="off", bind="query-params", persist_state="session",
+                                 help=ablation.OFF_HELP)  # fmt: skip
+    with mode_column:
+        off_mode = st.radio("Hold its cell state at", ablation.MODES, key="off_mode", horizontal=True,
+                            captions=ablation.MODE_CAPTIONS, bind="query-params", persist_state="session",
+                            help=ablation.MODE_HELP, disabled=not switched_off)  # fmt: skip
+
 last = trace.length - 1
 previous_column, slider_column, next_column, play_column = st.columns([1.4, 6, 1.4, 1.3], vertical_alignment="bottom")
 with previous_column:
@@ -159,8 +171,9 @@ st.markdown(explain.highlighted_text(tokens, t, model.kind))
 # -------------------------------------------------------------------------------- the step
 step = trace.step(t, layer, direction)
 share_query = classroom.present_query(
-    view_query(cleaned.text, model_name, t, unit, layer, direction), present=present, compare_layers=compare or None
-)
+    view_query(cleaned.text, model_name, t, unit, layer, direction, off=switched_off, off_mode=off_mode),
+    present=present, compare_layers=compare or None,
+)  # fmt: skip
 share_link = classroom.share_url(st.context.url, "step", share_query)
 chart_stem = export.file_stem(model_name, "t", t, "unit", unit)
 drawn = [cell_diagram_figure(step, unit)]  # every figure on the page, in order, for the HTML export
@@ -180,6 +193,16 @@ with words_column:
                 + ", ".join(f"“{explain.token_name(token)}” {p:.0%}" for token, p in guesses)
             )
         )
+    if switched_off:
+        switched_unit = (layer, direction, unit)
+        off_traced = model_store.ablated_text_trace(model_name, cleaned.text, (switched_unit,), off_mode)
+        effect = ablation.compare_next_tokens(model, tokens, traced.next_tokens, off_traced.next_tokens, switched_unit,
+                                              mode=off_mode)  # fmt: skip
+        drawn.append(ablation.ablation_figure(effect, t, height=260))
+        st.plotly_chart(drawn[-1], key="step_ablation", config=export.png_chart_config(f"switched-off-{chart_stem}"))
+        st.markdown(explain.as_markdown(ablation.ablation_sentence(effect, t)))
+        st.caption(f"The diagram and the equations show unit {unit} as the model reads the text normally; only "
+                   "these bars come from reading it again with the unit switched off.")  # fmt: skip
     if not present:
         st.caption("Link to this view, to share:")
         st.code(share_link, language=None, wrap_lines=True)
@@ -194,6 +217,7 @@ if not present:  # presenting keeps to the diagram and the explanation
     st.subheader(f"Every unit at this token ({lstm.hidden_size} units, unit {unit} outlined)")
     drawn.append(step_figures.gate_strips(step, unit))
     st.plotly_chart(drawn[-1], key="step_strips", config=export.png_chart_config(f"strips-{chart_stem}"))
+    st.caption(figures.legend_markdown())
 
     st.subheader(f"Unit {unit} along the text")
     drawn.append(
