@@ -23,6 +23,7 @@ PAGES = [
     ("views/corpus.py", "Corpus explorer", ":material/manage_search:", "corpus"),
     ("views/saturation.py", "Gate saturation", ":material/scatter_plot:", "saturation"),
     ("views/your_model.py", "Your own model", ":material/upload_file:", "your-model"),
+    ("views/glossary.py", "Glossary", ":material/menu_book:", "glossary"),
 ]
 
 st.set_page_config(page_title="LSTM Gate Explorer", page_icon="🧠", layout="wide")

@@ -11,7 +11,7 @@ from lstm_core import GATE_NAMES, StepDetail
 from lstm_core.models.language_model import UnitInfo
 from lstm_core.models.subwords import NAMES_NOTE
 from tests.fake_models import fake_language_model
-from ui import explain, lessons, model_store
+from ui import explain, model_store
 from ui.query import check_view, step_url, view_query
 
 FORGET_SENTENCE = ["bob", "is", "a", "nice", "person", ".", "dan", ",", "on"]
@@ -81,21 +81,24 @@ def test_forget_and_input_at_a_new_subject_name_the_old_and_the_new():
     step = make_step(SWITCH, c_prev=0.83)
     sentences = explain.explain_step(step, 1, FORGET_SENTENCE)
     assert sentences[0] == "Unit 1 reads Dan."
-    assert sentences[1].startswith("The forget gate of unit 1 is 0.04: it erased what the cell held about Bob")
-    assert "it held 0.83; only 0.04 is kept" in sentences[1]
+    assert sentences[1].startswith(
+        "The forget gate of unit 1 is 0.04: it erases the value the cell kept while Bob was the subject"
+    )
+    assert "it was 0.83; only 0.04 is kept" in sentences[1]
     assert sentences[2] == (
-        "The input gate is 0.93 and the candidate g is -0.87: it writes Dan in (i·g = -0.81 is added to the cell)."
+        "The input gate is 0.93 and the candidate g is -0.87: reading Dan pushes the cell strongly down "
+        "(i·g = -0.81 is added to it)."
     )
     assert sentences[3] == "So the cell goes from 0.83 to 0.04 − 0.81 = -0.77."
-    assert sentences[4].startswith("The output gate is 0.90: it reads the cell out")
+    assert sentences[4].startswith("The output gate is 0.90: it passes the cell on, so h = o·tanh(c) = ")
     assert len(sentences) == 5  # no named units given
 
 
 def test_high_forget_keeps_and_a_shut_input_writes_nothing():
     step = make_step({"input": -3.0, "forget": 3.0, "candidate": 1.0, "output": -3.0}, c_prev=0.6, token="phone")
     sentences = explain.explain_step(step, 1, [*FORGET_SENTENCE[:6], "phone"])
-    assert "The forget gate of unit 1 is 0.95: it kept what the cell held (0.60 becomes 0.57)." == sentences[1]
-    assert "nearly shut, so almost nothing of “phone” is written (i·g = 0.04)" in sentences[2]
+    assert "The forget gate of unit 1 is 0.95: it keeps the cell's value (0.60 becomes 0.57)." == sentences[1]
+    assert "nearly shut, so reading “phone” barely moves the cell (i·g = 0.04)" in sentences[2]
     # "about Bob" is not claimed for an ordinary word and an unnamed unit
     assert "Bob" not in sentences[1]
     assert "hides the cell for now (h = 0.03 although c = 0.61)" in sentences[4]
@@ -104,9 +107,12 @@ def test_high_forget_keeps_and_a_shut_input_writes_nothing():
 def test_middle_values_and_a_faint_candidate():
     step = make_step({"input": 2.5, "forget": 0.0, "candidate": 0.1, "output": 0.0}, c_prev=-0.5, token="the")
     sentences = explain.explain_step(step, 1, [*FORGET_SENTENCE[:6], "the"])
-    assert "is 0.50: it kept part of what the cell held (-0.50 becomes -0.25)." in sentences[1]
-    assert "the gate is open but the candidate is faint, so little of “the” is written (i·g = 0.09)" in sentences[2]
-    assert "it lets part of the cell out (h = o·tanh(c) = -0.08)" in sentences[4]
+    assert "is 0.50: it keeps part of the cell's value (-0.50 becomes -0.25)." in sentences[1]
+    assert (
+        "the gate is open but the candidate is faint, so reading “the” barely moves the cell (i·g = 0.09)"
+        in sentences[2]
+    )
+    assert "it passes part of the cell on to the prediction (h = o·tanh(c) = -0.08)" in sentences[4]
 
 
 def test_first_token_and_empty_cell_say_there_was_nothing_to_forget():
@@ -138,7 +144,7 @@ def test_character_model_names_the_word_around_the_character():
     step = make_step(SWITCH, c_prev=0.83, t=t, token="a")
     sentences = explain.explain_step(step, 1, tokens, kind="chars")
     assert sentences[0] == "Unit 1 reads the character “a” of Dan."
-    assert "about Bob" in sentences[1] and "writes Dan in" in sentences[2]
+    assert "while Bob was the subject" in sentences[1] and "reading Dan pushes the cell" in sentences[2]
 
 
 def test_backward_direction_and_bad_arguments():
@@ -192,48 +198,31 @@ def test_top_predictions_most_probable_first():
     ]
 
 
-# ------------------------------------------------------------------------------- lessons
-def test_lessons_open_at_their_word_and_follow_the_right_unit():
-    model = fake_language_model("words")
-    forget, write, read = lessons.LESSONS
-    trace = model.trace(forget.text)
-    view = lessons.lesson_view(forget, model, trace)
-    assert trace.tokens[view.t] == "mary" and trace.tokens[view.t - 1] == "." and view.found
-    assert view.unit == model.units["subject gender"].unit and "subject-gender" in view.unit_reason
-    trace = model.trace(write.text)
-    view = lessons.lesson_view(write, model, trace)
-    assert trace.tokens[view.t] == "swimming"
-    written = np.abs(trace.gates["input"][0, 0, view.t] * trace.gates["candidate"][0, 0, view.t])
-    assert written[view.unit] == written.max()
-    trace = model.trace(read.text)
-    view = lessons.lesson_view(read, model, trace)
-    assert trace.tokens[view.t] == "brave" and trace.tokens[view.t + 1] == "bob"  # the last "brave"
-    guess = int(np.argmax(model.next_token_probs(trace)[view.t]))
-    pushes = model.decoder_weight[guess] * trace.output[view.t]
-    assert pushes[view.unit] == pushes.max() and f"“{model.vocab[guess]}”" in view.unit_reason
+# ------------------------------------------------------------------------ what values do
+@pytest.mark.parametrize("seed", range(40))
+def test_no_sentence_says_a_number_writes_or_holds_a_word(seed):
+    rng = np.random.default_rng(seed)
+    preactivation = dict(zip(GATE_NAMES, rng.normal(scale=3.0, size=4), strict=True))
+    step = make_step(preactivation, c_prev=float(rng.normal()), t=int(rng.integers(0, 7)))
+    sentences = explain.explain_step(step, 1, FORGET_SENTENCE, named_units={"subject gender": GENDER})
+    for sentence in sentences:
+        assert not any(word in sentence for word in ("writes", "written", "holds", " in (i·g")), sentence
+    assert "cell" in sentences[2]  # what the token does to the cell, whatever the numbers
 
 
-def test_gender_reading_names_the_units_value_and_side():
-    model = fake_language_model("words")
-    trace = model.trace("Bob is nice.")
-    gender = model.units["subject gender"]
-    value = float(trace.cell[0, 0, 2, gender.unit])
-    sentence = lessons.gender_reading(model, trace, 2)
-    assert f"unit {gender.unit} holds {value:.2f} in its cell" in sentence
-    assert sentence.endswith(f"reads as {'female' if value > gender.threshold else 'male'}.")
-    model.units.clear()
-    assert lessons.gender_reading(model, trace, 2) is None
-
-
-def test_lesson_falls_back_to_the_last_token_and_to_the_strongest_writer():
-    model = fake_language_model("words")
-    model.units.clear()
-    lesson = lessons.Lesson("t", "bob is nice .", word="zebra", last=False, story="", follow="gender")
-    trace = model.trace(lesson.text)
-    view = lessons.lesson_view(lesson, model, trace)
-    assert (view.t, view.found) == (3, False)
-    assert view.unit == lessons.strongest_writer(trace, 3)
-    assert lessons.find_token(["A", "b", "a"], "a") == 0 and lessons.find_token(["A", "b", "a"], "a", last=True) == 2
+def test_score_sentence_names_the_words_a_hidden_value_raises_and_lowers():
+    vocab = ["<unk>", "he", "she", "dan"]
+    weights = np.array([0.0, 1.5, -2.0, 0.5])
+    sentence = explain.score_sentence(41, 0.8, weights, vocab)
+    assert sentence == (
+        "Unit 41's hidden value h = 0.80, times its weight for each word, raises the score of “he” the most (+1.20) "
+        "and lowers “she” the most (−1.60)."
+    )
+    only_up = explain.score_sentence(41, 1.0, np.array([0.0, 0.0, 0.0, 3.0]), vocab)
+    assert only_up.endswith("raises the score of Dan the most (+3.00).")  # names as names; nothing is lowered
+    assert "next to nothing" in explain.score_sentence(41, 0.0, weights, vocab, noun="character")
+    with pytest.raises(ValueError, match="vocabulary"):
+        explain.score_sentence(41, 0.8, weights[:2], vocab)
 
 
 # --------------------------------------------------------------------------------- URLs

@@ -1,66 +1,142 @@
-"""/tutorial with AppTest: every lesson opens the real trace at its word, links to /step with that view."""
+"""/tutorial with AppTest: the order of its parts, a question per lesson that says right or wrong with the
+trace's answer, lessons opened on the tokens the analysis found, links to /step and /gates with that view,
+and every model of the model choice (a session's own too)."""
 
 from urllib.parse import parse_qs
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.pages import open_page
-from ui import lessons, model_store
+from tests.fake_models import fake_language_model
+from tests.pages import new_session, open_page
+from ui import explain, lessons, model_store
+
+TUTORIAL = "views/tutorial.py"
 
 
-def open_tutorial() -> AppTest:
-    return open_page("views/tutorial.py")
+def open_tutorial(query: dict[str, str] | None = None, app: AppTest | None = None) -> AppTest:
+    return open_page(TUTORIAL, query, app=app, timeout=300)
 
 
-def test_tutorial_runs_and_opens_each_lesson_at_its_word(models):
+def shown(app: AppTest) -> str:
+    return "\n".join(element.value for element in app.markdown)
+
+
+def built(models, name: str = "words") -> lessons.ModelLessons:
+    return lessons.build_lessons(models[name], name)
+
+
+@pytest.mark.parametrize("name", model_store.MODEL_NAMES)
+def test_the_tutorial_builds_up_in_order_for_every_model(models, name):
+    app = open_tutorial({"model": name})
+    assert not app.exception, app.exception
+    assert app.radio(key="model").value == name
+    headings = [header.value for header in app.subheader]
+    order = ["0 · Start small", *(lesson.title for lesson in built(models, name).lessons), "How the named units",
+             "Why a plain RNN forgets", "Stacked and bidirectional"]  # fmt: skip
+    positions = [next(index for index, heading in enumerate(headings) if heading.startswith(part)) for part in order]
+    assert positions == sorted(positions)
+    assert all(header.proto.help for header in app.subheader)  # every heading explains its terms
+    assert [pills.key for pills in app.pills] == ["tutorial_question_warm_up"] + [
+        f"tutorial_question_{key}_{name}" for key in ("forget", "input", "output")
+    ]
+    assert {"For the curious: the Jacobian, and why it shrinks", "For the curious: the PyTorch names"} <= {
+        expander.label for expander in app.expander
+    }
+    assert len(app.table) == 4  # the warm-up's numbers and each lesson's
+
+
+def test_each_lesson_opens_on_the_token_the_analysis_found(models):
     app = open_tutorial()
-    assert not app.exception
-    shown = "\n".join(element.value for element in app.markdown)
-    assert ":orange-background[**mary**]" in shown
-    assert ":orange-background[**swimming**]" in shown
-    assert ":orange-background[**brave**] bob" in shown  # the last "brave", right before the name
-    for lesson in lessons.LESSONS:
+    text = shown(app)
+    for lesson in built(models).lessons:
         assert lesson.title in [header.value for header in app.subheader]
-    assert len(app.get("plotly_chart")) == 2 * len(lessons.LESSONS)  # a cell diagram and a unit line each
-    assert "vanishing gradient" in shown and "Bidirectional" in shown
-    gender = models["words"].units.get("subject gender")
-    if gender is not None:
-        assert f"**Following unit {gender.unit}**: unit {gender.unit} is the model's subject-gender unit" in shown
+        assert explain.highlighted_text(lesson.tokens, lesson.t) in text
+        assert f"**Following unit {lesson.unit}**" in text
+        for sentence in lesson.story:
+            assert explain.as_markdown(sentence) in text
+    forget = built(models).lessons[0]
+    gender = models["words"].units["subject gender"]
+    assert forget.unit == gender.unit and "subject-gender unit" in forget.unit_reason
+    assert "With unit " in text and "switched off" in text  # the switch-off sentence under its charts
+
+
+@pytest.mark.parametrize("question", ["warm_up", "forget", "input", "output"])
+def test_predict_then_reveal_says_right_or_wrong_with_the_traces_answer(models, question):
+    asked = lessons.warm_up().question if question == "warm_up" else next(
+        lesson.question for lesson in built(models).lessons if lesson.key == question
+    )  # fmt: skip
+    key = "tutorial_question_warm_up" if question == "warm_up" else f"tutorial_question_{question}_words"
+    app = open_tutorial()
+    assert app.pills(key=key).value is None
+    assert not app.success and not app.error  # nothing revealed before an answer
+    app.pills(key=key).set_value(asked.answer).run()
+    assert not app.exception
+    assert [element.value for element in app.success] == [explain.as_markdown(asked.reveal(asked.answer).text)]
+    assert asked.reveal(asked.answer).text.startswith("Right:") and not app.error
+    wrong = next(option for option in range(len(asked.labels)) if option != asked.answer)
+    app.pills(key=key).set_value(wrong).run()
+    assert not app.success and len(app.error) == 1
+    assert app.error[0].value == explain.as_markdown(asked.reveal(wrong).text)
+    assert f"The answer is “{asked.labels[asked.answer]}”" in asked.reveal(wrong).text
 
 
 def test_lesson_links_carry_the_view_to_step_and_gates(models):
     app = open_tutorial()
     links = [link for link in app.get("page_link") if link.proto.page.startswith(("step", "gates"))]
-    assert len(links) == 2 * len(lessons.LESSONS)
-    model = models["words"]
-    for lesson, step_link, gates_link in zip(lessons.LESSONS, links[::2], links[1::2], strict=True):
-        trace = model.trace(lesson.text)
-        view = lessons.lesson_view(lesson, model, trace)
+    taught = built(models).lessons
+    assert len(links) == 2 * len(taught)
+    for lesson, step_link, gates_link in zip(taught, links[::2], links[1::2], strict=True):
         for link, page in ((step_link, "step"), (gates_link, "gates")):
-            proto = link.proto
-            assert proto.page.startswith(page)  # "step_view", the page the link switches to
-            query = {key: values[0] for key, values in parse_qs(proto.query_string).items()}
+            assert link.proto.page.startswith(page)
+            query = {key: values[0] for key, values in parse_qs(link.proto.query_string).items()}
             assert query["text"] == lesson.text and query["model"] == "words"
-            assert int(query["t"]) == view.t and int(query["unit"]) == view.unit
-            assert trace.tokens[view.t] == lesson.word
+            assert int(query["t"]) == lesson.t and int(query["unit"]) == lesson.unit
 
 
-@pytest.mark.parametrize("lesson", lessons.LESSONS, ids=lambda lesson: lesson.word)
-def test_following_a_lesson_link_lands_on_that_token_in_step(models, lesson):
-    model = models["words"]
-    view = lessons.lesson_view(lesson, model, model.trace(lesson.text))
-    app = open_page("views/step.py", {"text": lesson.text, "model": "words", "t": str(view.t), "unit": str(view.unit)})
+def test_following_a_lesson_link_lands_on_that_token_in_step(models):
+    lesson = built(models).lessons[0]
+    query = {"text": lesson.text, "model": "words", "t": str(lesson.t), "unit": str(lesson.unit)}
+    app = open_page("views/step.py", query)
     assert not app.exception and not app.warning
-    assert app.slider(key="t").value == view.t and app.number_input(key="unit").value == view.unit
-    assert f":orange-background[**{lesson.word}**]" in "\n".join(element.value for element in app.markdown)
-    assert model_store.text_trace("words", lesson.text).trace.tokens[view.t] == lesson.word
+    assert app.slider(key="t").value == lesson.t and app.number_input(key="unit").value == lesson.unit
 
 
-def test_the_notes_lead_on_to_the_gradient_training_and_playground_pages(models):
+def test_named_units_say_how_they_were_found_and_link_to_the_corpus_explorer(models):
+    app = open_tutorial()
+    text = shown(app).replace("\\", "")
+    corpus_links = [link for link in app.get("page_link") if link.proto.page.startswith("corpus")]
+    assert len(corpus_links) == len(models["words"].units)
+    for info in models["words"].units.values():
+        assert f"{info.accuracy:.1%}" in text and f"Why {info.threshold:.2f}" in text
+    queries = [parse_qs(link.proto.query_string) for link in corpus_links]
+    assert all(query["model"] == ["words"] and query["signal"] == ["cell"] for query in queries)
+
+
+def test_the_notes_lead_on_to_the_gradient_training_playground_and_glossary_pages(models):
     app = open_tutorial()
     pages = {link.proto.page.split("/")[0]: link.proto.query_string for link in app.get("page_link")}
-    assert {"gradients", "train", "playground"} <= set(pages)
+    assert {"gradients", "train", "playground", "glossary"} <= set(pages)
     assert parse_qs(pages["gradients"]) == {"source": ["longlag"], "lag": ["60"]}
-    shown = "\n".join(element.value for element in app.markdown)
-    assert "coming" not in shown  # no promise of pages that are already here
+    assert parse_qs(pages["playground"]) == {"preset": [lessons.warm_up().preset.title]}
+    assert "coming" not in shown(app)  # no promise of pages that are already here
+
+
+def test_a_session_model_gets_its_own_lessons(models):
+    app = new_session(timeout=300)
+    name = model_store.add_session_model(fake_language_model("chars"), "mine", session=app.session_state)
+    open_tutorial({"model": name}, app)
+    assert not app.exception, app.exception
+    assert app.radio(key="model").value == name
+    assert f"tutorial_question_forget_{name}" in [pills.key for pills in app.pills]
+    assert ("lessons", name) in app.session_state["_tutorial_lessons"]  # kept in the session, not shared
+
+
+def test_a_named_units_link_opens_the_corpus_explorer_with_that_unit_selected(models):
+    model = models["words"]
+    info = model.units["subject gender"]
+    story = next(story for story in lessons.named_units_for("words") if story.info.name == "subject gender")
+    app = open_page("views/corpus.py", story.explorer, timeout=300)
+    assert not app.exception and not app.warning
+    units = list(app.table[0].value["unit"])
+    assert any(label.startswith(f"unit {info.unit} ") and "(subject gender)" in label for label in units), units

@@ -34,6 +34,7 @@ __all__ = [
     "GATE_SYMBOLS",
     "TORCH_NAMES_NOTE",
     "explain_step",
+    "score_sentence",
     "subject_before",
     "word_at",
     "symbolic_equations",
@@ -180,7 +181,7 @@ def explain_step(
     # track the subject. Otherwise a unit may hold anything, and the sentence says no more than it knows.
     subject = None if backward else subject_before(tokens, step.t, kind)
     about_subject = subject is not None and (word.lower() in NAMES or bool(named_unit_infos))
-    held = f"what the cell held about {subject}" if about_subject else "what the cell held"
+    held = f"the value the cell kept while {subject} was the subject" if about_subject else "the cell's value"
     new = _display(word) if word else reading
 
     return [
@@ -210,32 +211,31 @@ def _forget_sentence(unit: int, numbers: _UnitNumbers, held: str, first_step: bo
     elif abs(cell_before) < _EMPTY_CELL:
         forget += f"the cell held almost nothing ({_number(cell_before)}), so there was little to keep or erase."
     elif forget_gate < _SHUT:
-        forget += f"it erased {held} (it held {_number(cell_before)}; only {_number(kept)} is kept)."
+        forget += f"it erases {held} (it was {_number(cell_before)}; only {_number(kept)} is kept)."
     elif forget_gate < 0.5:
-        forget += f"it erased most of {held} ({_number(cell_before)} becomes {_number(kept)})."
+        forget += f"it erases most of {held} ({_number(cell_before)} becomes {_number(kept)})."
     elif forget_gate <= _OPEN:
-        forget += f"it kept part of {held} ({_number(cell_before)} becomes {_number(kept)})."
+        forget += f"it keeps part of {held} ({_number(cell_before)} becomes {_number(kept)})."
     else:
-        forget += f"it kept {held} ({_number(cell_before)} becomes {_number(kept)})."
+        forget += f"it keeps {held} ({_number(cell_before)} becomes {_number(kept)})."
     return forget
 
 
 def _write_sentence(numbers: _UnitNumbers, new: str) -> str:
-    """Input gate and candidate: what is written."""
+    """Input gate and candidate: what reading the token adds to the cell, and which way it moves it."""
     input_gate, candidate, written = numbers.input_gate, numbers.candidate, numbers.written
+    way = "up" if written > 0 else "down"
     write = f"The input gate is {_number(input_gate)} and the candidate g is {_number(candidate)}: "
     if abs(written) >= _STRONG_CANDIDATE:
-        write += f"it writes {new} in (i·g = {_number(written)} is added to the cell)."
+        write += f"reading {new} pushes the cell strongly {way} (i·g = {_number(written)} is added to it)."
     elif input_gate > _OPEN and abs(candidate) >= _FAINT_CANDIDATE:
-        write += f"it writes a weaker value for {new} (i·g = {_number(written)} is added)."
+        write += f"reading {new} pushes the cell a little {way} (i·g = {_number(written)} is added)."
     elif input_gate > _OPEN:
-        write += (
-            f"the gate is open but the candidate is faint, so little of {new} is written (i·g = {_number(written)})."
-        )
+        write += f"the gate is open but the candidate is faint, so reading {new} barely moves the cell (i·g = {_number(written)})."
     elif input_gate < _SHUT:
-        write += f"the gate is nearly shut, so almost nothing of {new} is written (i·g = {_number(written)})."
+        write += f"the gate is nearly shut, so reading {new} barely moves the cell (i·g = {_number(written)})."
     else:
-        write += f"it writes part of the candidate in (i·g = {_number(written)})."
+        write += f"part of the candidate is added to the cell (i·g = {_number(written)})."
     return write
 
 
@@ -249,18 +249,21 @@ def _cell_update_sentence(numbers: _UnitNumbers) -> str:
 
 
 def _output_sentence(numbers: _UnitNumbers) -> str:
-    """Output gate: how much of the cell the rest of the network sees."""
+    """Output gate: how much of the cell the next step and the prediction see."""
     output_gate, cell, hidden = numbers.output_gate, numbers.cell, numbers.hidden
     read = f"The output gate is {_number(output_gate)}: "
     if output_gate > _OPEN:
-        read += f"it reads the cell out, so h = o·tanh(c) = {_number(hidden)} carries it to the prediction."
+        read += (
+            f"it passes the cell on, so h = o·tanh(c) = {_number(hidden)} is what the prediction and the next step "
+            "read from this unit."
+        )
     elif output_gate < _SHUT:
         read += (
-            f"it hides the cell for now (h = {_number(hidden)} although c = {_number(cell)}); "
-            "the value stays stored for later."
+            f"it hides the cell for now (h = {_number(hidden)} although c = {_number(cell)}), so the prediction "
+            "hardly sees it; the value stays in the cell for later."
         )
     else:
-        read += f"it lets part of the cell out (h = o·tanh(c) = {_number(hidden)})."
+        read += f"it passes part of the cell on to the prediction (h = o·tanh(c) = {_number(hidden)})."
     return read
 
 
@@ -279,6 +282,42 @@ def _named_unit_sentence(
     if not first_step and label_before != label:
         sentence += f" (it read {label_before} before this token)"
     return sentence + "."
+
+
+def score_sentence(unit: int, hidden: float, word_weights: np.ndarray, vocab: Sequence[str], noun: str = "word") -> str:
+    """What one unit's hidden value does to the prediction after this token.
+
+    The model's score for a word is the sum over units of h times that unit's weight for the word
+    (`LanguageModel.decoder_weight[word, unit]`), plus the word's bias; this names the word whose score
+    the unit raises the most and the one it lowers the most, with how much.
+
+    Args:
+        word_weights: (V,) the unit's column of the decoder, one weight per vocabulary word.
+        noun: what one token is, "word" or "character".
+
+    >>> print(score_sentence(3, 0.5, np.array([2.0, -1.0, 0.4]), ["he", "she", "it"]))
+    Unit 3's hidden value h = 0.50, times its weight for each word, raises the score of “he” the most (+1.00) and lowers “she” the most (−0.50).
+    """
+    adds = np.asarray(word_weights, dtype=np.float64) * float(hidden)
+    if len(adds) != len(vocab):
+        raise ValueError(f"word_weights has {len(adds)} entries for a vocabulary of {len(vocab)}")
+    if not np.any(np.abs(adds) >= 0.005):
+        return f"Unit {unit}'s hidden value h = {_number(hidden)} adds next to nothing to any {noun}'s score."
+    up, down = int(np.argmax(adds)), int(np.argmin(adds))
+    opening = f"Unit {unit}'s hidden value h = {_number(hidden)}, times its weight for each {noun}, "
+    raises = f"raises the score of {_display(vocab[up])} the most ({_signed(adds[up])})"
+    lowers = f"lowers {_display(vocab[down])} the most ({_signed(adds[down])})"
+    if adds[down] >= 0:
+        return opening + raises + "."
+    if adds[up] <= 0:
+        return opening + lowers + "."
+    return opening + raises + " and " + lowers + "."
+
+
+def _signed(value: float) -> str:
+    """+1.20 or −0.50: a change, with its sign always written."""
+    text = _number(abs(value))
+    return ("+" if value >= 0 or text == "0.00" else "−") + text
 
 
 # ------------------------------------------------------------------------------ equations

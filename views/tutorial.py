@@ -1,112 +1,214 @@
-"""/tutorial: the three classic examples on the real word model, each opened at its token, then short
-notes on why plain RNNs forget and on stacked and bidirectional LSTMs."""
+"""/tutorial: build up from one hand-set unit to a trained model's three lessons (forget, input, output),
+each with a question to answer before reading the trace; then how the named units were found; then
+gradients, layers and directions in short. Every unit, token and number comes from the chosen model's
+own trace (ui.lessons), never from text written in advance.
+
+Query parameter: model (bound to the model choice, shared with the other pages). A question's answer is
+kept per model, so choosing another model asks its questions afresh.
+"""
 
 import streamlit as st
 
-from ui import explain, lessons, model_store, step_figures
+from ui import ablation, explain, glossary, inputs, lessons, model_store, palette, step_figures
+from ui import playground as pg
 from ui.diagram import cell_diagram_figure
 from ui.query import view_query
 
-MODEL_NAME = "words"  # the classic examples are about words: the word model reads them one word a step
+CHART_CONFIG = {"displayModeBar": False}
 
-st.header("Tutorial: three classic examples")
+raw_params = st.query_params.to_dict()  # read before any widget: bound widgets drop values they reject
+
+st.header("Tutorial: build an LSTM up, then check yourself")
 st.markdown(
-    "An LSTM carries two things from word to word: a **cell state** *c*, its long-term memory, and a "
-    "**hidden state** *h*, what it shows the rest of the network. Three gates, each a number between 0 and 1 "
-    "for every unit, decide what happens to the memory: the **forget gate** keeps or erases it, the "
-    "**input gate** writes something new, the **output gate** decides how much of it is shown. The three "
-    "lessons below open a trained model's real numbers at the word where each gate does its job."
+    "An LSTM reads a text one token at a time and carries two things from token to token: a **cell state** *c*, "
+    "its memory, and a **hidden state** *h*, what it shows the rest of the network. Three **gates**, each a number "
+    "between 0 and 1 for every unit, decide what happens to the memory: the **forget gate** keeps or erases it, the "
+    "**input gate** adds something new, the **output gate** decides how much of it is shown. This page starts with "
+    "one unit set by hand, then finds each gate at work in a trained model. Each lesson asks a question first: "
+    "answer it, then read on.",
+    help=glossary.help_text("token", "cell state", "hidden state", "gate", "unit"),
 )
+st.caption(palette.LEGEND)
+st.page_link("views/glossary.py", label="Every term in plain words: the glossary", icon=":material/menu_book:")
 
-model = model_store.language_model(MODEL_NAME)
-for number, lesson in enumerate(lessons.LESSONS):
-    traced = model_store.text_trace(MODEL_NAME, lesson.text)
-    trace, tokens = traced.trace, list(traced.trace.tokens)
-    view = lessons.lesson_view(lesson, model, trace)
-    step = trace.step(view.t, view.layer, view.direction)
+# ------------------------------------------------------------------------------- one unit
+warm = lessons.warm_up()
+st.divider()
+st.subheader("0 · Start small: one unit that keeps a bit and forgets on a marker",
+             help=glossary.help_text("unit", "forget gate", "input gate"))  # fmt: skip
+st.markdown(
+    f"One unit, one number in per step, its weights set by hand (the playground's “{warm.preset.title}”). It reads "
+    f"the sequence {warm.preset.sequence.replace('-', '−')}: a 1 is something to remember, a 0 a blank step, "
+    "a −1 a marker."
+)
+with st.container(border=True):
+    picked = st.pills(
+        explain.as_markdown(warm.question.prompt),
+        range(len(warm.question.labels)),
+        format_func=warm.question.label,
+        key="tutorial_question_warm_up",
+    )
+    reveal = warm.question.reveal(picked)
+    if reveal is None:
+        st.caption("Pick an answer; the chart below then shows why.")
+    elif reveal.right:
+        st.success(explain.as_markdown(reveal.text), icon=":material/check_circle:")
+    else:
+        st.error(explain.as_markdown(reveal.text), icon=":material/cancel:")
+st.plotly_chart(pg.playground_figure(warm.trace, selected_step=warm.step), key="tutorial_warm_up_chart",
+                config=CHART_CONFIG)  # fmt: skip
+for sentence in warm.story:
+    st.markdown(explain.as_markdown(sentence))
+st.table(warm.table, border="horizontal", hide_index=True)
+st.page_link("views/playground.py", label="Set the weights yourself on the playground", icon=":material/tune:",
+             query_params={"preset": warm.preset.title})  # fmt: skip
 
+# -------------------------------------------------------------------------- the trained model
+st.divider()
+st.subheader("A trained model", help=glossary.help_text("story world", "vocabulary"))
+model_column, about_column = st.columns([1, 2], gap="large")
+with model_column:
+    model_name, model_notice = inputs.model_choice(raw_params)
+with about_column:
+    st.markdown(
+        "Nobody set this model's weights by hand: it learned them by guessing the next word of many stories. So "
+        "nobody told it where to forget. The three lessons below read its own numbers on three short texts and "
+        "find where each gate does its job; choose another model and they find that model's units and tokens."
+    )
+    if model_notice:
+        st.warning(explain.as_markdown(model_notice), icon=":material/warning:")
+model = model_store.language_model(model_name)
+with st.spinner("Reading the lessons' texts with the model…"):
+    taught = lessons.lessons_for(model_name)
+
+for lesson in taught.lessons:
     st.divider()
-    st.subheader(lesson.title)
-    st.markdown(lesson.story)
-    st.markdown(explain.highlighted_text(tokens, view.t, model.kind))
-    if not view.found:
-        st.caption(
-            f"This model does not read “{lesson.word}” as a word of its own, so the lesson opens on the last token."
+    st.subheader(lesson.title, help=glossary.help_text(*lessons.LESSON_TERMS[lesson.key]))
+    st.markdown(explain.highlighted_text(lesson.tokens, lesson.t, model.kind))
+    if not lesson.found:
+        st.caption("This model does not read the lesson's word as expected, so the lesson opens where the trace says.")
+    with st.container(border=True):
+        picked = st.pills(
+            explain.as_markdown(lesson.question.prompt),
+            range(len(lesson.question.labels)),
+            format_func=lesson.question.label,
+            key=f"tutorial_question_{lesson.key}_{model_name}",
         )
+        reveal = lesson.question.reveal(picked)
+        if reveal is None:
+            st.caption("Click a word to answer; the trace below then shows why.")
+        elif reveal.right:
+            st.success(explain.as_markdown(reveal.text), icon=":material/check_circle:")
+        else:
+            st.error(explain.as_markdown(reveal.text), icon=":material/cancel:")
 
+    st.markdown(f"**Following unit {lesson.unit}**: {explain.as_markdown(lesson.unit_reason)}")
+    for sentence in lesson.story:
+        st.markdown(explain.as_markdown(sentence))
+    if lesson.table:
+        st.table(lesson.table, border="horizontal", hide_index=True)
+    if lesson.carried:
+        st.plotly_chart(lessons.carry_figure(lesson.tokens, lesson.carried, lesson.t),
+                        key=f"tutorial_{lesson.key}_carry", config=CHART_CONFIG)  # fmt: skip
+    if lesson.origins is not None:
+        st.plotly_chart(lessons.origin_figure(lesson.tokens, lesson.origins, lesson.t, lesson.unit),
+                        key=f"tutorial_{lesson.key}_origins", config=CHART_CONFIG)  # fmt: skip
+    if lesson.effect is not None:
+        st.markdown(f"**Switch unit {lesson.unit} off.** Does the unit cause the prediction, or only go along with "
+                    "it? Read the text again with its cell held at 0 at every token:",
+                    help=ablation.OFF_HELP)  # fmt: skip
+        before_lines, after_lines = lessons.effect_lines(lesson.effect)
+        lines_column, bars_column = st.columns([3, 2], gap="medium")
+        if lesson.effect.words:
+            lines_column.plotly_chart(
+                ablation.word_probability_figure(lesson.tokens, before_lines, lesson.t, after=after_lines,
+                                                 after_label=f"unit {lesson.unit} off"),
+                key=f"tutorial_{lesson.key}_lines", config=CHART_CONFIG,
+            )  # fmt: skip
+        bars_column.plotly_chart(ablation.ablation_figure(lesson.effect), key=f"tutorial_{lesson.key}_ablation",
+                                 config=CHART_CONFIG)  # fmt: skip
+        st.markdown(explain.as_markdown(ablation.ablation_sentence(lesson.effect)))
+        if lesson.effect_reading:
+            st.markdown(explain.as_markdown(lesson.effect_reading))
+
+    step = lesson.trace.step(lesson.t, lesson.layer, lesson.direction)
     diagram_column, words_column = st.columns([3, 2], gap="large")
     with diagram_column:
-        st.plotly_chart(
-            cell_diagram_figure(step, view.unit, height=360),
-            key=f"tutorial_diagram_{number}",
-            config={"displayModeBar": False},
-        )
+        st.plotly_chart(cell_diagram_figure(step, lesson.unit, height=360), key=f"tutorial_{lesson.key}_diagram",
+                        config=CHART_CONFIG)  # fmt: skip
     with words_column:
-        st.markdown(f"**Following unit {view.unit}**: {view.unit_reason}.")
+        st.markdown(f"**Unit {lesson.unit} at token {lesson.t}, gate by gate**")
         with st.container(border=True):
-            for sentence in explain.explain_step(step, view.unit, tokens, model.kind, model.units):
+            for sentence in explain.explain_step(step, lesson.unit, lesson.tokens, model.kind, model.units):
                 st.markdown(explain.as_markdown(sentence))
-        gender_sentence = lessons.gender_reading(model, trace, view.t)
-        if gender_sentence and model.units["subject gender"].unit != view.unit:
-            st.markdown(explain.as_markdown(gender_sentence))
-        guesses = explain.top_predictions(traced.next_tokens.row(view.t), model.vocab, k=3)
-        st.caption(
-            explain.as_markdown(
-                "Next-token guesses: " + ", ".join(f"“{explain.token_name(token)}” {p:.0%}" for token, p in guesses)
-            )
-        )
-        query = view_query(lesson.text, MODEL_NAME, view.t, view.unit, view.layer, view.direction)
-        st.page_link(
-            "views/step.py",
-            label="Open this step, with the equations",
-            icon=":material/biotech:",
-            query_params=query,
-        )
-        st.page_link(
-            "views/gates.py",
-            label="See every gate over the sentence",
-            icon=":material/grid_on:",
-            query_params=query,
-        )
-    st.plotly_chart(
-        step_figures.unit_history(trace, view.unit, view.t, view.layer, view.direction),
-        key=f"tutorial_history_{number}",
-        config={"displayModeBar": False},
-    )
+        query = view_query(lesson.text, model_name, lesson.t, lesson.unit, lesson.layer, lesson.direction)
+        st.page_link("views/step.py", label="Open this step, with the equations", icon=":material/biotech:",
+                     query_params=query)  # fmt: skip
+        st.page_link("views/gates.py", label="See every gate over the sentence", icon=":material/grid_on:",
+                     query_params=query)  # fmt: skip
+    st.plotly_chart(step_figures.unit_history(lesson.trace, lesson.unit, lesson.t, lesson.layer, lesson.direction),
+                    key=f"tutorial_{lesson.key}_history", config=CHART_CONFIG)  # fmt: skip
 
+# ----------------------------------------------------------------------------- named units
 st.divider()
-st.subheader("Why a plain RNN forgets")
+st.subheader("How the named units were found", help=glossary.help_text("named unit", "threshold", "held out"))
+with st.spinner("Reading the named units over many stories…"):
+    named = lessons.named_units_for(model_name)
+if not named:
+    st.info("This model has no named units: nobody has searched it for units that track one property.",
+            icon=":material/info:")  # fmt: skip
+for story in named:
+    with st.container(border=True):
+        st.markdown(f"**{explain.as_markdown(story.title)}**")
+        for sentence in story.sentences:
+            st.markdown(explain.as_markdown(sentence))
+        if story.sample is not None:
+            st.plotly_chart(lessons.unit_sample_figure(story.sample, story.info),
+                            key=f"tutorial_named_{story.info.unit}_{story.info.name}", config=CHART_CONFIG)  # fmt: skip
+        if story.explorer is not None:
+            st.markdown(explain.as_markdown(story.explorer_sentence))
+            st.page_link("views/corpus.py", label="Open it in the corpus explorer", icon=":material/manage_search:",
+                         query_params=story.explorer)  # fmt: skip
+
+# ------------------------------------------------------------------------ further
+st.divider()
+st.subheader("Why a plain RNN forgets", help=glossary.help_text("RNN", "gradient", "vanishing gradient"))
 st.markdown(
-    "A plain recurrent network has no separate memory: at every word it rewrites its whole state, "
-    "$h_t = \\tanh(W x_t + U h_{t-1} + b)$. Learning that “brave …” needs a name seen twenty words earlier means "
-    "sending the error back through twenty of those rewrites. Each one multiplies it by U and by the slope of "
-    "tanh, which is at most 1, so the signal usually shrinks step after step until nothing is left: the "
-    "**vanishing gradient**. The network then simply never learns the long-range link.\n\n"
-    "The LSTM's cell state takes a different road: $c_t = f_t \\odot c_{t-1} + i_t \\odot g_t$ adds to the memory instead of "
-    "rewriting it. Where the forget gate stays near 1, the error flows back along the cell almost unchanged, "
-    "so a fact from far back can still be learned."
+    "A plain recurrent network has no separate memory: at every word it rewrites its whole state. Learning that "
+    "“brave …” needs a name seen twenty words earlier means sending the error back through twenty of those "
+    "rewrites, and each one usually shrinks it, until nothing is left: the **vanishing gradient**. The LSTM's cell "
+    "adds to its memory instead of rewriting it; where the forget gate stays near 1, the error flows back along the "
+    "cell almost unchanged, so a fact from far back can still be learned."
 )
+with st.expander("For the curious: the Jacobian, and why it shrinks"):
+    st.markdown(
+        "A plain RNN computes $h_t = \\tanh(W x_t + U h_{t-1} + b)$. How much a late loss changes when an early state "
+        "is nudged is a product of one table per step, the **Jacobian** "
+        "$\\partial h_t / \\partial h_{t-1} = \\mathrm{diag}(1 - h_t^2)\\,U$. The slope of tanh is at most 1, so "
+        "unless $U$ is large these tables shrink what passes through them, and a product of many shrinks to almost "
+        "nothing. Along the LSTM's cell, $c_t = f_t \\odot c_{t-1} + i_t \\odot g_t$ gives "
+        "$\\partial c_t / \\partial c_{t-1} = \\mathrm{diag}(f_t)$ on that path: near 1 wherever the forget gate keeps."
+    )
 with st.container(horizontal=True):
     st.page_link("views/gradients.py", label="Measure both gradients, step by step back in time",
                  icon=":material/trending_down:", query_params={"source": "longlag", "lag": "60"})  # fmt: skip
-    st.page_link(
-        "views/train.py", label="Train an RNN and an LSTM on a long gap yourself", icon=":material/model_training:"
+    st.page_link("views/train.py", label="Train an RNN and an LSTM on a long gap yourself",
+                 icon=":material/model_training:")  # fmt: skip
+
+st.subheader("Stacked and bidirectional LSTMs", help=glossary.help_text("layer", "direction"))
+st.markdown(
+    "**Stacked.** A second LSTM layer reads the first layer's hidden states instead of the tokens, a third reads the "
+    "second's, and so on; higher layers can combine what lower ones found. On the step view a model with several "
+    "layers gets a layer choice.\n\n"
+    "**Bidirectional.** A second LSTM reads the text backwards, from the last word to the first, and at each word the "
+    "two hidden states sit side by side, so the network knows what came before and what comes after. That helps when "
+    "labelling a whole sentence, but not when predicting the next word: the backward reader would already have seen "
+    "it, which is why the models here read forward only."
+)
+with st.expander("For the curious: the PyTorch names"):
+    st.markdown(
+        "In PyTorch, `nn.LSTM(num_layers=2)` is a stacked LSTM and `bidirectional=True` adds the backward reader. "
+        "Layer *k*'s weights are `weight_ih_l{k}` (from its input), `weight_hh_l{k}` (from the previous hidden "
+        "state), `bias_ih_l{k}` and `bias_hh_l{k}`; the backward reader's end in `_reverse`. "
+        + explain.TORCH_NAMES_NOTE
     )
-st.subheader("Stacked and bidirectional LSTMs")
-st.markdown(
-    "**Stacked.** A second LSTM layer reads the first layer's hidden states as its input $x_t$, a third reads "
-    "the second's, and so on (`num_layers` in PyTorch). Higher layers can combine what lower ones found into "
-    "broader patterns. On the step view a model with several layers gets a layer choice.\n\n"
-    "**Bidirectional.** A second LSTM reads the text backwards, from the last word to the first "
-    "(`bidirectional=True`; its weights end in `_reverse`). At each word the two hidden states sit side by side, "
-    "so the network knows both what came before and what comes after. That helps when labelling a whole "
-    "sentence, but not when predicting the next word: the backward reader would already have seen it, which is "
-    "why the models here read forward only."
-)
-st.subheader("Try it with one unit")
-st.markdown(
-    "One LSTM unit is small enough to set by hand. On the playground you move its weights with sliders and "
-    "see the gates, the cell and the output over a short sequence: make it keep a bit forever, reset on a "
-    "marker, count, or switch off the forget gate to meet the 1997 cell that could not let go."
-)
-st.page_link("views/playground.py", label="Open the playground", icon=":material/tune:")
