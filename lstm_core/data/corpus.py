@@ -504,6 +504,34 @@ def switch_stories(
     return stories
 
 
+def recall_stories(
+    count: int, seed: int, names: Sequence[str] = NAMES, genders: Mapping[str, str] | None = None
+) -> list[Story]:
+    """`count` short stories that each end by recalling their subject's name.
+
+    "Rose saved a child from the river. She likes tea. For her contributions, brave Rose." A deed, up
+    to three details, sometimes another person first, then a recall. In long stories a name is recalled
+    a few times per story; with thousands of names a model needs many more such endings to learn that
+    the name after "brave" is copied from its memory, not guessed from the gender alone.
+    """
+    if count < 0:
+        raise ValueError(f"count must be >= 0, got {count}")
+    rng = random.Random(seed)
+    stories = []
+    for _ in range(count):
+        writer = _StoryWriter(rng, names, genders)
+        if rng.random() < 0.3:
+            writer.say(rng.choice(_INTRODUCTIONS), new_subject=writer.pick_name())
+        subject = writer.pick_name(exclude=[writer.subject] if writer.subject else ())
+        writer.say(rng.choice(_INTRODUCTIONS), new_subject=subject)
+        writer.say(rng.choice(_DEEDS))
+        for _ in range(rng.choice((0, 1, 1, 2, 3))):
+            writer.say(rng.choice(_DETAILS[:15]))
+        writer.say(rng.choice(_RECALLS))
+        stories.append(_label_story(writer.sentences, genders))
+    return stories
+
+
 def vocabulary(everyday: bool = False) -> list[str]:
     """Every word the generator can write, sorted: the word model's vocabulary without specials;
     with `everyday`, also the words of the `everyday` details."""

@@ -31,6 +31,20 @@ def _sources_lines(config: TrainConfig) -> list[str]:
     return lines
 
 
+def _decoder_words(model: LanguageModel, config: TrainConfig) -> str:
+    if getattr(model, "decoder_is_input", False):
+        return "each word scored by its whole input vector (its row, its spelling and its record), not stored"
+    return "tied to the embedding" if config.tie_weights else "its own matrix"
+
+
+def _forget_init_words(config: TrainConfig) -> str:
+    horizon = getattr(config, "chrono_horizon", 0)
+    if horizon > 1:
+        return (f"forget-gate biases initialised \"chrono\" (Tallec & Ollivier, 2018) for memories of 1 to {horizon} "
+                f"{config.kind}")  # fmt: skip
+    return "forget-gate bias initialised to 1"
+
+
 def write_model_card(directory: Path, model: LanguageModel, config: TrainConfig, data: TrainingData) -> None:
     metrics, units = model.metrics, model.units
     unit_of = {"words": "word", "chars": "character"}[model.kind]
@@ -65,6 +79,12 @@ def write_model_card(directory: Path, model: LanguageModel, config: TrainConfig,
     if config.switch_stories:
         lines.append(f"- {config.switch_stories:,} more short stories with a change of subject in each (\"Mary is a nice "
                      "person. Dan, on the other hand, is evil. He ...\").")  # fmt: skip
+    if getattr(config, "recall_stories", 0):
+        lines.append(f"- {config.recall_stories:,} more short stories that each end by recalling their subject's name "
+                     "(\"Rose saved a child from the river. She likes tea. For her contributions, brave Rose.\").")  # fmt: skip
+    if getattr(config, "pronoun_weight", 1.0) != 1.0:
+        lines.append(f"- the loss on the first {model.kind[:-1]} of each pronoun in the stories counts "
+                     f"{config.pronoun_weight:g} times (real text counts as it is)")  # fmt: skip
     if cast.genders is not None:
         lines.append(
             f"- Its cast: {len(cast.train):,} first names in training and {len(cast.heldout):,} held-out names that "
@@ -87,7 +107,7 @@ def write_model_card(directory: Path, model: LanguageModel, config: TrainConfig,
         )
     lines.append(
         f"- embedding {config.embedding_size}, LSTM {config.hidden_size} units x {config.num_layers} layer(s), decoder "
-        f"{'tied to the embedding' if config.tie_weights else 'its own matrix'}; {parameter_count:,} parameters, "
+        f"{_decoder_words(model, config)}; {parameter_count:,} parameters, "
         f"stored as float16: {file_bytes / 2**20:.1f} MiB on disk"
     )
     lines += ["", "## Training", ""]
@@ -95,7 +115,7 @@ def write_model_card(directory: Path, model: LanguageModel, config: TrainConfig,
     lines.append(
         f"- Adam, learning rate {config.learning_rate} decayed linearly to a tenth, {steps_done:,} steps of "
         f"{config.batch_size} sequences (planned {config.steps:,}; time limit {config.max_minutes} min), gradient clip "
-        f"{config.grad_clip}, seed {config.seed}, 2 CPU threads; forget-gate bias initialised to 1"
+        f"{config.grad_clip}, seed {config.seed}, 2 CPU threads; {_forget_init_words(config)}"
     )
     lines.append(
         f"- final training loss {metrics.get('final_train_loss', float('nan')):.3f}"
