@@ -60,3 +60,28 @@ def test_pronoun_weight_changes_the_character_training_loss():
     weighted = train.train(dataclasses.replace(base, pronoun_weight=20.0), log=lambda message: None)[2]
     assert plain == same  # seeded: the difference below is the weight's
     assert weighted[0] != plain[0]
+
+
+def test_chrono_initialisation_spreads_forget_biases_and_mirrors_the_input_gate():
+    torch.manual_seed(0)
+    plain = train.TorchLanguageModel(30, 8, 16, 2, tie_weights=False)
+    chrono = train.TorchLanguageModel(30, 8, 16, 2, tie_weights=False, chrono_horizon=50)
+    H = 16
+    for layer in range(2):
+        assert torch.all(getattr(plain.lstm, f"bias_ih_l{layer}")[H : 2 * H] == 1.0)
+        bias_ih, bias_hh = getattr(chrono.lstm, f"bias_ih_l{layer}"), getattr(chrono.lstm, f"bias_hh_l{layer}")
+        forget = bias_ih[H : 2 * H] + bias_hh[H : 2 * H]
+        assert torch.all((forget >= 0) & (forget <= np.log(49) + 1e-6)) and forget.std() > 0.3
+        torch.testing.assert_close(bias_ih[:H] + bias_hh[:H], -forget)
+
+
+def test_recall_stories_end_by_naming_their_subject():
+    from lstm_core.data import corpus
+
+    stories = corpus.recall_stories(50, seed=11)
+    assert stories == corpus.recall_stories(50, seed=11) and stories != corpus.recall_stories(50, seed=12)
+    for story in stories:
+        assert story.tokens[-1] == "." and story.tokens[-2] == story.subject_name[-1]
+        assert "brave" in story.tokens or "remember" in story.tokens or "thanked" in story.tokens
+    # The subject is not always the first person named: some stories put another person first.
+    assert any(story.tokens[0] != story.subject_name[-1] for story in stories)
