@@ -8,6 +8,8 @@ checked word for word, or at an empty folder, for the message a missing model ge
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 import streamlit as st
@@ -18,15 +20,17 @@ import lstm_core.analysis.gradient_comparison
 import lstm_core.config
 import lstm_core.models.task_model
 from lstm_core import LSTM, RNN
-from lstm_core.analysis.gradient_comparison import compare_on_task, compare_on_text
+from lstm_core.analysis.gradient_comparison import compare_on_task, compare_on_text, memory_units
 from lstm_core.analysis.gradients import as_float64, cross_entropy_gradient, untrained_like
 from lstm_core.config import LONGLAG_HIDDEN_SIZE
-from lstm_core.data.tasks import make_batch, remember_first
+from lstm_core.data.tasks import PRONOUN_EXAMPLE, make_batch, remember_first
 from lstm_core.models.language_model import load_pretrained
 from lstm_core.models.task_model import TaskModel, load_task_model
+from lstm_core.models.text_rnn import TEXT_RNN_FILE, TextRNN, load_text_rnn
+from lstm_core.models.tokenize import CharTokenizer
 from tests.pages import chart_specs, open_page
 from tests.torch_reference import lstm_reference, rnn_reference
-from ui import typed_text
+from ui import model_store
 
 GRADIENTS = "views/gradients.py"
 RTOL = 1e-5
@@ -140,6 +144,31 @@ def test_the_text_comparison_equals_torch_autograd():
     assert comparison.target_probabilities[("lstm", True)] == pytest.approx(probabilities[ids[-1]], rel=1e-4)
 
 
+def test_the_story_world_rnn_on_text_equals_torch_autograd():
+    """The trained RNN of /gradients' text source: its own embeddings, cell and decoder, its own loss."""
+    model, rnn = load_pretrained("words"), load_text_rnn()
+    comparison = compare_on_text(model, PRONOUN_EXAMPLE, seed=0, rnn=rnn)
+    assert list(comparison.profiles) == [("rnn", False), ("rnn", True), ("lstm", False), ("lstm", True)]
+    ids = np.asarray(rnn.tokenizer.encode(PRONOUN_EXAMPLE))
+    expected = torch_profile(rnn.cell, rnn.embedding[ids[:-1]], rnn.embedding, rnn.decoder_bias, ids[-1])
+    assert_profile_equals_torch(comparison.profiles[("rnn", True)], expected)
+    assert comparison.target == "she" and comparison.step_labels[-1] == ","
+    assert comparison.target_probabilities[("rnn", True)] == pytest.approx(
+        rnn.next_token_probs(PRONOUN_EXAMPLE)[-2, ids[-1]], rel=1e-4
+    )
+
+
+def test_on_the_pronoun_example_the_rnns_gradient_reaching_the_name_is_far_smaller_than_the_lstms():
+    """The page's text lesson, on the shipped weights: both trained cells expect "she", yet from the loss at
+    "she" the RNN's gradient reaches "mary" (40 words back) at under a tenth of the share the LSTM's does."""
+    comparison = compare_on_text(load_pretrained("words"), PRONOUN_EXAMPLE, rnn=load_text_rnn())
+    name = comparison.length - 1 - comparison.step_labels[::-1].index("mary")
+    back = comparison.length - 1 - name
+    rnn, lstm = (comparison.profiles[(kind, True)].relative_by_distance("input")[back] for kind in ("rnn", "lstm"))
+    assert rnn < 0.1 * lstm
+    assert min(comparison.target_probabilities[(kind, True)] for kind in ("rnn", "lstm")) > 0.5
+
+
 def test_the_long_lag_comparison_equals_torch_autograd():
     trained = {kind: random_task_model(kind, 8, 12, 4, seed) for seed, kind in enumerate(("rnn", "lstm"))}
     comparison = compare_on_task(trained, lag=70, seed=5)
@@ -237,6 +266,12 @@ def test_comparisons_refuse_bad_arguments():
         compare_on_task({}, lag=100_000, seed=0)
     with pytest.raises(ValueError, match="keyed 'lstm' or 'rnn'"):
         compare_on_task({"gru": random_task_model("rnn", 8, 4, 4, 0)}, lag=5, seed=0)
+    # An RNN that reads characters reads another number of tokens than the word model.
+    characters = CharTokenizer()
+    size = len(characters.vocab)
+    odd = TextRNN(characters, np.zeros((size, 3)), RNN.random(3, 3, seed=0), np.zeros(size))
+    with pytest.raises(ValueError, match="the RNN reads 9 tokens of this text, the language model 3"):
+        compare_on_text(model, "bob nice.", seed=0, rnn=odd)
 
 
 # ----------------------------------------------------------------------------- the page
@@ -249,6 +284,13 @@ def longlag_dir(tmp_path, monkeypatch):
     st.cache_data.clear()
     yield folder
     st.cache_data.clear()
+
+
+@pytest.fixture
+def text_rnn_dir(longlag_dir):
+    """The long-lag folder with the shipped story-world RNN in it (and no long-lag models)."""
+    shutil.copy(lstm_core.config.ASSETS_DIR / "longlag" / TEXT_RNN_FILE, longlag_dir / TEXT_RNN_FILE)
+    return longlag_dir
 
 
 @pytest.fixture
@@ -278,20 +320,82 @@ def shown_text(app: AppTest) -> str:
     return "\n".join(parts).replace("\\", "")
 
 
-def test_default_run_shows_the_chart_the_numbers_and_the_forget_gates(longlag_dir):
+def metrics_of(app: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in app.metric}
+
+
+def curve_names(spec: dict) -> list[str]:
+    """The gradient chart's cells (its lines on the upper panel)."""
+    return [trace["name"] for trace in spec["data"] if trace.get("yaxis", "y") == "y"]
+
+
+def test_default_run_compares_the_trained_rnn_and_lstm_on_a_pronoun_after_a_long_gap(text_rnn_dir):
+    app = open_gradients()
+    assert not app.exception and not app.warning and not app.info
+    assert app.radio(key="source").value == "text" and app.radio(key="measure").value == "input"
+    assert app.text_area(key="text").value == PRONOUN_EXAMPLE and app.radio(key="mark").value == "unit"
+    assert [header.value for header in app.subheader][:2] == ["How often each one gets it right",
+                                                              "How far back the gradient reaches"]  # fmt: skip
+    accuracy, gradient, forget = chart_specs(app)
+    assert [trace["name"] for trace in accuracy["data"]] == ["RNN, trained", "LSTM, trained"]
+    assert curve_names(gradient) == ["RNN, trained", "LSTM, trained"]  # the fair pair: both trained
+    assert (
+        gradient["layout"]["yaxis"]["type"] == "log" and "(log scale)" in gradient["layout"]["yaxis"]["title"]["text"]
+    )
+    assert "mary" in gradient["layout"]["xaxis2"]["ticktext"]  # the words on the x axis
+    assert [trace["type"] for trace in forget["data"]] == ["heatmap"]  # the trained LSTM's gates
+    words = model_store.language_model("words")
+    gender = words.units["subject gender"].unit
+    gate = next(trace for trace in gradient["data"] if trace.get("yaxis") == "y2")
+    assert gate["name"] == f"LSTM, trained: forget gate, unit {gender}"
+    text = shown_text(app)
+    assert "the loss is the model's surprise at the last word, “she”" in text
+    assert f"where unit {gender}'s forget gate is below 0.5" in text
+    assert "multiplied by that same small number" in text
+    assert "in the trained RNN" in text and "in the trained LSTM" in text
+    assert "only the cell differs" in text
+    assert "Right pronoun, out of 200 held-out prompts per gap" in text
+    assert "At “mary”, the last name, 40 words back: the gradient is" in text
+    assert "Yet the trained RNN still says the right pronoun" in text and "at most 20 words after" in text
+    metrics = metrics_of(app)
+    assert len(metrics) == 2 and all(label.endswith("words") for label in metrics)
+    assert len(app.latex) == 2
+
+
+def test_the_shading_marks_the_words_where_the_gender_units_forget_gate_is_below_one_half(text_rnn_dir):
+    app = open_gradients()
+    gradient = chart_specs(app)[1]
+    words = model_store.language_model("words")
+    unit = words.units["subject gender"].unit
+    trace = words.trace(PRONOUN_EXAMPLE)
+    forget = trace.gates["forget"][0, 0, :-1, unit]  # the cells read every word but the last
+    shaded = sorted(round(shape["x0"] + 0.5) for shape in gradient["layout"]["shapes"] if shape["type"] == "rect")
+    assert shaded == np.flatnonzero(forget < 0.5).tolist() and shaded  # e.g. the full stops and the names
+    app.radio(key="mark").set_value("mean").run()
+    assert not app.exception
+    gradient = chart_specs(app)[1]
+    mean = trace.gates["forget"][0, 0, :-1].mean(axis=1)
+    shaded = sorted(round(shape["x0"] + 0.5) for shape in gradient["layout"]["shapes"] if shape["type"] == "rect")
+    assert shaded == np.flatnonzero(mean < 0.5).tolist()
+    assert "where the mean forget gate of all units is below 0.5" in shown_text(app)
+
+
+def test_untrained_cells_are_drawn_when_asked(text_rnn_dir):
+    app = open_gradients({"untrained": "true"})
+    assert not app.exception and app.checkbox(key="untrained").value
+    _, gradient, forget = chart_specs(app)
+    assert curve_names(gradient) == ["RNN, untrained", "RNN, trained", "LSTM, untrained", "LSTM, trained"]
+    assert len(forget["data"]) == 2
+
+
+def test_without_the_story_world_rnn_the_text_view_says_so(longlag_dir):
     app = open_gradients()
     assert not app.exception
-    assert app.radio(key="source").value == "text" and app.radio(key="measure").value == "input"
-    assert app.text_area(key="text").value == typed_text.DEFAULT_TEXT
-    gradient, forget = chart_specs(app)
-    assert [trace["name"] for trace in gradient["data"]] == ["RNN, untrained", "LSTM, untrained", "LSTM, trained"]
-    assert gradient["layout"]["yaxis"]["type"] == "log"
-    assert [trace["type"] for trace in forget["data"]] == ["heatmap", "heatmap"]
-    text = shown_text(app)
-    assert "At the first word, “bob”, 14 words back, the gradient is 10" in text
-    assert "No RNN was trained on the stories" in text  # honest about which cells are trained
-    assert "LSTM, trained: mean forget gate" in text
-    assert len(app.latex) == 2
+    assert "text_rnn.safetensors) is not installed" in shown_text(app)
+    _, gradient, _ = chart_specs(app)
+    assert curve_names(gradient) == ["RNN, untrained", "LSTM, untrained", "LSTM, trained"]
+    assert "No RNN trained on the stories is installed" in shown_text(app)
+    assert list(metrics_of(app)) == [next(iter(metrics_of(app)))] and "LSTM" in next(iter(metrics_of(app)))
 
 
 def test_the_long_lag_source_without_shipped_weights_says_so_and_shows_the_untrained_cells(longlag_dir):
@@ -300,25 +404,28 @@ def test_the_long_lag_source_without_shipped_weights_says_so_and_shows_the_untra
     assert app.slider(key="lag").value == 60
     assert "The trained RNN and LSTM are not installed yet (assets/longlag/)" in shown_text(app)
     gradient, forget = chart_specs(app)
-    assert [trace["name"] for trace in gradient["data"]] == ["RNN, untrained", "LSTM, untrained"]
+    assert curve_names(gradient) == ["RNN, untrained", "LSTM, untrained"]
     assert len(forget["data"]) == 1
     assert "both cells here are untrained" in shown_text(app)
+    assert "No trained cells are installed" in shown_text(app) and not app.metric
 
 
-def test_the_long_lag_source_with_trained_models_compares_all_four(stand_in_models):
+def test_the_long_lag_source_with_trained_models_compares_them_with_their_accuracy(stand_in_models):
     app = open_gradients({"source": "longlag", "lag": "80", "seed": "3", "measure": "cell"})
     assert not app.exception and not app.warning and not app.info
     assert (app.slider(key="lag").value, app.number_input(key="seed").value) == (80, 3)
     gradient, _ = chart_specs(app)
-    names = [trace["name"] for trace in gradient["data"]]
-    assert names == ["RNN, untrained", "RNN, trained", "LSTM, untrained", "LSTM, trained"]
+    assert curve_names(gradient) == ["RNN, trained", "LSTM, trained"]
     assert "c<sub>t</sub>" in gradient["layout"]["yaxis"]["title"]["text"]
+    assert metrics_of(app) == {"RNN, trained: first symbol right": "26%", "LSTM, trained: first symbol right": "100%"}
     text = shown_text(app)
-    assert "80 steps back, the gradient is" in text and "in the trained RNN, but" in text
+    assert "80 steps back, the gradient is" in text and "in the trained RNN" in text
     assert "accuracy on held-out sequences: RNN 26%, LSTM 100% (chance: 25%)" in text
     assert "each blurred by random noise (σ = 0.3)" in text
     assert "The probability each cell gives to the right answer" in text
     assert "not installed" not in text
+    app.checkbox(key="untrained").check().run()
+    assert curve_names(chart_specs(app)[0]) == ["RNN, untrained", "RNN, trained", "LSTM, untrained", "LSTM, trained"]
 
 
 def test_the_long_lag_source_on_the_shipped_models():
@@ -327,14 +434,23 @@ def test_the_long_lag_source_on_the_shipped_models():
     assert not app.exception and not app.info and not app.warning
     assert app.slider(key="lag").value == 60
     gradient, forget = chart_specs(app)
-    assert [trace["name"] for trace in gradient["data"]] == [
-        "RNN, untrained", "RNN, trained", "LSTM, untrained", "LSTM, trained",
-    ]  # fmt: skip
-    assert len(forget["data"]) == 2
+    assert curve_names(gradient) == ["RNN, trained", "LSTM, trained"]
+    assert len(forget["data"]) == 1
+    lstm, rnn = load_task_model("lstm"), load_task_model("rnn")
+    assert metrics_of(app) == {
+        "RNN, trained: first symbol right": f"{rnn.metrics['validation_score']:.0%}",
+        "LSTM, trained: first symbol right": f"{lstm.metrics['validation_score']:.0%}",
+    }
     text = shown_text(app)
     assert "60 steps back, the gradient is 10⁻" in text and "in the trained RNN, but" in text
-    lstm = load_task_model("lstm")
     assert f"were trained on this task with a {lstm.lag}-step lag" in text
+    units, _ = memory_units(lstm)
+    assert app.radio(key="mark").value == "unit"
+    assert f"the mean of units {', '.join(str(unit) for unit in units)}, the units that hold the symbol" in str(
+        app.radio(key="mark").proto
+    )
+    assert f"The mean forget gate of units {', '.join(str(unit) for unit in units)} never drops below 0.5" in text
+    assert "it learned to shut the distractors out and to let the first symbol in" in text
 
 
 def test_a_damaged_or_unfitting_shipped_model_gets_a_message(stand_in_models):
@@ -342,18 +458,22 @@ def test_a_damaged_or_unfitting_shipped_model_gets_a_message(stand_in_models):
     app = open_gradients({"source": "longlag"})
     assert not app.exception
     assert "The trained RNN could not be read" in shown_text(app)
-    assert [trace["name"] for trace in chart_specs(app)[0]["data"]] == [
-        "RNN, untrained",
-        "LSTM, untrained",
-        "LSTM, trained",
-    ]
+    assert curve_names(chart_specs(app)[0]) == ["RNN, untrained", "LSTM, untrained", "LSTM, trained"]
     model = TaskModel(LSTM.random(3, 4, seed=0), np.zeros((4, 4)), np.zeros(4), "remember_first", lag=5)
     model.save(stand_in_models / "lstm.safetensors")  # reads 3 features; the task has 8
     (stand_in_models / "rnn.safetensors").unlink()
     app = open_gradients({"source": "longlag"})
     assert not app.exception
     assert "do not fit the task" in shown_text(app) and "The trained RNN is not installed yet" in shown_text(app)
-    assert [trace["name"] for trace in chart_specs(app)[0]["data"]] == ["RNN, untrained", "LSTM, untrained"]
+    assert curve_names(chart_specs(app)[0]) == ["RNN, untrained", "LSTM, untrained"]
+
+
+def test_a_damaged_story_world_rnn_gets_a_message(longlag_dir):
+    (longlag_dir / TEXT_RNN_FILE).write_bytes(b"not a checkpoint at all")
+    app = open_gradients()
+    assert not app.exception
+    assert "text_rnn.safetensors) could not be read" in shown_text(app)
+    assert curve_names(chart_specs(app)[1]) == ["RNN, untrained", "LSTM, untrained", "LSTM, trained"]
 
 
 def test_widgets_by_key_change_the_view(stand_in_models):
@@ -371,9 +491,11 @@ def test_widgets_by_key_change_the_view(stand_in_models):
     app.number_input(key="seed").set_value(9).run()
     assert "seed 9" in shown_text(app)
     app.radio(key="source").set_value("text").run()
-    app.button(key="gradients_example_0").click().run()
+    app.button(key="gradients_example_2").click().run()
     assert not app.exception
     assert "At the first word, “bob”, 47 words back" in shown_text(app)
+    app.button(key="gradients_example_1").click().run()
+    assert "the last word, “he”" in shown_text(app)
 
 
 @pytest.mark.parametrize(
@@ -384,6 +506,7 @@ def test_widgets_by_key_change_the_view(stand_in_models):
         ({"lag": "0"}, "lag “0”, but it must be from 1 to 400; showing 1", 1),
         ({"seed": "-5"}, "seed “-5”, but it must be from 0 to 9999; showing 0", 60),
         ({"measure": "<b>x</b>"}, "measure “<b>x</b>”, which is not one of input, hidden, cell", 60),
+        ({"mark": "evil"}, "mark “evil”, which is not one of unit, mean", 60),
     ],
 )
 def test_bad_link_values_get_a_message_not_an_error(longlag_dir, query, message, lag):
@@ -406,13 +529,13 @@ def test_an_unknown_source_falls_back_to_text_with_a_message(longlag_dir):
         ("", "The text is empty", 0),
         ("   \n\t ", "The text is empty", 0),
         ("bob", "at least two words", 0),
-        ("😀 🎉 ☃", "None of these words is in the word model's vocabulary", 2),
-        ("qwertyuiop asdfghjkl", "None of these words is in the word model's vocabulary", 2),
-        ("<script>alert(1)</script> <b>Bob</b> is nice", "Not in the word model's vocabulary", 2),
-        ("Bob is nice. " * 400, "this page reads the first 200", 2),
+        ("😀 🎉 ☃", "None of these words is in the word model's vocabulary", 3),
+        ("qwertyuiop asdfghjkl", "None of these words is in the word model's vocabulary", 3),
+        ("<script>alert(1)</script> <b>Bob</b> is nice", "Not in the word model's vocabulary", 3),
+        ("Bob is nice. " * 400, "this page reads the first 200", 3),
     ],
 )
-def test_bad_text_gets_a_clear_message(longlag_dir, text, message, charts):
+def test_bad_text_gets_a_clear_message(text_rnn_dir, text, message, charts):
     app = open_gradients({"text": text})
     assert not app.exception
     assert message in shown_text(app)
@@ -423,9 +546,9 @@ def test_bad_text_gets_a_clear_message(longlag_dir, text, message, charts):
 
 def test_reruns_and_a_new_measure_backpropagate_nothing_again(stand_in_models, monkeypatch):
     """Speed lives in `python -m benchmarks.page_speed`; here, what makes a rerun cheap: one
-    backpropagation per text (or lag) and seed, whatever the measure shown."""
+    backpropagation per text (or lag) and seed, whatever the measure, the marks or the cells shown."""
     calls = []
-    for name in ("compare_on_text", "compare_on_task"):
+    for name in ("compare_on_text", "compare_on_task", "gap_accuracy"):
         original = getattr(lstm_core.analysis.gradient_comparison, name)
 
         def counted(*args, _original=original, _name=name, **kwargs):
@@ -438,7 +561,9 @@ def test_reruns_and_a_new_measure_backpropagate_nothing_again(stand_in_models, m
         app = open_gradients(query)
         app.run()
         app.radio(key="measure").set_value("hidden").run()
+        app.radio(key="mark").set_value("mean").run()
+        app.checkbox(key="untrained").check().run()
         assert not app.exception
-    assert calls == ["compare_on_text", "compare_on_task"]
+    assert calls == ["compare_on_text", "gap_accuracy", "compare_on_task"]  # no story-world RNN here: the LSTM's only
     open_gradients({"source": "longlag", "lag": "201"})
-    assert calls[-1] == "compare_on_task" and len(calls) == 3
+    assert calls[-1] == "compare_on_task" and len(calls) == 4

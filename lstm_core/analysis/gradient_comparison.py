@@ -1,26 +1,37 @@
-"""The four cells the /gradients page compares on one sequence, with the gradient of one late loss.
+"""The cells the /gradients page compares on one sequence, with the gradient of one late loss, and
+how often each gets its task right.
 
-`compare_on_text`: the shipped word model's trained LSTM beside an untrained LSTM and an untrained tanh
-RNN of its sizes, reading its embeddings. `compare_on_task`: the shipped long-lag RNN and LSTM beside
-untrained ones on one long-lag sequence. All in float64: a plain RNN's gradient falls below float32's
-smallest number within a hundred steps back and would read as exactly zero.
+`compare_on_text`: the shipped word model's trained LSTM beside the story-world RNN trained with the
+same budget (`lstm_core.models.text_rnn`), and an untrained LSTM and tanh RNN of the LSTM's sizes
+reading its embeddings. `compare_on_task`: the shipped long-lag RNN and LSTM beside untrained ones on
+one long-lag sequence. All in float64: a plain RNN's gradient falls below float32's smallest number
+within a hundred steps back and would read as exactly zero.
+
+`task_accuracy` and `gap_accuracy` give the other half of the lesson: whether the cell gets the answer
+right, on many held-out sequences. `memory_units` names the long-lag LSTM's units that hold the symbol.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from lstm_core.analysis.gradients import CELL_ORDER, GradientProfile, _cross_entropy, as_float64, untrained_like
 from lstm_core.config import LONGLAG_HIDDEN_SIZE
-from lstm_core.data.tasks import make_batch
+from lstm_core.data import corpus
+from lstm_core.data.tasks import GAP_CLAUSES, make_batch, pronoun_after_gap
 from lstm_core.models.language_model import LanguageModel
 from lstm_core.models.task_model import CELL_KINDS, TaskModel
+from lstm_core.models.text_rnn import TextRNN
 from lstm_core.numerics import softmax
 
-__all__ = ["GradientComparison", "compare_on_text", "compare_on_task"]
+__all__ = [
+    "GradientComparison", "compare_on_text", "compare_on_task", "task_accuracy", "memory_units",
+    "GAP_SEED", "gap_accuracy", "pronoun_agreement_of", "pronoun_cue_distances",
+]  # fmt: skip
 
 
 # ------------------------------------------------------------------ side-by-side comparisons
@@ -48,15 +59,28 @@ class GradientComparison:
     def length(self) -> int:
         return len(self.step_labels)
 
+    def with_cells(self, keys: Iterable[tuple[str, bool]]) -> GradientComparison:
+        """The same comparison with only the cells `keys` (in `CELL_ORDER`), e.g. the trained ones."""
+        keep = set(keys)
+        return dataclasses.replace(
+            self,
+            profiles={key: value for key, value in self.profiles.items() if key in keep},
+            target_probabilities={key: value for key, value in self.target_probabilities.items() if key in keep},
+        )
+
+    def trained_cells(self) -> list[tuple[str, bool]]:
+        return [key for key in self.profiles if key[1]]
+
 
 def compare_on_text(
-    model: LanguageModel, text: str, seed: int = 0, max_tokens: int | None = None
+    model: LanguageModel, text: str, seed: int = 0, max_tokens: int | None = None, rnn: TextRNN | None = None
 ) -> GradientComparison:
     """The shipped language model's trained LSTM beside an untrained LSTM and an untrained tanh RNN of
-    the same sizes, all reading the model's (trained) embeddings of `text`'s tokens but the last.
+    the same sizes, all reading the model's (trained) embeddings of `text`'s tokens but the last, and,
+    when given, the trained story-world `rnn` reading its own embeddings of the same tokens.
 
-    The loss is the model's training loss at the last step: -log p(last token | the tokens before),
-    through the model's decoder, for every cell (no RNN has been trained on the story corpus).
+    The loss is each model's training loss at the last step: -log p(last token | the tokens before),
+    through the language model's decoder (the untrained cells too) or the RNN's own.
     Raises ValueError when `text` has fewer than two tokens.
     """
     ids = model.encode(text)
@@ -78,6 +102,14 @@ def compare_on_text(
         key: _cross_entropy(cell, inputs, model.decoder_weight, model.decoder_bias, int(ids[-1]))
         for key, cell in cells.items()
     }
+    if rnn is not None:
+        rnn_ids = np.asarray(rnn.tokenizer.encode(text), dtype=np.int64)
+        if len(rnn_ids) != total:
+            raise ValueError(f"the RNN reads {len(rnn_ids)} tokens of this text, the language model {total}")
+        rnn_ids = rnn_ids[: len(ids)]
+        rnn_inputs = np.asarray(rnn.embedding[rnn_ids[:-1]], dtype=np.float64)
+        results[("rnn", True)] = _cross_entropy(as_float64(rnn.cell), rnn_inputs, rnn.decoder_weight,
+                                                rnn.decoder_bias, int(rnn_ids[-1]))  # fmt: skip
     profiles = {key: profile for key, (profile, _) in results.items()}
     probabilities = {key: probability for key, (_, probability) in results.items()}
     return GradientComparison("text", tuple(tokens[:-1]), tokens[-1], _in_order(profiles), total - 1,
@@ -134,6 +166,95 @@ def compare_on_task(trained: Mapping[str, TaskModel], lag: int, seed: int = 0, t
                               _in_order(probabilities), noise=float(noise))  # fmt: skip
 
 
+# ------------------------------------------------------------------ how often each cell is right
+def task_accuracy(model: TaskModel, count: int, seed: int, noise: float | None = None) -> float:
+    """The share of `count` fresh `remember_first` sequences of the model's lag (drawn with `seed`, with
+    the noise it was trained with unless `noise` is given) whose first symbol the model names."""
+    if model.task != "remember_first":
+        raise ValueError(f"accuracy is for the remember_first task; this model does {model.task!r}")
+    if noise is None:
+        noise = float(model.metrics.get("config", {}).get("noise") or 0.0)
+    batch = make_batch(model.task, count, model.lag, np.random.default_rng(seed), noise=noise)
+    answers = np.array([int(np.argmax(model.predict(inputs))) for inputs in batch.inputs])
+    return float((answers == batch.targets).mean())
+
+
+def memory_units(model: TaskModel, count: int = 4, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """The LSTM units whose last cell state best tells the first symbol apart (largest spread of the
+    per-symbol means over 64 clean sequences), and their mean forget gate over the distractors."""
+    if model.kind != "lstm" or model.task != "remember_first":
+        raise ValueError("memory units are those of an LSTM trained on remember_first")
+    batch = make_batch("remember_first", 64, model.lag, np.random.default_rng(seed))
+    traces = [model.cell.run(inputs) for inputs in batch.inputs]
+    last_cells = np.stack([trace.cell[0, 0, -1] for trace in traces])  # (B, H)
+    symbols = np.unique(batch.targets)
+    spread = np.stack([last_cells[batch.targets == symbol].mean(axis=0) for symbol in symbols]).std(axis=0)
+    units = np.argsort(-spread)[:count]
+    forget = np.stack([trace.gates["forget"][0, 0, 1:] for trace in traces]).mean(axis=(0, 1))  # (H,)
+    return units, forget[units]
+
+
+GAP_SEED = 2_000_006  # the pronoun prompts the card and the page score; training never draws them
+GENDERED_WORDS = frozenset({"he", "she", "his", "her", "him"})
+
+
+def pronoun_cue_distances(stories: Sequence[corpus.Story]) -> np.ndarray:
+    """For every "he" or "she" of `stories`, the words back to the last word that gave the subject's
+    gender before it (a story-world name, or he, she, his, her, him): how far a memory of the gender
+    must reach in text like the training stories.
+
+    >>> story = corpus.generate_stories(1, seed=0)[0]
+    >>> bool((pronoun_cue_distances([story]) >= 1).all())
+    True
+    """
+    cues = GENDERED_WORDS | set(corpus.NAMES)
+    distances = []
+    for story in stories:
+        last_cue = None
+        for position, token in enumerate(story.tokens):
+            if token in ("he", "she") and last_cue is not None:
+                distances.append(position - last_cue)
+            if token in cues:
+                last_cue = position
+    return np.asarray(distances, dtype=np.int64)
+
+
+def _last_probabilities(model: LanguageModel | TextRNN, texts: Sequence[str]) -> np.ndarray:
+    """(N, V): each model's next-word distribution after the whole of each text."""
+    if isinstance(model, TextRNN):
+        return model.last_token_probs(texts)
+    batch = model.trace_texts(texts)
+    top = batch.hidden[-1]  # (D, B, T, H)
+    last = top[:, np.arange(len(texts)), batch.lengths - 1]  # (D, B, H)
+    return softmax(model.logits(last.transpose(1, 0, 2).reshape(len(texts), -1)))
+
+
+def pronoun_agreement_of(model: LanguageModel | TextRNN, prompts: Sequence[tuple[str, str]]) -> float:
+    """The share of `(text, pronoun)` prompts after which the model gives the right pronoun ("he" or
+    "she") a higher probability than the other one."""
+    probabilities = _last_probabilities(model, [text for text, _ in prompts])
+    ids = {word: model.tokenizer.token_to_id[word] for word in ("he", "she")}
+    right = np.array([ids[pronoun] for _, pronoun in prompts])
+    wrong = np.array([ids["she" if pronoun == "he" else "he"] for _, pronoun in prompts])
+    rows = np.arange(len(prompts))
+    return float((probabilities[rows, right] > probabilities[rows, wrong]).mean())
+
+
+def gap_accuracy(model: LanguageModel | TextRNN, clauses: Sequence[int] = GAP_CLAUSES, count: int = 200,
+                 seed: int = GAP_SEED) -> list[dict]:  # fmt: skip
+    """For each quotation length in `clauses`: `count` `pronoun_after_gap` prompts (seed `seed` + the
+    length) and the share the model gets right. Rows: {"clauses", "gap" (mean words from the name to
+    the pronoun), "accuracy", "count"}; JSON-ready, as the model card and the checkpoint store them."""
+    rows = []
+    for length in clauses:
+        prompts = pronoun_after_gap(count, length, seed + length)
+        accuracy = pronoun_agreement_of(model, [(prompt.text, prompt.pronoun) for prompt in prompts])
+        rows.append({"clauses": int(length), "gap": float(np.mean([prompt.gap for prompt in prompts])),
+                     "accuracy": accuracy, "count": count})  # fmt: skip
+    return rows
+
+
+# ------------------------------------------------------------------ step labels
 SYMBOL_NAMES = "ABCDEFGHIJ"  # remember_first's symbols to recall
 DISTRACTOR_NAMES = "wxyzuvst"  # ... and its distractors, in their own alphabet as in the task
 

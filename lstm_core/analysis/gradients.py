@@ -27,7 +27,7 @@ from lstm_core.rnn import RNN
 
 __all__ = [
     "MEASURES", "CELL_ORDER", "GradientProfile", "gradient_profile", "as_float64", "untrained_like",
-    "cross_entropy_gradient",
+    "cross_entropy_gradient", "CLOSED_BELOW", "ForgetMarks", "forget_marks",
 ]  # fmt: skip
 
 # What a profile measures the gradient with respect to. "cell" is the state that carries the memory:
@@ -84,6 +84,55 @@ class GradientProfile:
         if len(norms) < 2:
             return 1.0
         return float(np.exp((np.log(norms[0]) - np.log(norms[-1])) / (len(norms) - 1)))
+
+
+# A forget gate below one half keeps less than half of the cell state it is handed: the gate "closes".
+CLOSED_BELOW = 0.5
+
+
+@dataclass(frozen=True)
+class ForgetMarks:
+    """Where an LSTM's forget gate closes along a sequence: one unit's gate, or the mean of several.
+
+    units: the units averaged (all of them when empty); values: (T,) their mean forget gate f_t at
+    each step; threshold: a step is marked when f_t < threshold.
+
+    Going back from step t to step t - 1, the gradient along these units' cell state is multiplied by
+    f_t (dc_t / dc_t-1 = f_t), so at a marked step that path keeps less than `threshold` of it.
+    """
+
+    units: tuple[int, ...]
+    values: np.ndarray
+    threshold: float = CLOSED_BELOW
+
+    @property
+    def steps(self) -> np.ndarray:
+        """The marked steps t, in reading order."""
+        return np.flatnonzero(self.values < self.threshold)
+
+    def kept_along_cell(self, start: int) -> float:
+        """The product f_start+1 ... f_T-1: how much of the gradient at the last step the cell-state
+        path of these units (of their mean gate) carries back to step `start`."""
+        return float(np.prod(np.asarray(self.values[start + 1 :], dtype=np.float64)))
+
+
+def forget_marks(profile: GradientProfile, units=(), threshold: float = CLOSED_BELOW) -> ForgetMarks:
+    """The marks of `profile`'s forget gates (an LSTM's): of `units`' mean gate, or all units' mean.
+
+    >>> profile = GradientProfile(np.ones(3), np.ones(3), np.ones(3), forget_gates=np.array([[0.9, 0.2], [0.1, 0.8], [0.95, 0.99]]))
+    >>> forget_marks(profile, units=[0]).steps
+    array([1])
+    """
+    if profile.forget_gates is None:
+        raise ValueError("a plain RNN has no forget gate to mark")
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
+    forget = np.asarray(profile.forget_gates, dtype=np.float64)  # (T, H)
+    units = tuple(int(unit) for unit in units)
+    if any(not 0 <= unit < forget.shape[1] for unit in units):
+        raise ValueError(f"units must be in 0..{forget.shape[1] - 1}, got {list(units)}")
+    values = forget[:, list(units)].mean(axis=1) if units else forget.mean(axis=1)
+    return ForgetMarks(units, values, float(threshold))
 
 
 def gradient_profile(model: LSTM | RNN, x, last_hidden_gradient=None) -> GradientProfile:

@@ -4,6 +4,8 @@ LSTM does not. Pure NumPy, seeded; each call returns a whole batch.
 - `remember_first`: a symbol, then `lag` distractors (optionally with Gaussian noise on every
   distractor step); say the first symbol at the end.
 - `adding_problem`: a stream of numbers with two of them marked; say their sum at the end.
+- `pronoun_after_gap`: the same idea in the story world's words: a person is named, then quoted at
+  length in words that say nothing of gender, then the next word is their pronoun.
 
     >>> batch = remember_first(batch_size=4, lag=10, rng=np.random.default_rng(0))
     >>> batch.inputs.shape, batch.targets.shape      # (B, T, features), (B,)
@@ -12,11 +14,18 @@ LSTM does not. Pure NumPy, seeded; each call returns a whole batch.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["TaskBatch", "TASKS", "remember_first", "adding_problem", "make_batch", "chance_level"]
+from lstm_core.data import corpus
+from lstm_core.models.tokenize import WordTokenizer
+
+__all__ = [
+    "TaskBatch", "TASKS", "remember_first", "adding_problem", "make_batch", "chance_level",
+    "PronounPrompt", "GAP_CLAUSES", "QUOTE_CLAUSES", "PRONOUN_EXAMPLE", "pronoun_after_gap",
+]  # fmt: skip
 
 MAX_LAG = 400  # beyond this the page would wait for minutes; the point is made long before
 MAX_NOISE = 2.0  # twice the size of a one-hot input: already drowns the distractors
@@ -102,3 +111,65 @@ def chance_level(task: str) -> float:
     if task == "adding_problem":
         return 1 / 6  # variance of the sum of two uniforms; guessing 1.0 always
     raise ValueError(f"unknown task {task!r}")
+
+
+# ------------------------------------------------------------------ a long gap in words
+# Clauses of the story world's quotations that name no one and carry no gender: said one after the
+# other, they put a gap of any length between a name and the next pronoun. In training, a quotation
+# has one or two clauses; longer ones test a memory past what the models ever saw.
+QUOTE_CLAUSES: tuple[str, ...] = (
+    "i am tired", "we will win", "the weather is nice today", "you are my best friend", "the sea is cold",
+    "i love this city", "come with me", "what a beautiful day", "i do not know", "my dog is hungry", "it is late",
+    "we need more bread", "thank you", "see you tomorrow", "let us go home", "i can not swim", "this is my house",
+    "the war is over", "we are free", "i like your hat", "the food is good", "i will be back", "it is my birthday",
+    "the train is late", "look at the sky",
+)  # fmt: skip
+GAP_CLAUSES: tuple[int, ...] = (1, 4, 8, 16, 32)  # quotation lengths: about 12 to 160 words from the name
+# One such prompt, written out with its pronoun: "she" comes 40 words after "Mary" was last named.
+PRONOUN_EXAMPLE = (
+    'Bob is a nice person. Mary, on the other hand, is evil. Mary said: "the weather is nice today, we need more '
+    'bread, the train is late, i am tired, let us go home, the sea is cold, see you tomorrow". Later, she'
+)
+_PRONOUNS = {"male": "he", "female": "she"}
+
+
+@dataclass(frozen=True)
+class PronounPrompt:
+    """text: ends just before the pronoun; pronoun: the right one ("he" or "she"), other: the wrong
+    one; gap: words (tokens) from the subject's last mention to the pronoun."""
+
+    text: str
+    pronoun: str
+    other: str
+    gap: int
+
+
+def pronoun_after_gap(count: int, clauses: int, seed: int) -> list[PronounPrompt]:
+    """`count` prompts, seeded: a change of subject and gender, then the new subject quoted for
+    `clauses` clauses, then "Later," and the pronoun to predict.
+
+        >>> prompt = pronoun_after_gap(1, clauses=2, seed=0)[0]
+        >>> prompt.text.endswith("Later,"), prompt.pronoun in ("he", "she"), prompt.gap > 10
+        (True, True, True)
+
+    Only a memory of the subject's gender across the whole quotation beats chance (50%).
+    """
+    if not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be a positive integer, got {count!r}")
+    if not isinstance(clauses, int) or not 1 <= clauses <= 40:
+        raise ValueError(f"clauses must be an integer from 1 to 40, got {clauses!r}")
+    rng = random.Random(seed)
+    prompts = []
+    for _ in range(count):
+        gender = rng.choice(("male", "female"))
+        other_gender = "female" if gender == "male" else "male"
+        names = {"male": corpus.MALE_NAMES, "female": corpus.FEMALE_NAMES}
+        first, subject = rng.choice(names[other_gender]).title(), rng.choice(names[gender]).title()
+        quotation = ", ".join(rng.choice(QUOTE_CLAUSES) for _ in range(clauses))
+        text = (f"{first} is a nice person. {subject}, on the other hand, is evil. {subject} said: "
+                f'"{quotation}". Later,')  # fmt: skip
+        words = WordTokenizer.words(text)
+        last_mention = len(words) - 1 - words[::-1].index(subject.lower())
+        gap = len(words) - last_mention  # the pronoun comes next, at position len(words)
+        prompts.append(PronounPrompt(text, _PRONOUNS[gender], _PRONOUNS[other_gender], gap))
+    return prompts

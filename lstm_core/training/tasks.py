@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from lstm_core.analysis.gradient_comparison import memory_units
 from lstm_core.config import LONGLAG_DIR, MAX_SECONDS, SHIPPED, Progress, TaskTrainConfig
 from lstm_core.data.tasks import TASK_LABELS, chance_level, make_batch
 from lstm_core.models.task_model import CELL_KINDS, TaskModel
@@ -191,19 +192,6 @@ def train_side_by_side(
 CARD_SEEDS = (0, 1, 2)
 
 
-def memory_units(model: TaskModel, count: int = 4, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """The LSTM units whose last cell state best tells the first symbol apart (largest spread of the
-    per-symbol means over 64 clean sequences), and their mean forget gate over the distractors."""
-    batch = make_batch("remember_first", 64, model.lag, np.random.default_rng(seed))
-    traces = [model.cell.run(inputs) for inputs in batch.inputs]
-    last_cells = np.stack([trace.cell[0, 0, -1] for trace in traces])  # (B, H)
-    symbols = np.unique(batch.targets)
-    spread = np.stack([last_cells[batch.targets == symbol].mean(axis=0) for symbol in symbols]).std(axis=0)
-    units = np.argsort(-spread)[:count]
-    forget = np.stack([trace.gates["forget"][0, 0, 1:] for trace in traces]).mean(axis=(0, 1))  # (H,)
-    return units, forget[units]
-
-
 def _card(rows: list[tuple[int, Progress, Progress, int | None, float]], config: TaskTrainConfig,
           memory: tuple[np.ndarray, np.ndarray] | None = None) -> str:  # fmt: skip
     """rows: (seed, RNN's last evaluation, LSTM's last evaluation, LSTM's first step at ≥ 99%, seconds)."""
@@ -248,6 +236,12 @@ def _card(rows: list[tuple[int, Progress, Progress, int | None, float]], config:
             f"(units {', '.join(str(unit) for unit in units)}) keep their forget gate at "
             f"{', '.join(f'{value:.3f}' for value in forget)} on average over the distractors of clean sequences.",
         ]
+    lines += [
+        "",
+        "Beside them: `text_rnn.safetensors`, a plain RNN trained on the story world with the `words` LSTM's "
+        "budget, for the same comparison on text (its card: `text_rnn_card.md`; rebuild with "
+        "`python -m lstm_core.training.text_rnn`).",
+    ]
     return "\n".join(lines) + "\n"
 
 
