@@ -115,7 +115,7 @@ def write_model_card(directory: Path, model: LanguageModel, config: TrainConfig,
     lines.append(
         f"- Adam, learning rate {config.learning_rate} decayed linearly to a tenth, {steps_done:,} steps of "
         f"{config.batch_size} sequences (planned {config.steps:,}; time limit {config.max_minutes} min), gradient clip "
-        f"{config.grad_clip}, seed {config.seed}, 2 CPU threads; {_forget_init_words(config)}"
+        f"{config.grad_clip}, seed {config.seed}, {metrics.get('train_threads', 2)} CPU thread(s); {_forget_init_words(config)}"
     )
     lines.append(
         f"- final training loss {metrics.get('final_train_loss', float('nan')):.3f}"
