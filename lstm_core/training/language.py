@@ -128,7 +128,7 @@ CONFIGS: dict[str, TrainConfig] = {
     # Chrono initialisation and the weight on pronouns are what make it carry the subject: without
     # them, runs of this size stayed at chance on the pronoun after a change of subject.
     "chars-english": TrainConfig(
-        kind="chars", embedding_size=48, hidden_size=192, num_layers=1, steps=6000, batch_size=32,
+        kind="chars", embedding_size=48, hidden_size=128, num_layers=1, steps=6000, batch_size=32,
         learning_rate=3e-3, train_stories=30_000, max_length=160, seed=1234, real_text_share=0.3,
         cast="records", tie_weights=False, max_minutes=27, switch_stories=40_000, pronoun_weight=20.0,
         chrono_horizon=100,
@@ -138,7 +138,7 @@ CONFIGS: dict[str, TrainConfig] = {
         kind="words", embedding_size=192, hidden_size=192, num_layers=1, steps=4500, batch_size=64,
         learning_rate=3e-3, train_stories=60_000, max_length=64, seed=7, real_text_share=0.5,
         cast="records", vocabulary_words=11_000, piece_buckets=8192, name_records=True, max_minutes=26,
-        sampled_words=2048, name_row_dropout=0.5, tie_whole_input=True, chrono_horizon=40, recall_stories=20_000,
+        sampled_words=2048, name_row_dropout=0.5,
     ),
 }  # fmt: skip
 
