@@ -8,7 +8,7 @@ opens with a "Page not found" dialog.
 
 import streamlit as st
 
-from ui import server
+from ui import accessibility, server
 
 # (file, title, icon, url path)
 PAGES = [
@@ -27,6 +27,7 @@ PAGES = [
 ]
 
 st.set_page_config(page_title="LSTM Gate Explorer", page_icon="🧠", layout="wide")
+st.html(accessibility.PAGE_CSS)  # readable labels of disabled widgets (ui/accessibility.py says why)
 current = st.navigation(
     [
         st.Page(file, title=title, icon=icon, url_path=url_path, default=url_path == "")

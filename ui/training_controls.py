@@ -24,7 +24,7 @@ from lstm_core.config import (
     check_training_text,
 )
 from lstm_core.models.tokenize import CharTokenizer
-from ui import explain, model_store, train_queue, training
+from ui import accessibility, explain, model_store, train_queue, training
 
 __all__ = [
     "JOB_KEY", "REFRESH_SECONDS", "QUEUE_REFRESH_SECONDS", "TextSettings", "task_settings", "text_settings",
@@ -241,7 +241,7 @@ def _progress(job: training.TrainingJob, armed_status: str | None) -> None:
                 text=f"Step {snapshot.step} of {snapshot.total_steps} · {status}" + (f" · {numbers}" if numbers else ""))  # fmt: skip
     st.plotly_chart(
         training.progress_figure(snapshot.history, job.settings["task"], snapshot.total_steps, chance_of(snapshot, job)),
-        key="train_curve", config=CHART_CONFIG,
+        key="train_curve", alt=accessibility.TRAINING_PROGRESS, config=CHART_CONFIG,
     )  # fmt: skip
     if snapshot.running:
         st.caption(f"Keep this page open while it trains: a run that no open page watches stops within "

@@ -8,7 +8,7 @@ compare_top_k and compare_at (where the window of a long text sits). A link like
 
 import streamlit as st
 
-from ui import compare, explain, figures, inputs, model_store, typed_text
+from ui import accessibility, compare, explain, figures, inputs, model_store, typed_text
 from ui.query import DIRECTION_NAMES, check_query, check_view, view_query
 
 MAX_WINDOW_TOKENS = 80  # as on /gates: columns drawn at once, so token labels stay readable
@@ -165,7 +165,7 @@ for column, side, signals, tokens in zip(heatmap_columns, ("a", "b"), (signals_a
                                  selected=(compare.side_index(alignment, focus_column, side), focus_unit),
                                  signed_limit=cell_limit if signal == "cell" else None,
                                  units_title=compare.UNIT_ORDER_TITLES[order]),
-            key=f"compare_heatmap_{side}", config=CHART_CONFIG,
+            key=f"compare_heatmap_{side}", alt=accessibility.heatmap(signal, side.upper()), config=CHART_CONFIG,
         )  # fmt: skip
 st.plotly_chart(
     compare.difference_heatmap(
@@ -175,7 +175,7 @@ st.plotly_chart(
         start=start, selected=(focus_column, focus_unit), unit_names=named_units,
         limit=compare.difference_limit(difference), units_title=compare.UNIT_ORDER_TITLES[order],
     ),
-    key="compare_difference", config=CHART_CONFIG,
+    key="compare_difference", alt=accessibility.difference_heatmap(signal), config=CHART_CONFIG,
 )  # fmt: skip
 st.caption(
     f"{figures.legend_markdown()}  \nA and B share one colour scale. The difference B − A is orange where B is higher, "

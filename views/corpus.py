@@ -11,8 +11,8 @@ opens exactly that exploration.
 import streamlit as st
 
 from lstm_core.analysis import explore
+from ui import accessibility, corpus_runs, explain, inputs, model_store, typed_text, word_notices
 from ui import corpus_figures as figures
-from ui import corpus_runs, explain, inputs, model_store, typed_text, word_notices
 from ui.figures import signed_limit
 from ui.query import DIRECTION_NAMES, carry_selection, check_query, check_view, clamp_index, index_notice, view_query
 
@@ -174,7 +174,7 @@ st.markdown(f"**{text_noun} {ref}** of {len(texts)} ({corpus.token_count:,} toke
 st.plotly_chart(
     figures.reference_text_figure(reference_tokens[first:stop], start, end, margin, first=first, separator=separator,
                                   counts=on_counts),
-    key="corpus_reference", config=CHART_CONFIG, width="content",
+    key="corpus_reference", alt=accessibility.CORPUS_REFERENCE, config=CHART_CONFIG, width="content",
 )  # fmt: skip
 
 named = {info.unit: info.name for info in model.units.values() if (info.layer, info.direction) == (layer, direction)}
@@ -207,7 +207,7 @@ rows = [
 st.plotly_chart(
     figures.selection_figure(values[first:stop], reference_tokens[first:stop], units, start, end, threshold,
                              first=first, signal=signal),
-    key="corpus_selection", config=CHART_CONFIG,
+    key="corpus_selection", alt=accessibility.CORPUS_SELECTION, config=CHART_CONFIG,
 )  # fmt: skip
 table_column, note_column = st.columns([3, 2], vertical_alignment="center")
 with table_column, st.container(key="corpus_units"):
@@ -257,5 +257,5 @@ for number, match in enumerate(matches[:shown_count]):
         st.plotly_chart(
             figures.match_figure(match_values, tokens[window_first:window_stop], units, match, first=window_first,
                                  signal=signal, limit=limit),
-            key=f"corpus_match_{number}", config=CHART_CONFIG,
+            key=f"corpus_match_{number}", alt=accessibility.CORPUS_MATCH, config=CHART_CONFIG,
         )  # fmt: skip

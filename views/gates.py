@@ -13,7 +13,7 @@ from functools import partial
 import streamlit as st
 
 from lstm_core.models.subwords import NAMES_NOTE
-from ui import ablation, classroom, explain, export, figures, inputs, model_store, selection, typed_text
+from ui import ablation, accessibility, classroom, explain, export, figures, inputs, model_store, selection, typed_text
 from ui.query import DIRECTION_NAMES, carry_selection, check_view, view_query
 
 MAX_WINDOW_TOKENS = 80  # heatmap columns drawn at once: token labels stay readable
@@ -175,7 +175,7 @@ drawn = [  # every figure on the page, in order, for the HTML export
         title=f"The text coloured by the cell state of {unit_shown} (purple < 0, white ≈ 0, orange > 0; click a token to select it)",
     )
 ]  # fmt: skip
-st.plotly_chart(drawn[-1], key="gates_text_chart", on_select=partial(selection.select_on_gates, "gates_text_chart"),
+st.plotly_chart(drawn[-1], key="gates_text_chart", alt=accessibility.TEXT_BY_CELL_STATE, on_select=partial(selection.select_on_gates, "gates_text_chart"),
                 selection_mode="points", config=export.png_chart_config(f"text-{model_name}-unit-{unit}"),
                 width="content")  # fmt: skip
 
@@ -191,7 +191,12 @@ if layer == lstm.num_layers - 1:
     predicted = [[model.vocab[index] for index in row] for row in ids]
     drawn.append(figures.predictions_figure(tokens[start:stop], predicted, probabilities, start=start, selected=t,
                                             show_values=show_values))  # fmt: skip
-    st.plotly_chart(drawn[-1], key="gates_predictions", config=export.png_chart_config(f"guesses-{model_name}"))
+    st.plotly_chart(
+        drawn[-1],
+        key="gates_predictions",
+        alt=accessibility.PREDICTIONS,
+        config=export.png_chart_config(f"guesses-{model_name}"),
+    )
 
 # ----------------------------------------------------------------------- switching the unit off
 switched_unit = (layer, direction, unit)
@@ -210,7 +215,12 @@ if off_traced is not None:
     effect = ablation.compare_next_tokens(model, tokens, traced.next_tokens, off_traced.next_tokens, switched_unit,
                                           chosen.words, off_mode)  # fmt: skip
     drawn.append(ablation.ablation_figure(effect, t))
-    st.plotly_chart(drawn[-1], key="gates_ablation", config=export.png_chart_config(f"switched-off-{model_name}-unit-{unit}"))
+    st.plotly_chart(
+        drawn[-1],
+        key="gates_ablation",
+        alt=accessibility.ABLATION,
+        config=export.png_chart_config(f"switched-off-{model_name}-unit-{unit}"),
+    )
     st.markdown(explain.as_markdown(ablation.ablation_sentence(effect, t)))
     if t != trace.length - 1:
         st.caption(explain.as_markdown("At the last token: " + ablation.ablation_sentence(effect)))
@@ -223,7 +233,12 @@ if chosen.words:
         after=None if off_traced is None else ablation.word_probabilities(off_traced.next_tokens, chosen.words),
         after_label=f"unit {unit} off", start=start, stop=stop,
     ))  # fmt: skip
-    st.plotly_chart(drawn[-1], key="gates_word_probabilities", config=export.png_chart_config(f"words-{model_name}"))
+    st.plotly_chart(
+        drawn[-1],
+        key="gates_word_probabilities",
+        alt=accessibility.WORD_PROBABILITIES,
+        config=export.png_chart_config(f"words-{model_name}"),
+    )
 
 # ---------------------------------------------------------------------------------- heatmaps
 units = figures.shown_units(figures.unit_order(signals["cell"], order, t), top_k, pinned=[unit, *named_units])
@@ -231,7 +246,7 @@ cell_limit = figures.signed_limit(signals["cell"])
 if compare:
     drawn.append(figures.layers_heatmap(trace, compare_signal, pairs, tokens[start:stop], units, start=start,
                                         stop=stop, selected=(t, unit), units_title=figures.UNIT_ORDER_TITLES[order]))  # fmt: skip
-    st.plotly_chart(drawn[-1], key="gates_compare_layers",
+    st.plotly_chart(drawn[-1], key="gates_compare_layers", alt=accessibility.layers_heatmap(compare_signal),
                     config=export.png_chart_config(f"{compare_signal}-{model_name}-every-layer"))  # fmt: skip
 columns = st.columns(2) if stop - start <= 40 else [st.container()] * 2
 for index, signal in enumerate(() if compare else figures.SIGNAL_NAMES):
@@ -241,7 +256,7 @@ for index, signal in enumerate(() if compare else figures.SIGNAL_NAMES):
                                       signed_limit=cell_limit if signal == "cell" else None, show_values=show_values,
                                       units_title=figures.UNIT_ORDER_TITLES[order]))  # fmt: skip
     with columns[index % 2]:
-        st.plotly_chart(drawn[-1], key=chart_key, on_select=partial(selection.select_on_gates, chart_key),
+        st.plotly_chart(drawn[-1], key=chart_key, alt=accessibility.heatmap(signal), on_select=partial(selection.select_on_gates, chart_key),
                         selection_mode="points", config=export.png_chart_config(f"{signal}-{model_name}"))  # fmt: skip
 st.caption(figures.legend_markdown())
 

@@ -13,7 +13,7 @@ import streamlit as st
 from lstm_core.analysis.gradients import CLOSED_BELOW, MEASURES, forget_marks
 from lstm_core.data import tasks
 from lstm_core.models.tokenize import UNKNOWN_TOKEN
-from ui import explain, gradient_runs, inputs, model_store, palette, typed_text, word_notices
+from ui import accessibility, explain, gradient_runs, inputs, model_store, palette, typed_text, word_notices
 from ui import gradient_figures as figures
 from ui.query import check_query
 
@@ -234,7 +234,12 @@ if source == "text":
             "a higher probability than the other one; chance is 50%.",
             border=True,
         )
-    st.plotly_chart(figures.gap_accuracy_chart(accuracies), key="gradients_accuracy_chart", config=CHART_CONFIG)
+    st.plotly_chart(
+        figures.gap_accuracy_chart(accuracies),
+        key="gradients_accuracy_chart",
+        alt=accessibility.GAP_ACCURACY,
+        config=CHART_CONFIG,
+    )
     st.caption(
         explain.as_markdown(
             figures.gap_accuracy_sentence(accuracies) + " Each prompt changes the subject, quotes the new subject "
@@ -273,7 +278,12 @@ lstm_key = figures.marked_lstm(comparison)
 marks = forget_marks(comparison.profiles[lstm_key], marked_units if mark == "unit" else (), CLOSED_BELOW)
 marked_name, marked_gate = figures.marks_names(marks.units)
 mark_label = f"{figures.curve_name(lstm_key)}: forget gate, {marked_name}"
-st.plotly_chart(figures.gradient_chart(shown, measure, marks, mark_label), key="gradients_chart", config=CHART_CONFIG)
+st.plotly_chart(
+    figures.gradient_chart(shown, measure, marks, mark_label),
+    key="gradients_chart",
+    alt=accessibility.GRADIENT,
+    config=CHART_CONFIG,
+)
 st.caption(explain.as_markdown(figures.chart_caption(shown, measure)))
 with st.container(border=True):
     for sentence in figures.marks_sentences(comparison, marks, marked_gate):
@@ -293,7 +303,9 @@ st.markdown(
     f"unit. {palette.GATE_RULE} Dark green is *f* near 1: the unit keeps its memory, and the gradient passes back "
     "almost unchanged. Mid green is *f* near 0.5: half is lost at every step."
 )
-st.plotly_chart(figures.forget_gate_chart(shown), key="gradients_forget_chart", config=CHART_CONFIG)
+st.plotly_chart(
+    figures.forget_gate_chart(shown), key="gradients_forget_chart", alt=accessibility.FORGET_GATES, config=CHART_CONFIG
+)
 for sentence in figures.forget_sentences(shown):
     st.markdown(explain.as_markdown(sentence))
 

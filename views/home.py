@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import about_models
+from ui import about_models, accessibility
 from ui.diagram import cell_diagram_figure
 
 st.title("LSTM Gate Explorer")
@@ -33,7 +33,12 @@ such as the gender of the current subject; you can watch them switch when the su
         "*o* (output), and their weights are stacked in that order."
     )
 with diagram_column:
-    st.plotly_chart(cell_diagram_figure(height=400), key="home_diagram", config={"displayModeBar": False})
+    st.plotly_chart(
+        cell_diagram_figure(height=400),
+        key="home_diagram",
+        alt=accessibility.CELL_DIAGRAM,
+        config={"displayModeBar": False},
+    )
 
 st.subheader("Explore")
 WAYS_IN = [

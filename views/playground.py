@@ -9,7 +9,7 @@ a widget at its default stays out of the URL: `/playground?preset=Count+the+1s` 
 
 import streamlit as st
 
-from ui import explain
+from ui import accessibility, explain
 from ui import playground as pg
 from ui import playground_controls as controls
 from ui.diagram import cell_diagram_figure
@@ -141,6 +141,7 @@ with figure_column:
     chart_box.plotly_chart(
         pg.playground_figure(trace, selected_step=step, no_forget_gate=no_forget_gate),
         key="playground_chart",
+        alt=accessibility.PLAYGROUND,
         config=CHART_CONFIG,
     )
     final = pg.unit_values(trace)
@@ -157,6 +158,7 @@ with diagram_column:
     st.plotly_chart(
         cell_diagram_figure(detail, 0, title=f"Step {step}: x = {parsed.labels[step - 1]}"),
         key="playground_diagram",
+        alt=accessibility.CELL_DIAGRAM_WITH_NUMBERS,
         config=CHART_CONFIG,
     )
 with words_column, st.container(border=True):

@@ -8,8 +8,8 @@ opens exactly that comparison.
 
 import streamlit as st
 
+from ui import accessibility, corpus_runs, explain, model_store
 from ui import corpus_figures as figures
-from ui import corpus_runs, explain, model_store
 from ui.query import DIRECTION_NAMES, check_query
 
 CHART_CONFIG = {"displayModeBar": False}
@@ -76,6 +76,7 @@ for model_name in chosen:
                 st.plotly_chart(
                     figures.saturation_figure(saturation, layer, direction, title=title),
                     key=f"saturation_{model_name}_{layer}_{direction}",
+                    alt=accessibility.SATURATION,
                     config=CHART_CONFIG,
                 )
             with words_column, st.container(border=True):

@@ -7,7 +7,18 @@ off_mode (the unit switched off, its cell held at zero or at its mean), present 
 
 import streamlit as st
 
-from ui import ablation, classroom, explain, export, figures, inputs, model_store, step_figures, typed_text
+from ui import (
+    ablation,
+    accessibility,
+    classroom,
+    explain,
+    export,
+    figures,
+    inputs,
+    model_store,
+    step_figures,
+    typed_text,
+)
 from ui.diagram import cell_diagram_figure
 from ui.query import carry_selection, check_view, view_query
 
@@ -179,7 +190,12 @@ chart_stem = export.file_stem(model_name, "t", t, "unit", unit)
 drawn = [cell_diagram_figure(step, unit)]  # every figure on the page, in order, for the HTML export
 diagram_column, words_column = st.columns([3, 2], gap="large")
 with diagram_column:
-    st.plotly_chart(drawn[-1], key="step_diagram", config=export.png_chart_config(f"cell-{chart_stem}"))
+    st.plotly_chart(
+        drawn[-1],
+        key="step_diagram",
+        alt=accessibility.CELL_DIAGRAM_WITH_NUMBERS,
+        config=export.png_chart_config(f"cell-{chart_stem}"),
+    )
 with words_column:
     st.subheader("What happened here")
     with st.container(border=True):
@@ -199,7 +215,12 @@ with words_column:
         effect = ablation.compare_next_tokens(model, tokens, traced.next_tokens, off_traced.next_tokens, switched_unit,
                                               mode=off_mode)  # fmt: skip
         drawn.append(ablation.ablation_figure(effect, t, height=260))
-        st.plotly_chart(drawn[-1], key="step_ablation", config=export.png_chart_config(f"switched-off-{chart_stem}"))
+        st.plotly_chart(
+            drawn[-1],
+            key="step_ablation",
+            alt=accessibility.ABLATION,
+            config=export.png_chart_config(f"switched-off-{chart_stem}"),
+        )
         st.markdown(explain.as_markdown(ablation.ablation_sentence(effect, t)))
         st.caption(f"The diagram and the equations show unit {unit} as the model reads the text normally; only "
                    "these bars come from reading it again with the unit switched off.")  # fmt: skip
@@ -211,19 +232,34 @@ if compare:
     st.subheader(f"Unit {unit} at token {t} in every layer and direction")
     steps = {pair: (step if pair == (layer, direction) else trace.step(t, *pair)) for pair in pairs}
     drawn.append(step_figures.unit_across_layers(steps, unit))
-    st.plotly_chart(drawn[-1], key="step_compare_layers", config=export.png_chart_config(f"layers-{chart_stem}"))
+    st.plotly_chart(
+        drawn[-1],
+        key="step_compare_layers",
+        alt=accessibility.UNIT_ACROSS_LAYERS,
+        config=export.png_chart_config(f"layers-{chart_stem}"),
+    )
 
 if not present:  # presenting keeps to the diagram and the explanation
     st.subheader(f"Every unit at this token ({lstm.hidden_size} units, unit {unit} outlined)")
     drawn.append(step_figures.gate_strips(step, unit))
-    st.plotly_chart(drawn[-1], key="step_strips", config=export.png_chart_config(f"strips-{chart_stem}"))
+    st.plotly_chart(
+        drawn[-1],
+        key="step_strips",
+        alt=accessibility.GATE_STRIPS,
+        config=export.png_chart_config(f"strips-{chart_stem}"),
+    )
     st.caption(figures.legend_markdown())
 
     st.subheader(f"Unit {unit} along the text")
     drawn.append(
         step_figures.unit_history(trace, unit, t, layer, direction, window=40 if model.kind == "chars" else 60)
     )
-    st.plotly_chart(drawn[-1], key="step_history", config=export.png_chart_config(f"history-{chart_stem}"))
+    st.plotly_chart(
+        drawn[-1],
+        key="step_history",
+        alt=accessibility.UNIT_HISTORY,
+        config=export.png_chart_config(f"history-{chart_stem}"),
+    )
 
     st.subheader("The six equations")
     symbols_column, numbers_column = st.columns(2, gap="large")

@@ -9,7 +9,7 @@ kept per model, so choosing another model asks its questions afresh.
 
 import streamlit as st
 
-from ui import ablation, explain, glossary, inputs, lessons, model_store, palette, step_figures
+from ui import ablation, accessibility, explain, glossary, inputs, lessons, model_store, palette, step_figures
 from ui import playground as pg
 from ui.diagram import cell_diagram_figure
 from ui.query import view_query
@@ -55,7 +55,7 @@ with st.container(border=True):
         st.success(explain.as_markdown(reveal.text), icon=":material/check_circle:")
     else:
         st.error(explain.as_markdown(reveal.text), icon=":material/cancel:")
-st.plotly_chart(pg.playground_figure(warm.trace, selected_step=warm.step), key="tutorial_warm_up_chart",
+st.plotly_chart(pg.playground_figure(warm.trace, selected_step=warm.step), key="tutorial_warm_up_chart", alt=accessibility.PLAYGROUND,
                 config=CHART_CONFIG)  # fmt: skip
 for sentence in warm.story:
     st.markdown(explain.as_markdown(sentence))
@@ -109,10 +109,10 @@ for lesson in taught.lessons:
         st.table(lesson.table, border="horizontal", hide_index=True)
     if lesson.carried:
         st.plotly_chart(lessons.carry_figure(lesson.tokens, lesson.carried, lesson.t),
-                        key=f"tutorial_{lesson.key}_carry", config=CHART_CONFIG)  # fmt: skip
+                        key=f"tutorial_{lesson.key}_carry", alt=accessibility.CARRY, config=CHART_CONFIG)  # fmt: skip
     if lesson.origins is not None:
         st.plotly_chart(lessons.origin_figure(lesson.tokens, lesson.origins, lesson.t, lesson.unit),
-                        key=f"tutorial_{lesson.key}_origins", config=CHART_CONFIG)  # fmt: skip
+                        key=f"tutorial_{lesson.key}_origins", alt=accessibility.ORIGINS, config=CHART_CONFIG)  # fmt: skip
     if lesson.effect is not None:
         st.markdown(f"**Switch unit {lesson.unit} off.** Does the unit cause the prediction, or only go along with "
                     "it? Read the text again with its cell held at 0 at every token:",
@@ -123,9 +123,9 @@ for lesson in taught.lessons:
             lines_column.plotly_chart(
                 ablation.word_probability_figure(lesson.tokens, before_lines, lesson.t, after=after_lines,
                                                  after_label=f"unit {lesson.unit} off"),
-                key=f"tutorial_{lesson.key}_lines", config=CHART_CONFIG,
+                key=f"tutorial_{lesson.key}_lines", alt=accessibility.WORD_PROBABILITIES, config=CHART_CONFIG,
             )  # fmt: skip
-        bars_column.plotly_chart(ablation.ablation_figure(lesson.effect), key=f"tutorial_{lesson.key}_ablation",
+        bars_column.plotly_chart(ablation.ablation_figure(lesson.effect), key=f"tutorial_{lesson.key}_ablation", alt=accessibility.ABLATION,
                                  config=CHART_CONFIG)  # fmt: skip
         st.markdown(explain.as_markdown(ablation.ablation_sentence(lesson.effect)))
         if lesson.effect_reading:
@@ -134,7 +134,7 @@ for lesson in taught.lessons:
     step = lesson.trace.step(lesson.t, lesson.layer, lesson.direction)
     diagram_column, words_column = st.columns([3, 2], gap="large")
     with diagram_column:
-        st.plotly_chart(cell_diagram_figure(step, lesson.unit, height=360), key=f"tutorial_{lesson.key}_diagram",
+        st.plotly_chart(cell_diagram_figure(step, lesson.unit, height=360), key=f"tutorial_{lesson.key}_diagram", alt=accessibility.CELL_DIAGRAM_WITH_NUMBERS,
                         config=CHART_CONFIG)  # fmt: skip
     with words_column:
         st.markdown(f"**Unit {lesson.unit} at token {lesson.t}, gate by gate**")
@@ -147,7 +147,7 @@ for lesson in taught.lessons:
         st.page_link("views/gates.py", label="See every gate over the sentence", icon=":material/grid_on:",
                      query_params=query)  # fmt: skip
     st.plotly_chart(step_figures.unit_history(lesson.trace, lesson.unit, lesson.t, lesson.layer, lesson.direction),
-                    key=f"tutorial_{lesson.key}_history", config=CHART_CONFIG)  # fmt: skip
+                    key=f"tutorial_{lesson.key}_history", alt=accessibility.UNIT_HISTORY, config=CHART_CONFIG)  # fmt: skip
 
 # ----------------------------------------------------------------------------- named units
 st.divider()
@@ -164,7 +164,7 @@ for story in named:
             st.markdown(explain.as_markdown(sentence))
         if story.sample is not None:
             st.plotly_chart(lessons.unit_sample_figure(story.sample, story.info),
-                            key=f"tutorial_named_{story.info.unit}_{story.info.name}", config=CHART_CONFIG)  # fmt: skip
+                            key=f"tutorial_named_{story.info.unit}_{story.info.name}", alt=accessibility.UNIT_SAMPLE, config=CHART_CONFIG)  # fmt: skip
         if story.explorer is not None:
             st.markdown(explain.as_markdown(story.explorer_sentence))
             st.page_link("views/corpus.py", label="Open it in the corpus explorer", icon=":material/manage_search:",

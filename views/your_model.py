@@ -11,7 +11,7 @@ from functools import partial
 import streamlit as st
 
 from lstm_core.io import model_files
-from ui import explain, figures, inputs, model_store, selection, typed_text, uploads, your_model
+from ui import accessibility, explain, figures, inputs, model_store, selection, typed_text, uploads, your_model
 from ui.diagram import cell_diagram_figure
 from ui.step_figures import gate_strips
 
@@ -174,7 +174,7 @@ for index, signal in enumerate(figures.SIGNAL_NAMES):
         st.plotly_chart(
             figures.gate_heatmap(signals[signal][start:stop], labels[start:stop], units, signal, start=start,
                                  selected=(t, unit), signed_limit=cell_limit if signal == "cell" else None),
-            key=chart_key, on_select=partial(selection.select_on_your_model, chart_key),
+            key=chart_key, alt=accessibility.heatmap(signal), on_select=partial(selection.select_on_your_model, chart_key),
             selection_mode="points", config=CHART_CONFIG,
         )  # fmt: skip
 
@@ -183,7 +183,7 @@ st.subheader(f"Timestep {t}, unit {unit}")
 step = trace.step(t, layer, direction)
 diagram_column, strips_column = st.columns([3, 2], gap="large")
 with diagram_column:
-    st.plotly_chart(cell_diagram_figure(step, unit, title=f"Unit {unit} at timestep {t}"), key="your_model_diagram",
+    st.plotly_chart(cell_diagram_figure(step, unit, title=f"Unit {unit} at timestep {t}"), key="your_model_diagram", alt=accessibility.CELL_DIAGRAM_WITH_NUMBERS,
                     config=CHART_CONFIG)  # fmt: skip
 with strips_column:
     shown = ", ".join(f"{value:.3f}" for value in step.x[:12]) + (" …" if len(step.x) > 12 else "")
@@ -194,4 +194,4 @@ with strips_column:
         f"{step.gates['candidate'][unit]:.3f}, output o = {step.gates['output'][unit]:.3f}  \n"
         f"cell c = {step.cell[unit]:.3f}, hidden h = {step.hidden[unit]:.3f}"
     )
-st.plotly_chart(gate_strips(step, unit), key="your_model_strips", config=CHART_CONFIG)
+st.plotly_chart(gate_strips(step, unit), key="your_model_strips", alt=accessibility.GATE_STRIPS, config=CHART_CONFIG)
