@@ -17,7 +17,8 @@ from lstm_core.models.language_model import PRETRAINED, LanguageModel, load_pret
 from lstm_core.training.language import TorchLanguageModel
 
 TEST_SEED = 31_337
-STORY_MODELS = ("words", "chars")  # the story-world models; tests/test_english_model.py has english's own checks
+STORY_MODELS = ("words",)  # the story-world model; tests/test_english_model.py and test_chars_model.py have their own
+CHARACTER_AND_STORY_MODELS = ("words", "chars")  # the models that read their vocabulary alone
 WORD_MODELS = ("words", "english")
 
 
@@ -41,13 +42,15 @@ def words() -> LanguageModel:
 
 
 def _torch_twin(model: LanguageModel) -> TorchLanguageModel:
-    twin = TorchLanguageModel(len(model.vocab), model.lstm.input_size, model.lstm.hidden_size, model.lstm.num_layers)
+    tied = model.decoder_weight.shape == model.embedding.shape and np.array_equal(model.decoder_weight, model.embedding)
+    twin = TorchLanguageModel(len(model.vocab), model.lstm.input_size, model.lstm.hidden_size, model.lstm.num_layers,
+                              tie_weights=tied)  # fmt: skip
     tensors = {name: torch.from_numpy(np.array(array)) for name, array in model.tensors().items()}
     twin.load_state_dict(tensors, strict=True)
     return twin.eval()
 
 
-@pytest.mark.parametrize("name", STORY_MODELS)
+@pytest.mark.parametrize("name", CHARACTER_AND_STORY_MODELS)
 def test_numpy_inference_equals_torch_on_shipped_weights(name):
     model = load_pretrained(name)
     twin = _torch_twin(model)
@@ -80,9 +83,10 @@ def test_pretrained_interface(name):
     card = (ASSETS_DIR / name / "model_card.md").read_text()
     assert card.count("perplexity") >= 1
     if name in STORY_MODELS:
-        assert model.metrics["heldout_perplexity"] < (3.0 if name == "words" else 2.0)
+        assert model.metrics["heldout_perplexity"] < 3.0
     else:
         assert "Names are not genders" in card
+        assert model.metrics["story_perplexity"] < (2.0 if model.kind == "chars" else 10.0)
 
 
 @pytest.mark.parametrize("name", WORD_MODELS)
@@ -171,13 +175,11 @@ def test_the_gender_unit_is_found_from_data(words):
     assert reverse.accuracy >= 0.9
 
 
-@pytest.mark.parametrize("name", STORY_MODELS)
+@pytest.mark.parametrize("name", CHARACTER_AND_STORY_MODELS)
 def test_quotation_unit_is_stored(name):
     unit = load_pretrained(name).units["inside quotation"]
     assert {unit.above, unit.below} == {"inside", "outside"}
-    # Scored on balanced tokens (chance 50%). The char model's quotations are short, and it has no
-    # clean quote cell; the word model has one.
-    assert unit.accuracy >= (0.9 if name == "words" else 0.65)
+    assert unit.accuracy >= (0.9 if name == "words" else 0.85)  # scored on balanced tokens: chance is 50%
 
 
 def test_word_quotation_unit_reads_a_quotation(words):

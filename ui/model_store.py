@@ -283,7 +283,7 @@ def is_session_model(name: str) -> bool:
 # The line under each shipped model's radio option (read without loading the model).
 SHIPPED_CAPTIONS = {
     "words": "story world, one token per word",
-    "chars": "story world, one token per character",
+    "chars": "real English and any name, one token per character",
     "english": "real English and any name, one token per word",
 }
 
