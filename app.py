@@ -15,7 +15,7 @@ PAGES = [
     ("views/home.py", "Home", ":material/home:", ""),
     ("views/gates.py", "Gates over a sentence", ":material/grid_on:", "gates"),
     ("views/step.py", "One step inside the cell", ":material/step:", "step"),
-    ("views/tutorial.py", "Tutorial: three classic examples", ":material/school:", "tutorial"),
+    ("views/tutorial.py", "Tutorial: build an LSTM up", ":material/school:", "tutorial"),
     ("views/gradients.py", "Why LSTMs: vanishing gradients", ":material/trending_down:", "gradients"),
     ("views/train.py", "Train an RNN and an LSTM", ":material/model_training:", "train"),
     ("views/playground.py", "Playground: one LSTM unit", ":material/tune:", "playground"),

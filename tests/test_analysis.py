@@ -100,5 +100,8 @@ def test_metrics_on_a_random_model_are_in_range():
     assert 0.0 <= unit.accuracy <= 1.0
     quotation = analysis.find_quotation_unit(model, story_count=20)
     assert {quotation.above, quotation.below} == {"inside", "outside"}
+    named = (quotation.layer, quotation.direction, quotation.unit)
+    other = analysis.find_quotation_unit(model, story_count=20, exclude=[named])
+    assert (other.layer, other.direction, other.unit) != named  # never named for two things
     with pytest.raises(ValueError, match="share"):
         analysis.find_subject_gender_unit(model, choose_names=corpus.NAMES, score_names=corpus.NAMES)

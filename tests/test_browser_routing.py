@@ -17,7 +17,7 @@ from tests.pages import ROOT, assert_no_exception, new_tab, open_url
 
 pytestmark = pytest.mark.browser
 
-TITLES = ("Home", "Gates over a sentence", "One step inside the cell", "Tutorial: three classic examples")
+TITLES = ("Home", "Gates over a sentence", "One step inside the cell", "Tutorial: build an LSTM up")
 
 
 def test_no_pages_folder_beside_the_entry_point():

@@ -66,3 +66,8 @@ def test_the_card_says_what_it_read_and_how_it_was_scored():
     card = (ASSETS_DIR / "chars" / "model_card.md").read_text()
     for phrase in ("Gutenberg", "Brown", "birth records", "chrono", "He ", "held-out"):
         assert phrase in card, phrase
+
+
+def test_no_unit_is_named_for_two_things(chars):
+    named = [(unit.layer, unit.direction, unit.unit) for unit in chars.units.values()]
+    assert len(named) == len(set(named)) == 2

@@ -181,10 +181,10 @@ def test_no_user_text_reaches_latex_and_markdown_is_escaped():
     assert explain.as_markdown("<script>alert(1)</script>") == "\\<script\\>alert\\(1\\)\\</script\\>"
     assert explain.as_markdown("[x](javascript:1) **b**") == "\\[x\\]\\(javascript\\:1\\) \\*\\*b\\*\\*"
     marked = explain.highlighted_text(["<b>", "*", "x"], 1)
-    assert marked == "\\<b\\> :orange-background[**\\***] x"
+    assert marked == "\\<b\\> :blue-background[**\\***] x"
     long = explain.highlighted_text([str(i) for i in range(500)], 250, radius=10)
     assert long.startswith("… 240 ") and long.endswith(" 260 …")
-    assert explain.highlighted_text(list("a b"), 1, kind="chars") == "a:orange-background[**·**]b"
+    assert explain.highlighted_text(list("a b"), 1, kind="chars") == "a:blue-background[**·**]b"
 
 
 def test_token_names_make_invisible_tokens_visible():

@@ -179,7 +179,7 @@ def test_the_gender_unit_is_found_from_data(words):
 def test_quotation_unit_is_stored(name):
     unit = load_pretrained(name).units["inside quotation"]
     assert {unit.above, unit.below} == {"inside", "outside"}
-    assert unit.accuracy >= (0.9 if name == "words" else 0.85)  # scored on balanced tokens: chance is 50%
+    assert unit.accuracy >= (0.9 if name == "words" else 0.8)  # scored on balanced tokens: chance is 50%
 
 
 def test_word_quotation_unit_reads_a_quotation(words):

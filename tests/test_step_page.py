@@ -49,7 +49,7 @@ def test_deep_link_opens_that_token_and_unit(models):
     assert not app.exception and not app.warning
     assert app.slider(key="t").value == dan and app.number_input(key="unit").value == 7
     text = shown_markdown(app)
-    assert ":orange-background[**dan**]" in text
+    assert ":blue-background[**dan**]" in text
     assert "Unit 7 reads Dan" in text
     assert "f_{t}" in app.latex[7].value
     assert f"t={dan}" in app.code[0].value and "unit=7" in app.code[0].value  # the shareable link

@@ -399,7 +399,7 @@ def highlighted_text(tokens: Sequence[str], t: int, kind: str = "words", radius:
     on each side (long texts get "…"), so a 5,000-token text does not flood the page.
 
     >>> highlighted_text(["bob", "is", "<unk>"], 1)
-    'bob :orange-background[**is**] \\\\<unk\\\\>'
+    'bob :blue-background[**is**] \\\\<unk\\\\>'
     """
     start, stop = max(0, t - radius), min(len(tokens), t + radius + 1)
     pieces = []
@@ -411,7 +411,7 @@ def highlighted_text(tokens: Sequence[str], t: int, kind: str = "words", radius:
             shown = token
         shown = as_markdown(shown)
         if index == t:
-            shown = f":orange-background[**{shown}**]"
+            shown = f":blue-background[**{shown}**]"
         pieces.append(shown)
     joined = ("" if kind == "chars" else " ").join(pieces)
     return ("… " if start > 0 else "") + joined + (" …" if stop < len(tokens) else "")

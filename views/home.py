@@ -46,8 +46,8 @@ WAYS_IN = [
      "token by token.", "Open the gates", ":material/grid_on:"),
     ("views/step.py", "One step inside the cell", "Pick a token and a unit and follow the real numbers through "
      "the cell.", "Step through the cell", ":material/step:"),
-    ("views/tutorial.py", "Tutorial", "Three classic examples: forgetting a subject, keeping an important fact, "
-     "using it later.", "Start the tutorial", ":material/school:"),
+    ("views/tutorial.py", "Tutorial", "One hand-set unit first, then the trained model forgetting a subject, keeping "
+     "a fact and using it later, with a question before each answer.", "Start the tutorial", ":material/school:"),
     ("views/gradients.py", "Why LSTMs", "How much of the gradient reaches each earlier step, in a plain RNN and "
      "in an LSTM.", "Compare the gradients", ":material/trending_down:"),
     ("views/train.py", "Train", "Train an RNN and an LSTM side by side on a long gap, or a small model on your "

@@ -20,7 +20,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -240,9 +240,13 @@ def find_subject_gender_unit(
 
 
 def find_quotation_unit(
-    model: LanguageModel, story_count: int = 200, choose_seed: int = 103, score_seed: int = 104
-) -> UnitInfo:
+    model: LanguageModel, story_count: int = 200, choose_seed: int = 103, score_seed: int = 104,
+    exclude: Collection[tuple[int, int, int]] = (),
+) -> UnitInfo:  # fmt: skip
     """The cell unit whose value alone best tells whether the text is inside a quotation.
+
+    `exclude`: (layer, direction, unit) triples not to choose, e.g. the subject-gender unit, so that
+    the app never names one unit for two things.
 
     Only stories that contain a quotation are used, and the "outside" tokens are subsampled to as
     many as the "inside" ones, so that "always outside" scores 50% rather than 90%. The unit is
@@ -264,6 +268,7 @@ def find_quotation_unit(
             "inside and outside tokens in equal numbers (chance is 50%)."
         ),
         balance=True,
+        exclude=exclude,
     )
 
 
@@ -275,6 +280,7 @@ def _choose_and_score(
     label_of,
     description: str,
     balance: bool = False,
+    exclude: Collection[tuple[int, int, int]] = (),
 ) -> UnitInfo:
     """Pick the best (layer, direction, unit) of the cell state on one set of stories, score it on another.
 
@@ -286,7 +292,8 @@ def _choose_and_score(
     best: tuple[int, int, UnitScore] | None = None
     for layer in range(model.lstm.num_layers):
         for direction in range(model.lstm.num_directions):
-            top = rank_units(choose_values[layer, direction], choose_labels)[0]
+            ranked = rank_units(choose_values[layer, direction], choose_labels)
+            top = next(score for score in ranked if (layer, direction, score.unit) not in exclude)
             if best is None or top.score > best[2].score:
                 best = (layer, direction, top)
     layer, direction, top = best

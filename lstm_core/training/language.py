@@ -699,7 +699,8 @@ def evaluate(model: LanguageModel, config: TrainConfig, cast: Cast, log: Callabl
     units[unit.name] = unit
     metrics["gender_unit_switch_flip_rate"] = analysis.switch_flip_rate(model, unit, pronoun)
     quotation_unit = analysis.find_quotation_unit(model, choose_seed=UNIT_CHOOSE_SEED, score_seed=UNIT_SCORE_SEED,
-                                                  story_count=int(200 * scale))  # fmt: skip
+                                                  story_count=int(200 * scale),
+                                                  exclude=[(unit.layer, unit.direction, unit.unit)])  # fmt: skip
     units[quotation_unit.name] = quotation_unit
     for key, value in metrics.items():
         log(f"[{model.name}] {key}: {value}")
