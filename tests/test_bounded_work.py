@@ -140,9 +140,14 @@ def test_the_export_of_a_long_trace_says_which_tokens_it_holds(models):
 # ----------------------------------------------------------------------------------- settings
 def test_every_setting_is_a_streamlit_option():
     """A misspelt option would be ignored by Streamlit with no more than a line in the log."""
-    for section, options in SETTINGS.items():
-        for name in options:
-            streamlit_config.get_option(f"{section}.{name}")  # raises for an option Streamlit does not have
+    def option_names(prefix: str, options: dict):
+        for name, value in options.items():  # a nested table ([theme.light]) holds options of its own
+            yield from option_names(f"{prefix}.{name}", value) if isinstance(value, dict) else [f"{prefix}.{name}"]
+
+    names = [name for section, options in SETTINGS.items() for name in option_names(section, options)]
+    assert "theme.light.textColor" in names and "server.maxMessageSize" in names
+    for name in names:
+        streamlit_config.get_option(name)  # raises for an option Streamlit does not have
 
 
 def test_uploads_are_limited_to_the_model_budget_and_errors_show_no_details():
