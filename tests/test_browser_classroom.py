@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import numpy as np
 import pytest
 
+from lstm_core import load_pretrained
 from tests.pages import (
     assert_no_exception,
     new_tab,
@@ -23,6 +24,7 @@ from tests.pages import (
     wait_for_query,
     wait_until_idle,
 )
+from tests.test_gates_page import CHARTS as GATES_CHARTS
 
 pytestmark = pytest.mark.browser
 
@@ -82,13 +84,13 @@ def test_presenting_gates_keeps_the_charts_and_leaves_with_escape(page):
     expect(tab.locator("[data-testid='stSidebar']")).to_be_hidden()
     expect(tab.locator(".st-key-text textarea")).to_be_hidden()
     expect(tab.locator(".st-key-gates_example_0 button").first).to_be_hidden()
-    expect(tab.locator("[data-testid='stPlotlyChart']")).to_have_count(8)  # retried: the first page of a fresh server loads the model
+    expect(tab.locator("[data-testid='stPlotlyChart']")).to_have_count(GATES_CHARTS)  # retried: the first page of a fresh server loads the model
     main = tab.locator("[data-testid='stMain']")
-    assert main.get_by_text("Token 3 “nice”, unit 5").is_visible()
+    assert main.get_by_text("Token 3 “nice”, unit 5", exact=True).is_visible()
     tab.locator("[data-testid='stMain'] strong").first.click()
     tab.keyboard.press("ArrowRight")
     wait_for_query(tab, "t", "4")
-    assert main.get_by_text("Token 4 “person”, unit 5").is_visible()
+    assert main.get_by_text("Token 4 “person”, unit 5", exact=True).is_visible()
     resize(tab, {"width": 1400, "height": 2000})
     screenshot(tab, "gates-present")
     tab.keyboard.press("Escape")
@@ -141,11 +143,12 @@ def test_csv_npz_and_html_downloads(page):
     assert name.endswith(".csv")
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
     tokens = {int(row["t"]): row["token"] for row in rows}
-    assert len(rows) == len(tokens) * 128 == len(hostile) * 128
+    units = load_pretrained("chars").lstm.hidden_size
+    assert len(rows) == len(tokens) * units == len(hostile) * units
     assert tokens[10] == "'=" and tokens[12] == "'+" and tokens[9] == '"' and tokens[3] == " "  # formulas made inert
     name, data = downloaded(tab, tab.get_by_role("button", name="Trace as NumPy .npz").click)
     with np.load(io.BytesIO(data), allow_pickle=False) as loaded:
-        assert loaded["gates"].shape == (4, 1, 1, len(tokens), 128) and "".join(loaded["tokens"]) == hostile
+        assert loaded["gates"].shape == (4, 1, 1, len(tokens), units) and "".join(loaded["tokens"]) == hostile
     name, data = downloaded(tab, tab.get_by_role("button", name="Charts as HTML").click)
     page_text = data.decode("utf-8")
     assert name.endswith(".html") and page_text.count('class="plotly-graph-div"') == 3
