@@ -17,7 +17,7 @@ from functools import partial
 
 import streamlit as st
 
-from ui import classroom, explain, export, model_store, typed_text
+from ui import ablation, classroom, explain, export, model_store, typed_text
 from ui.query import check_model
 
 TEXT_LABEL = "Text the model reads"
@@ -189,3 +189,17 @@ def export_popover(page: str, trace, figures: Sequence, model_name: str, title: 
                            file_name=html_name, mime="text/html", key=f"{page}_export_html", on_click="ignore",
                            icon=":material/code:", help="Every chart of this view in one page that opens offline.")  # fmt: skip
         st.caption("A chart as PNG: hover it and click the camera at its top right.")
+
+
+def switch_off_controls(unit: int) -> tuple[bool, str]:
+    """The "Switch unit N off" toggle and the "hold its cell state at" choice, kept in the URL (`off`,
+    `off_mode`) so that a shared link shows the switched-off view; returns (switched off, mode)."""
+    off_column, mode_column = st.columns([2, 3], vertical_alignment="center")
+    with off_column:
+        switched_off = st.toggle(f"Switch unit {unit} off", key="off", bind="query-params", persist_state="session",
+                                 help=ablation.OFF_HELP)  # fmt: skip
+    with mode_column:
+        off_mode = st.radio("Hold its cell state at", ablation.MODES, key="off_mode", horizontal=True,
+                            captions=ablation.MODE_CAPTIONS, bind="query-params", persist_state="session",
+                            help=ablation.MODE_HELP, disabled=not switched_off)  # fmt: skip
+    return switched_off, off_mode

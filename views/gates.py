@@ -120,14 +120,7 @@ with st.container(key="gates_controls_selection"):
             st.caption(explain.as_markdown(f"The {model_name} model has no named units."))
     if "subject gender" in model.units:
         st.caption(NAMES_NOTE)
-    off_column, mode_column = st.columns([2, 3], vertical_alignment="center")
-    with off_column:
-        switched_off = st.toggle(f"Switch unit {unit} off", key="off", bind="query-params", persist_state="session",
-                                 help=ablation.OFF_HELP)  # fmt: skip
-    with mode_column:
-        off_mode = st.radio("Hold its cell state at", ablation.MODES, key="off_mode", horizontal=True,
-                            captions=ablation.MODE_CAPTIONS, bind="query-params", persist_state="session",
-                            help=ablation.MODE_HELP, disabled=not switched_off)  # fmt: skip
+    switched_off, off_mode = inputs.switch_off_controls(unit)
 
 # --------------------------------------------------------------------------- the selection
 signals = figures.signals_of(trace, layer, direction)

@@ -126,14 +126,7 @@ else:
     inputs.drop_param("direction")
 
 with st.container(key="step_controls_off"):
-    off_column, mode_column = st.columns([2, 3], vertical_alignment="center")
-    with off_column:
-        switched_off = st.toggle(f"Switch unit {unit} off", key="off", bind="query-params", persist_state="session",
-                                 help=ablation.OFF_HELP)  # fmt: skip
-    with mode_column:
-        off_mode = st.radio("Hold its cell state at", ablation.MODES, key="off_mode", horizontal=True,
-                            captions=ablation.MODE_CAPTIONS, bind="query-params", persist_state="session",
-                            help=ablation.MODE_HELP, disabled=not switched_off)  # fmt: skip
+    switched_off, off_mode = inputs.switch_off_controls(unit)
 
 last = trace.length - 1
 previous_column, slider_column, next_column, play_column = st.columns([1.4, 6, 1.4, 1.3], vertical_alignment="bottom")
