@@ -203,3 +203,14 @@ def switch_off_controls(unit: int) -> tuple[bool, str]:
                             captions=ablation.MODE_CAPTIONS, bind="query-params", persist_state="session",
                             help=ablation.MODE_HELP, disabled=not switched_off)  # fmt: skip
     return switched_off, off_mode
+
+
+def show_answer(reveal, waiting: str) -> None:
+    """A predict-then-reveal question's answer: `waiting` until the student picks, then right or wrong
+    with the reason from the trace (`reveal`: None, or an object with `right` and `text`)."""
+    if reveal is None:
+        st.caption(waiting)
+    elif reveal.right:
+        st.success(explain.as_markdown(reveal.text), icon=":material/check_circle:")
+    else:
+        st.error(explain.as_markdown(reveal.text), icon=":material/cancel:")

@@ -48,13 +48,7 @@ with st.container(border=True):
         format_func=warm.question.label,
         key="tutorial_question_warm_up",
     )
-    reveal = warm.question.reveal(picked)
-    if reveal is None:
-        st.caption("Pick an answer; the chart below then shows why.")
-    elif reveal.right:
-        st.success(explain.as_markdown(reveal.text), icon=":material/check_circle:")
-    else:
-        st.error(explain.as_markdown(reveal.text), icon=":material/cancel:")
+    inputs.show_answer(warm.question.reveal(picked), "Pick an answer; the chart below then shows why.")
 st.plotly_chart(pg.playground_figure(warm.trace, selected_step=warm.step), key="tutorial_warm_up_chart", alt=accessibility.PLAYGROUND,
                 config=CHART_CONFIG)  # fmt: skip
 for sentence in warm.story:
@@ -94,13 +88,7 @@ for lesson in taught.lessons:
             format_func=lesson.question.label,
             key=f"tutorial_question_{lesson.key}_{model_name}",
         )
-        reveal = lesson.question.reveal(picked)
-        if reveal is None:
-            st.caption("Click a word to answer; the trace below then shows why.")
-        elif reveal.right:
-            st.success(explain.as_markdown(reveal.text), icon=":material/check_circle:")
-        else:
-            st.error(explain.as_markdown(reveal.text), icon=":material/cancel:")
+        inputs.show_answer(lesson.question.reveal(picked), "Click a word to answer; the trace below then shows why.")
 
     st.markdown(f"**Following unit {lesson.unit}**: {explain.as_markdown(lesson.unit_reason)}")
     for sentence in lesson.story:
