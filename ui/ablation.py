@@ -53,7 +53,9 @@ OFF_HELP = (
 MODE_HELP = (
     "zero: the cell state stays at 0, so the unit passes nothing on, as if it were taken out. "
     "mean: the cell state stays at its average over many stories, so the rest of the network still sees "
-    "a usual value, but one that no longer follows the text."
+    "a usual value, but one that no longer follows the text. "
+    "Zero is not always neutral: a named unit whose threshold is below 0 reads a cell of 0 as its upper "
+    "side (the subject-gender unit of the word model reads 0 as male); its mean takes no side."
 )
 MODE_CAPTIONS = ("as if the unit were taken out", "its average over many stories")
 WORDS_HELP = (
