@@ -55,7 +55,7 @@ MODE_HELP = (
     "mean: the cell state stays at its average over many stories, so the rest of the network still sees "
     "a usual value, but one that no longer follows the text. "
     "Zero is not always neutral: a named unit whose threshold is below 0 reads a cell of 0 as its upper "
-    "side (the subject-gender unit of the word model reads 0 as male); its mean takes no side."
+    "side (\"male\" for a gender unit whose upper side is male); its mean is closer to taking no side."
 )
 MODE_CAPTIONS = ("as if the unit were taken out", "its average over many stories")
 WORDS_HELP = (
