@@ -28,7 +28,7 @@ from lstm_core.data.tasks import PRONOUN_EXAMPLE
 from lstm_core.models.language_model import load_pretrained
 from lstm_core.models.text_rnn import TEXT_RNN_FILE, TextRNN
 from lstm_core.rnn import RNN
-from lstm_core.training.language import CONFIGS, HELDOUT_STORY_SEED, PRONOUN_SEED, TrainConfig, make_tokenizer
+from lstm_core.training.language import CONFIGS, HELDOUT_STORY_SEED, PRONOUN_SEED, TrainConfig, _padded, make_tokenizer
 
 __all__ = ["TorchTextRNN", "train_text_rnn", "to_text_rnn", "main"]
 
@@ -50,17 +50,6 @@ class TorchTextRNN(nn.Module):
         return self.decoder(output)
 
 
-def _padded(rows: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-    """(inputs, next-token targets) of rows of different lengths; -100 (ignored by the loss) pads."""
-    width = max(len(row) for row in rows)
-    inputs = np.zeros((len(rows), width - 1), dtype=np.int64)
-    targets = np.full((len(rows), width - 1), -100, dtype=np.int64)
-    for index, row in enumerate(rows):
-        inputs[index, : len(row) - 1] = row[:-1]
-        targets[index, : len(row) - 1] = row[1:]
-    return torch.from_numpy(inputs), torch.from_numpy(targets)
-
-
 def train_text_rnn(
     config: TrainConfig = CONFIGS["words"], threads: int = 1, log: Callable[[str], None] = print
 ) -> tuple[TextRNN, float]:
@@ -80,7 +69,7 @@ def train_text_rnn(
     started = time.perf_counter()
     losses = []
     for step in range(1, config.steps + 1):
-        inputs, targets = _padded([sequences[index] for index in rng.integers(len(sequences), size=config.batch_size)])
+        inputs, targets, _ = _padded([sequences[index] for index in rng.integers(len(sequences), size=config.batch_size)])
         logits = model(inputs)
         loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
         optimizer.zero_grad(set_to_none=True)
