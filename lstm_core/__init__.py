@@ -6,7 +6,8 @@ Where things are:
 - `lstm`: the fast `LSTM` that records a whole sequence in a `Trace`, and backpropagation in time;
   `rnn`: a plain tanh `RNN` beside it; `numerics`: sigmoid and softmax;
 - `config`: settings the pages and the training code share (no torch);
-- `io/`: checkpoints and uploaded model files; `models/`: language models, tokenizers, task models;
+- `tags`: the 12 universal part-of-speech tags and `universal_tag`, Brown's tags mapped onto them;
+- `io/`: checkpoints and uploaded model files; `models/`: language models, part-of-speech taggers, tokenizers, task models;
   `data/`: the story world and the long-lag tasks; `analysis/`: what units do, gradients over time;
 - `training/`: torch training, the only place that imports torch (besides reading an uploaded `.pt`).
 
@@ -23,14 +24,16 @@ from lstm_core.cell import CellStep, CellWeights, cell_weights, lstm_cell_step
 from lstm_core.io.checkpoint import load_checkpoint, save_checkpoint
 from lstm_core.lstm import GATE_NAMES, LSTM, BatchTrace, Gradients, StepDetail, Trace
 from lstm_core.rnn import RNN, RNNTrace
+from lstm_core.tags import UNIVERSAL_TAGS, universal_tag
 
 __all__ = [
     "GATE_NAMES", "lstm_cell_step", "cell_weights", "CellWeights", "CellStep",
     "LSTM", "Trace", "BatchTrace", "StepDetail", "Gradients", "RNN", "RNNTrace",
     "save_checkpoint", "load_checkpoint", "LanguageModel", "PRETRAINED", "load_pretrained",
+    "Tagger", "UNIVERSAL_TAGS", "universal_tag",
 ]  # fmt: skip
 
-_LANGUAGE_MODEL_NAMES = {"LanguageModel", "PRETRAINED", "load_pretrained"}
+_LANGUAGE_MODEL_NAMES = {"LanguageModel", "PRETRAINED", "load_pretrained", "Tagger"}
 
 
 def __getattr__(name: str):

@@ -181,3 +181,84 @@ def write_model_card(directory: Path, model: LanguageModel, config: TrainConfig,
         "- Its story world has two pronouns, he and she; it has never seen they used for one person.",
     ]
     (directory / "model_card.md").write_text("\n".join(lines) + "\n")
+
+
+def write_tagger_card(directory: Path, tagger, config) -> None:
+    """`model_card.md` of a part-of-speech tagger (`lstm_core.training.tagger`)."""
+    from lstm_core.data.sources import SOURCES
+    from lstm_core.tags import TAG_MEANINGS
+
+    metrics = tagger.metrics
+    test, valid = metrics["test"], metrics["valid"]
+    brown = SOURCES["brown"]
+    reads = "both ways (a forward and a backward LSTM per layer)" if config.bidirectional else "forwards only"
+    parameter_count = sum(array.size for array in tagger.tensors().values())
+    file_bytes = sum(path.stat().st_size for path in directory.iterdir() if path.is_file())
+    lines = [
+        f"# Model card: `{tagger.name}`",
+        "",
+        f"A part-of-speech tagger for the LSTM Gate Explorer: word vectors -> {config.num_layers}-layer LSTM reading "
+        f"{reads} -> one of 12 universal tags per word. Trained with torch by `lstm_core.training.tagger`, run with "
+        "NumPy (`lstm_core.load_pretrained`).",
+        "",
+        "## Data",
+        "",
+        f"- `{brown.label}` ({brown.registry}, sha256 `{brown.sha256[:12]}…`): {brown.used}. Licence: {brown.licence}. "
+        f"<{brown.url}>",
+        "- Fetched and prepared by `python -m lstm_core.data fetch` (pinned version, checked sum).",
+        "- **Split:** the Brown files whose number ends in 0 (ca10, ca20, …) are the test set, never trained or tuned "
+        "on; those ending in 5 are the validation set; the rest train. "
+        f"Training: {metrics['train_sentences']:,} sentences, {metrics['train_tokens']:,} tokens.",
+        "- **Tags:** Brown's tags mapped to the 12 universal tags of Petrov, Das and McDonald (2012) by "
+        "`lstm_core.universal_tag` (its docstring explains each choice).",
+        "",
+        "## Model",
+        "",
+        f"- Input: a word's row (the {len(tagger.vocab) - 1:,} lowercased words seen at least {config.min_count} times; "
+        f"others read `<unk>`'s row), plus the mean of its character {config.piece_min_n}- to {config.piece_max_n}-gram "
+        f"rows ({config.piece_buckets} hashed rows), plus a row for its shape (Capitalised, digits, …). Size "
+        f"{config.embedding_size}.",
+        f"- LSTM: {config.num_layers} layers, {config.hidden_size} units per direction, "
+        f"{'2 directions' if config.bidirectional else '1 direction'}; dropout {config.dropout} between layers.",
+        f"- {parameter_count:,} parameters; files {file_bytes / 1e6:.1f} MB (float16).",
+        f"- Training: {metrics['train_steps']:,} steps of {config.batch_size} sentences, Adam at {config.learning_rate} "
+        f"decaying to a tenth, seed {config.seed}, known words read as `<unk>` {config.word_dropout:.0%} of the time; "
+        f"{metrics['train_seconds'] / 60:.1f} min on {metrics['train_threads']} CPU thread(s).",
+        "",
+        "## Results",
+        "",
+        f"- **Test accuracy: {test['accuracy']:.2%}** of {test['tokens']:,} tokens "
+        f"(validation {valid['accuracy']:.2%}).",
+        f"- Words never seen in training: {test['unseen_word_accuracy']:.1%} of {test['unseen_word_tokens']:,} test tokens, "
+        "tagged from their spelling and shape.",
+        "",
+        "| tag | meaning | test tokens | right |",
+        "|---|---|---:|---:|",
+    ]
+    for tag in tagger.tags:
+        if tag in test["per_tag_accuracy"]:
+            lines.append(f"| `{tag}` | {TAG_MEANINGS[tag]} | {test['tag_counts'][tag]:,} | "
+                         f"{test['per_tag_accuracy'][tag]:.1%} |")  # fmt: skip
+    lines += ["", "Main confusions on the test set (true → tagged as):", ""]
+    lines += [f"- {c['true']} → {c['predicted']}: {c['count']:,}" for c in test["top_confusions"]]
+    if metrics.get("probes"):
+        lines += ["", "## What each layer knows (linear probes)", "",
+                  "A logistic regression from one layer's hidden state to a property of the word, fitted on "
+                  "validation sentences and scored on test sentences; the baseline always answers the most common "
+                  "value.", "", "| states | property | probe | baseline |", "|---|---|---:|---:|"]  # fmt: skip
+        lines += [f"| {row['states']} | {row['property']} | {row['accuracy']:.1%} | {row['baseline']:.1%} |"
+                  for row in metrics["probes"]]  # fmt: skip
+    lines += [
+        "",
+        "## Limits",
+        "",
+        "- The Brown corpus is American English printed in 1961: words, spellings and topics since then are read "
+        "from their spelling alone.",
+        "- Tokens follow the app's splitting (\"Mr.\" is two tokens), which is not always Brown's.",
+        "- The universal tags are coarse: \"to\" before a verb is a particle, before a noun an adposition; "
+        "the tagger has to tell them apart from context.",
+    ]
+    if not config.bidirectional:
+        lines.append("- It reads forwards only: a word is tagged before the words after it are read. It is the baseline "
+                     "that shows what reading backwards buys; compare with `tagger`.")  # fmt: skip
+    (directory / "model_card.md").write_text("\n".join(lines) + "\n")
