@@ -3,6 +3,7 @@ before/after comparison, its figures and sentence, and the word picker."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -16,7 +17,7 @@ from lstm_core.models.language_model import LanguageModel
 from lstm_core.models.tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenizer
 from tests.fake_models import fake_language_model
 from tests.lstm_configs import LSTM_CONFIGS
-from ui import ablation
+from ui import ablation, palette
 from ui.next_tokens import NextTokens
 
 TEXT = "Mary is a nice person. Dan, on the other hand, is evil."
@@ -312,7 +313,8 @@ def test_ablation_figure_draws_before_and_after_with_the_numbers_on_the_bars():
     assert before["marker"]["color"] != after["marker"]["color"]
     assert figure["layout"]["yaxis"]["range"] == [0, 1.1]
     title = figure["layout"]["title"]["text"]
-    assert "(token 3)" in title and "black: unit 5 switched off" in title
+    assert "(token 3)" in title and "striped: unit 5 switched off" in title
+    assert after["marker"]["pattern"]["shape"] and "pattern" not in before["marker"]  # the stripes mean "off"
     last = ablation.ablation_figure(effect).to_plotly_json()
     np.testing.assert_allclose(last["data"][0]["y"], effect.before[-1])
 
@@ -348,19 +350,19 @@ def test_word_probability_figure_draws_each_word_and_its_after_line():
     he, she = np.linspace(0, 0.8, 8), np.linspace(0.5, 0.1, 8)
     figure = ablation.word_probability_figure(tokens, {"he": he, "she": she}, 6, after={"he": he / 2},
                                               after_label="unit 41 off", start=2, stop=8)  # fmt: skip
-    assert [line.name for line in figure.data] == ["P(he)", "P(he), unit 41 off", "P(she)"]
+    assert [line.name for line in figure.data] == ["P(he)", "P(he), unit 41 off", "P(she)", "selected token"]
     np.testing.assert_array_equal(figure.data[0].x, np.arange(2, 8))
     np.testing.assert_allclose(figure.data[0].y, he[2:8])
     np.testing.assert_allclose(figure.data[1].y, he[2:8] / 2)
-    assert figure.data[1].line.dash == "dash" and figure.data[0].line.dash is None
+    assert figure.data[1].line.dash == palette.SWITCHED_OFF_DASH and figure.data[0].line.dash is None
     assert figure.data[0].line.color == figure.data[1].line.color != figure.data[2].line.color
     assert list(figure.layout.xaxis.ticktext) == tokens[2:8]
     assert tuple(figure.layout.yaxis.tickvals) == (0, 0.25, 0.5, 0.75, 1)
     assert figure.layout.yaxis.range[0] <= 0 and figure.layout.yaxis.range[1] >= 1
-    (marker,) = figure.layout.shapes
-    assert marker.x0 == marker.x1 == 6
+    (band,) = figure.layout.shapes  # the selected token, shaded light blue
+    assert (band.x0, band.x1, band.fillcolor) == (5.5, 6.5, palette.HIGHLIGHT)
     outside = ablation.word_probability_figure(tokens, {"he": he}, 0, start=2)
-    assert not outside.layout.shapes
+    assert not outside.layout.shapes and [line.name for line in outside.data] == ["P(he)"]
 
 
 @pytest.mark.parametrize(
@@ -420,3 +422,74 @@ def test_word_probabilities_are_the_next_token_columns():
     columns = next_tokens.columns([model.tokenizer.token_to_id["she"], model.tokenizer.token_to_id["he"]])
     np.testing.assert_array_equal(probabilities["she"], columns[:, 0])
     np.testing.assert_array_equal(probabilities["he"], columns[:, 1])
+
+
+# ------------------------------------------------------- what the held value reads as, by the threshold
+def with_gender_threshold(model: LanguageModel, threshold: float, above: str, below: str) -> LanguageModel:
+    """`model` with its gender unit's threshold and sides replaced (as another training could leave them)."""
+    gender = dataclasses.replace(model.units["subject gender"], threshold=threshold, above=above, below=below)
+    model.units = {**model.units, "subject gender": gender}
+    return model
+
+
+@pytest.mark.parametrize(
+    ("threshold", "above", "below", "zero_reads", "side"),
+    [(-0.13, "male", "female", "male", "above"), (0.32, "female", "male", "male", "below")],
+)
+def test_holding_at_zero_says_what_zero_reads_as_by_the_units_threshold(threshold, above, below, zero_reads, side):
+    """0 is not neutral for a named unit whose threshold is not 0: the help and the result say which side a
+    cell held at 0 reads as, from the unit's own threshold (below 0 for the word model's unit, above 0 for
+    the character model's)."""
+    model = with_gender_threshold(fake_language_model("words"), threshold, above, below)
+    info = model.units["subject gender"]
+    cut = f"{threshold:.2f}".replace("-", "−")
+    help_text = ablation.mode_help(info)
+    assert help_text.startswith(ablation.MODE_HELP)
+    assert f"0 is {side} its threshold {cut}, so a cell held at 0 reads as {zero_reads}" in help_text
+    effect = ablation.ablation_effect(model, TEXT, (0, 0, 5))
+    assert effect.info == info
+    reading = ablation.held_reading(effect)
+    assert reading.startswith(f"Held at 0, unit 5 reads as {zero_reads}: 0 is {side} its threshold {cut}")
+    assert "mean is the fairer test" in reading
+
+
+def test_holding_at_the_mean_says_where_the_mean_falls():
+    model = with_gender_threshold(fake_language_model("words"), -0.13, "male", "female")
+    effect = ablation.ablation_effect(model, TEXT, (0, 0, 5), mode="mean")
+    info, held = effect.info, effect.held_value
+    reading = ablation.held_reading(effect)
+    assert reading.startswith(
+        f"Held at its mean, {held:.2f}".replace("-", "−") + f", unit 5 reads as {info.read(held)} ("
+    )
+    assert f"{abs(held - info.threshold):.2f} away" in reading
+
+
+def test_no_threshold_caveat_where_zero_is_the_threshold_or_the_unit_is_not_named():
+    model = fake_language_model("words")  # its gender unit's threshold is 0
+    assert ablation.mode_help(model.units["subject gender"]) == ablation.MODE_HELP == ablation.mode_help(None)
+    assert ablation.held_reading(ablation.ablation_effect(model, TEXT, (0, 0, 5))) == ""
+    unnamed = ablation.ablation_effect(model, TEXT, (0, 0, 4))
+    assert unnamed.info is None and ablation.held_reading(unnamed) == ""
+
+
+# ------------------------------------------------ what to follow when a model has no words by default
+def test_most_changed_tokens_are_those_switching_off_moves_the_most():
+    model = fake_language_model("chars", seed=2)
+    text = "Bob is nice. Mary is evil."
+    before = NextTokens.from_trace(model, model.trace(text))
+    after = NextTokens.from_trace(model, core.ablated_trace(model, text, [(0, 0, 5)]))
+    found = ablation.most_changed_tokens(before, after, count=3)
+    assert len(found) == 3 and [change for _, change in found] == sorted((change for _, change in found), reverse=True)
+    ids = [model.tokenizer.token_to_id[token] for token, _ in found]
+    largest = np.abs(after.columns(ids) - before.columns(ids)).max(axis=0)
+    np.testing.assert_allclose([change for _, change in found], largest, rtol=1e-6)
+    everything = [index for index, token in enumerate(model.vocab) if token != UNKNOWN_TOKEN and token.strip()]
+    all_changes = np.abs(after.columns(everything) - before.columns(everything)).max(axis=0)
+    assert found[0][1] == pytest.approx(all_changes.max(), rel=1e-6)  # the largest of all is among the candidates
+    assert all(token.strip() and token != UNKNOWN_TOKEN for token, _ in found)
+    assert ablation.most_changed_tokens(before, before) and all(
+        change == 0 for _, change in ablation.most_changed_tokens(before, before)
+    )
+    note = ablation.followed_note(found[:2], 5, "zero")
+    assert "switching unit 5 off (held at 0) changes the most" in note
+    assert all(f"by up to {ablation.probability_text(change)}" in note for _, change in found[:2])

@@ -96,7 +96,12 @@ def test_tutorial_links_land_on_the_lessons_token(page, gender_unit):
     lesson = lessons.forget_lesson(load_pretrained("words"))  # the token the analysis finds (retraining may move it)
     tab = page.open("/tutorial")
     assert_no_exception(tab)
-    assert tab.locator("[data-testid='stPlotlyChart']").count() >= 3 * len(lessons.build_lessons(
+    # Each lesson keeps its charts and links until its question is answered: show every answer.
+    hidden = tab.locator("[data-testid='stPlotlyChart']").count()
+    for key in ("warm_up", "forget_words", "input_words", "output_words"):
+        tab.locator(f".st-key-tutorial_question_{key}_reveal button").click()
+        wait_until_idle(tab)
+    assert tab.locator("[data-testid='stPlotlyChart']").count() >= hidden + 3 * len(lessons.build_lessons(
         load_pretrained("words"), "words").lessons)  # fmt: skip
     screenshot(tab, "tutorial")
     tab.get_by_text("Open this step, with the equations").first.click()

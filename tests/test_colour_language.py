@@ -20,7 +20,9 @@ from lstm_core import GATE_NAMES, StepDetail
 from lstm_core.analysis.explore import Match
 from lstm_core.analysis.gradient_comparison import GradientComparison
 from lstm_core.analysis.gradients import GradientProfile
-from ui import compare, corpus_figures, figures, gradient_figures, palette, step_figures
+from lstm_core.models.language_model import UnitInfo, load_pretrained
+from tests.fake_models import fake_language_model
+from ui import ablation, accessibility, compare, corpus_figures, figures, gradient_figures, palette, step_figures
 from ui import playground as pg
 from ui.diagram import cell_diagram_figure
 
@@ -114,12 +116,6 @@ def layers_heatmap_colours() -> dict[str, np.ndarray]:
             **{name: heatmap_colour(hidden, 0, value) for name, value in signed_probes(1.0).items()}}  # fmt: skip
 
 
-def predictions_colours() -> dict[str, np.ndarray]:
-    probabilities = np.array([[1.0, 0.0]] * 4)
-    figure = figures.predictions_figure(TOKENS, [["he", "she"]] * 4, probabilities)
-    return {"gate 0": heatmap_colour(figure, 0, 0.0), "gate 1": heatmap_colour(figure, 0, 1.0)}
-
-
 def coloured_text_colours() -> dict[str, np.ndarray]:
     gates = figures.colored_text_figure(TOKENS, np.array([0.0, 1.0, 0.5, 0.5]), signed=False)
     signed = figures.colored_text_figure(TOKENS, np.array([1.6, -1.6, 0.0, 0.0]), signed=True, limit=LIMIT)
@@ -201,7 +197,6 @@ def unit_history_colours() -> dict[str, np.ndarray]:
 KINDS = {
     "gate heatmap": gate_heatmap_colours,
     "layers side by side": layers_heatmap_colours,
-    "predictions": predictions_colours,
     "coloured text": coloured_text_colours,
     "gate strips (/step)": gate_strip_colours,
     "cell diagram": cell_diagram_colours,
@@ -268,7 +263,8 @@ def test_no_figure_names_a_plotly_scale(colours):
     for scale in scales:
         assert not isinstance(scale, str), f"a Plotly scale name: {scale!r}"
         assert [color for _, color in scale] in ([color for _, color in palette.GATE_SCALE],
-                                                 [color for _, color in palette.SIGNED_SCALE])  # fmt: skip
+                                                 [color for _, color in palette.SIGNED_SCALE],
+                                                 [color for _, color in palette.PROBABILITY_SCALE])  # fmt: skip
 
 
 def luminance(color: str) -> float:
@@ -323,3 +319,142 @@ def test_the_diagram_has_a_legend_and_never_draws_a_closed_gate_like_a_candidate
     assert np.abs(colours["gate 0"] - colours["positive"]).max() > 100  # no navy for both, as before
     scale_colours = {color for _, color in (*palette.GATE_SCALE, *palette.SIGNED_SCALE)}
     assert not scale_colours & {shape.fillcolor for shape in cell_diagram_figure().layout.shapes}  # bare: no legend
+
+
+# ------------------------------------------------------------------- one colour, one meaning
+def test_the_guesses_table_is_grey_neither_a_gate_nor_a_sign():
+    """Green means a gate: the probabilities of the next-token guesses take the grey scale instead, and a
+    likely guess is drawn in no colour a gate or a sign could have."""
+    figure = figures.predictions_figure(TOKENS, [["he", "she"]] * 4, np.array([[1.0, 0.0]] * 4))
+    likely, unlikely, middling = (heatmap_colour(figure, 0, p) for p in (1.0, 0.0, 0.5))
+    assert side(unlikely) == "gate 0" and side(likely) == "other" and side(middling) == "other"
+    for colour in (likely, middling):
+        _, lightness, saturation = colorsys.rgb_to_hls(*(colour / 255))
+        assert saturation < 0.05, f"a probability drawn with a hue: {colour.round()}"
+    assert sum(likely) < sum(middling) < sum(unlikely)  # darker is more likely
+    scale_colours = [rgb(color) for _, color in (*palette.GATE_SCALE, *palette.SIGNED_SCALE)]
+    assert min(np.abs(likely - colour).max() for colour in scale_colours) > 30
+    assert "dark grey" in accessibility.PREDICTIONS and "green" not in accessibility.PREDICTIONS
+    assert palette.PROBABILITY_RULE in figures.legend_markdown(probabilities=True)
+
+
+def legend_names(figure) -> set[str]:
+    return {item.name for item in figure.data if item.name and item.showlegend is not False}
+
+
+def figure_text(figure) -> str:
+    texts = [figure.layout.title.text or "", *(annotation.text or "" for annotation in figure.layout.annotations)]
+    return " ".join(texts)
+
+
+def line_charts() -> dict[str, object]:
+    trace = fake_trace()
+    he, she = np.array([0.1, 0.2, 0.6, 0.7]), np.array([0.5, 0.4, 0.1, 0.1])
+    playground_trace = pg.run_unit(pg.PRESETS[pg.DEFAULT_PRESET].weights, np.array([1.0, 0.0, -1.0]))
+    return {
+        "unit history": step_figures.unit_history(trace, unit=0, t=2),
+        "word probabilities": ablation.word_probability_figure(
+            TOKENS, {"he": he, "she": she}, 2, after={"he": he / 2, "she": she}, after_label="unit 0 off"
+        ),  # fmt: skip
+        "playground": pg.playground_figure(playground_trace, selected_step=2),
+    }
+
+
+@pytest.mark.parametrize("name", ["unit history", "word probabilities", "playground"])
+def test_the_selected_token_is_a_light_blue_band_named_in_the_legend(name):
+    """The selected token is marked by light blue alone (as the text highlights it), never by a dark
+    or dashed line that could be read as a quantity, and the legend says what the band is."""
+    figure = line_charts()[name]
+    bands = [shape for shape in figure.layout.shapes if shape.type == "rect"]
+    assert [band.fillcolor for band in bands] == [palette.HIGHLIGHT]
+    assert bands[0].x1 - bands[0].x0 == pytest.approx(1.0)
+    assert not [shape for shape in figure.layout.shapes if shape.type == "line" and luminance(shape.line.color) < 0.3]
+    entries = [item for item in figure.data if item.name in ("selected token", "selected step")]
+    assert len(entries) == 1 and entries[0].marker.color == palette.HIGHLIGHT and entries[0].showlegend
+    assert name == "playground" or "selected token" in legend_names(figure)
+
+
+def test_black_and_dashes_each_mean_one_thing_in_the_line_charts():
+    """The output gate, a probability read with a unit switched off and the selected token each have a
+    style of their own, and each is named in a legend or the figure's text."""
+    charts = line_charts()
+    history, words = charts["unit history"], charts["word probabilities"]
+    output = next(item for item in history.data if item.name.startswith("output"))
+    assert luminance(output.line.color) > 0.3  # not black: black marked the selected token before
+    assert output.line.color not in {color for key, color in palette.LINE_COLORS.items() if key != "output"}
+    assert "output o" in legend_names(history)
+    switched_off = [item for item in words.data if "unit 0 off" in (item.name or "")]
+    assert len(switched_off) == 2 and {item.line.dash for item in switched_off} == {palette.SWITCHED_OFF_DASH}
+    assert palette.SWITCHED_OFF_DASH not in palette.LINE_DASHES.values()  # no gate's or state's dash
+    assert {item.name for item in switched_off} <= legend_names(words)
+    lines = [item for figure in charts.values() for item in figure.data if item.type == "scatter" and item.line.color]
+    assert all(luminance(item.line.color) > 0.2 for item in lines if item.name not in ("cell c", "hidden h")), [
+        (item.name, item.line.color) for item in lines if luminance(item.line.color) <= 0.2
+    ]
+    effect_bars = ablation.ablation_figure(switched_effect())
+    before_bars, after_bars = effect_bars.data
+    assert not before_bars.marker.pattern.shape and after_bars.marker.pattern.shape  # switched off: striped
+    assert "striped: unit 5 switched off" in figure_text(effect_bars)
+
+
+def switched_effect() -> ablation.AblationEffect:
+    return ablation.ablation_effect(fake_language_model("words"), "bob is nice . he", (0, 0, 5))
+
+
+def test_the_frame_legend_names_every_frame_style():
+    """The heatmaps' three frame styles (solid: the selection, dotted: its column, dashed: a named
+    unit) are all in the legend the pages show, with the light-blue selection."""
+    _, _, shapes = figures.unit_axis_marks(np.arange(3), {1: "subject gender"}, 0, 4, (2, 0))
+    dashes = {shape["line"]["dash"] for shape in shapes if shape["line"]["color"] == palette.FRAME_DARK}
+    assert dashes == {"solid", "dot", "dash"}
+    legend = figures.legend_markdown()
+    for words in ("solid black", "dotted black", "dashed black", "Light blue"):
+        assert words in legend
+
+
+# ------------------------------------------------- a named unit's reading turns at its threshold, not 0
+@pytest.mark.parametrize("name", ["words", "chars"])
+def test_the_coloured_text_of_a_named_unit_says_where_its_reading_turns(name):
+    """The signed colours turn at 0; the gender unit's reading turns at its threshold (below 0 for the word
+    model, above 0 for the character model, with the sides the other way round). The title states the
+    threshold and which colours read as which side, from the model's own UnitInfo."""
+    model = load_pretrained(name)
+    info = model.units["subject gender"]
+    values = np.array([info.threshold - 0.3, info.threshold + 0.3, 0.0, 0.0], dtype=np.float32)
+    figure = figures.colored_text_figure(TOKENS, values, signed=True, limit=LIMIT, selected=1, title="unit",
+                                         named=info)  # fmt: skip
+    subtitle = figure.layout.title.subtitle.text
+    cut = f"{abs(info.threshold):.2f}"
+    assert f"reads as {info.above} above {'−' if info.threshold < 0 else ''}{cut}" in subtitle
+    assert f"as {info.below} below it" in subtitle
+    # the colours named on each side are the colours the figure draws there
+    upper, lower = ("orange", "purple") if info.threshold < 0 else ("deeper orange", "paler orange, white and purple")
+    above_part, below_part = subtitle.split(f"as {info.below} below it")
+    assert upper in above_part and lower.split(",")[0] in below_part
+    # between 0 and the threshold the colour and the reading disagree: that is why the title must say so
+    between = info.threshold / 2
+    red, _, blue = rgb(figures.color_for_value(palette.SIGNED_SCALE, between, signed=True, limit=0.5))
+    on_orange_side = red > blue
+    assert on_orange_side == (info.threshold > 0)
+    assert info.read(between) == (info.below if info.threshold > 0 else info.above)
+    assert f"(reads as {info.read(values[1])})" in subtitle  # the selected token's reading
+    plain = figures.colored_text_figure(TOKENS, values, signed=True, limit=LIMIT, selected=1, title="unit")
+    assert "reads as" not in plain.layout.title.subtitle.text
+
+
+def test_the_reading_sentence_follows_the_threshold_not_a_model():
+    below_zero = UnitInfo("subject gender", 0, 0, 7, -0.4, "male", "female", 0.9, 0.9)
+    above_zero = UnitInfo("inside quotation", 0, 0, 9, 1.25, "inside", "outside", 0.9, 0.9)
+    at_zero = UnitInfo("subject gender", 0, 0, 3, 0.001, "female", "male", 0.9, 0.9)
+    assert figures.named_unit_colours(below_zero) == (
+        "unit 7 (subject gender) reads as male above −0.40 (orange, white and the palest purple), "
+        "as female below it (deeper purple)"
+    )
+    assert figures.named_unit_colours(above_zero) == (
+        "unit 9 (inside quotation) reads as inside above 1.25 (deeper orange), "
+        "as outside below it (paler orange, white and purple)"
+    )
+    assert (
+        figures.named_unit_colours(at_zero)
+        == "unit 3 (subject gender) reads as female above 0 (orange), as male below 0 (purple)"
+    )

@@ -270,3 +270,27 @@ def test_pages_open_on_the_subject_gender_unit_when_the_model_has_one():
     assert model_store.default_unit(model) == 0  # the pages open on layer 0
     model.units = {}
     assert model_store.default_unit(model) == 0
+
+
+def test_highlighted_text_without_a_token_highlights_nothing():
+    tokens = ["mary", "is", "nice", ".", "dan", "is", "evil", "."]
+    plain = explain.highlighted_text(tokens, None)
+    assert plain == "mary is nice \\. dan is evil \\." and "blue-background" not in plain  # escaped Markdown
+    assert explain.highlighted_text(tokens, None, radius=1) == "mary is nice …"
+
+
+def test_unit_summary_states_what_the_unit_tracks_with_its_numbers():
+    tokens = ["mary", "is", "nice", ".", "dan", "is", "evil", "."]
+    cell = np.array([-0.6, -0.7, -0.65, -0.1, 0.8, 0.85, 0.8, 0.7])
+    info = UnitInfo("subject gender", 0, 0, 41, -0.13, "male", "female", accuracy=0.912, chosen_accuracy=0.95)
+    named, summary = explain.unit_summary(cell, tokens, 2, 41, info)
+    assert named == ("Unit 41 is this model's “subject gender” unit: its cell state reads as male above −0.13 and as "
+                     "female below it (right on 91.2% of held-out tokens). At token 2 “nice” it is −0.65, so it reads "
+                     "as female.")  # fmt: skip
+    assert summary == ("Along this text the cell state of unit 41 runs from −0.70 (token 1 “is”) to 0.85 (token 5 "
+                       "“is”); it moves the most at token 4 “dan”, from −0.10 to 0.80.")  # fmt: skip
+    assert explain.unit_summary(cell, tokens, 2, 41) == [summary]  # an unnamed unit: its numbers only
+    (single,) = explain.unit_summary(np.array([0.4]), ["bob"], 0, 3)
+    assert single == "At its only token, token 0 “bob”, the cell state of unit 3 is 0.40."
+    with pytest.raises(ValueError, match="one number per token"):
+        explain.unit_summary(cell[:3], tokens, 0, 41)

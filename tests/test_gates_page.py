@@ -6,13 +6,15 @@ Runs on the shipped models.
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.pages import messages, open_page
-from ui import ablation, model_store, typed_text
+from lstm_core.analysis.ablation import ablated_trace
+from tests.pages import chart_specs, messages, open_page
+from ui import ablation, figures, glossary, model_store, typed_text
+from ui.next_tokens import NextTokens
 
 GATES = "views/gates.py"
 HEATMAPS = 6
 CHARTS = HEATMAPS + 3  # the coloured text, the predictions and P(he), P(she) along the text
-CHAR_CHARTS = HEATMAPS + 2  # no words to follow by default: the character model predicts letters
+CHAR_CHARTS = HEATMAPS + 3  # and the characters switching the unit off changes most, along the text
 
 
 def open_gates(query: dict[str, str] | None = None) -> AppTest:
@@ -221,9 +223,61 @@ def test_bad_words_in_the_picker_give_a_message(models, typed, expected):
 def test_the_character_model_compares_its_own_likeliest_next_characters(models):
     app = open_gates({"model": "chars", "text": 'He said "I like tea" and left.', "t": "12", "off": "true"})
     assert not app.exception
-    assert "gates_ablation" in chart_keys(app) and "gates_word_probabilities" not in chart_keys(app)
-    assert 'the likeliest next character after “He said "I li”' in shown_text(app)
+    assert "gates_ablation" in chart_keys(app) and "gates_word_probabilities" in chart_keys(app)
+    assert 'the likeliest next character after “He said "I li”' in shown_text(app)  # the bars: its own guesses
+    assert "Nothing typed, so the chart follows the characters whose probability switching unit" in shown_text(app)
     app.text_input(key="words").input("k, he").run()
     assert not app.exception
     assert "“he” is more than one character" in messages(app).replace("\\", "")
     assert "gates_word_probabilities" in chart_keys(app)
+
+
+# ------------------------------------------------------------------- the character model's unit section
+def test_the_character_models_unit_section_is_never_empty(models):
+    """The character model has no words to follow by default: the section still says what the unit tracks,
+    with its numbers, and follows the characters that switching it off changes the most."""
+    model = models["chars"]
+    gender = model.units["subject gender"]
+    app = open_gates({"model": "chars"})
+    assert not app.exception
+    assert app.number_input(key="unit").value == gender.unit
+    text = shown_text(app)
+    assert f"What unit {gender.unit} (subject gender) does to the prediction" in [h.value for h in app.subheader]
+    cut = f"{gender.threshold:.2f}".replace("-", "−")
+    assert (f"Unit {gender.unit} is this model's “subject gender” unit: its cell state reads as {gender.above} above "
+            f"{cut} and as {gender.below} below it") in text  # fmt: skip
+    assert f"Along this text the cell state of unit {gender.unit} runs from" in text
+    # the chart follows what switching the unit off (at 0) changes the most, and says so
+    tokens_text = typed_text.DEFAULT_TEXT
+    before = NextTokens.from_trace(model, model.trace(tokens_text))
+    after = NextTokens.from_trace(model, ablated_trace(model, tokens_text, [(0, 0, gender.unit)]))
+    found = ablation.most_changed_tokens(before, after)
+    assert found and ablation.followed_note(found, gender.unit, "zero", "chars") in text
+    assert app.text_input(key="words").placeholder == ", ".join(token for token, _ in found)
+    lines = chart_specs(app)[chart_keys(app).index("gates_word_probabilities")]
+    assert [trace["name"] for trace in lines["data"] if trace["name"].startswith("P(")] == [
+        f"P({token})" for token, _ in found
+    ]
+    # the coloured text says where the unit's reading turns, and which side is which
+    assert lines["layout"]["title"]["text"].startswith("How likely each character is as the next token")
+    coloured = chart_specs(app)[chart_keys(app).index("gates_text_chart")]
+    assert figures.named_unit_colours(gender) in coloured["layout"]["title"]["subtitle"]["text"]
+    for info in model.units.values():  # every named unit's reading under the heatmaps that draw its row
+        assert f"In the cell state heatmap, {figures.named_unit_colours(info)}." in text
+
+
+def test_the_tooltips_are_the_glossarys_entries(models):
+    gender = models["words"].units["subject gender"]
+    app = open_gates()
+    assert not app.exception
+    assert app.sidebar.selectbox(key="layer").help == glossary.help_text("layer")
+    assert app.sidebar.selectbox(key="direction").help == glossary.help_text("direction")
+    assert app.sidebar.selectbox(key="compare_signal").help == glossary.help_text(*figures.SIGNAL_NAMES)
+    assert glossary.help_text("token", "timestep") == app.number_input(key="t").help
+    assert glossary.help_text("unit") == app.number_input(key="unit").help
+    assert glossary.help_text("switching a unit off") in app.toggle(key="off").help
+    assert app.radio(key="off_mode").help == ablation.mode_help(gender)  # what 0 reads as, for this unit
+    cut = f"{gender.threshold:.2f}".replace("-", "−")
+    assert f"its threshold {cut}, so a cell held at 0 reads as {gender.read(0.0)}" in app.radio(key="off_mode").help
+    heading = next(h for h in app.subheader if h.value.startswith("What unit"))
+    assert heading.proto.help == glossary.help_text("switching a unit off", "probability")

@@ -12,7 +12,7 @@ from lstm_core.analysis import lessons as analysis
 from lstm_core.models.language_model import LanguageModel, UnitInfo, load_pretrained
 from lstm_core.models.tokenize import UNKNOWN_TOKEN, WordTokenizer
 from tests.fake_models import fake_language_model
-from ui import corpus_figures, lessons, model_store, palette
+from ui import ablation, corpus_figures, lessons, model_store, palette
 
 GATE_ROWS = {"input": 0, "forget": 1, "candidate": 2, "output": 3}
 OPEN, SHUT = 8.0, -8.0  # biases: σ(8) = 0.9997, σ(−8) = 0.0003
@@ -208,6 +208,28 @@ def test_what_switching_the_unit_off_shows_is_read_from_the_charts_numbers():
     pushing = lessons.forget_lesson(gender_model(forget_at="dan"))
     assert pushing.effect_reading.startswith("With unit 0 off, “he” stays ahead (")
     assert lessons.forget_lesson(fake_language_model("chars")).effect_reading == ""  # no words to compare
+
+
+def test_the_switch_off_reading_says_what_a_cell_held_at_zero_reads_as():
+    """With a threshold below 0, a cell held at 0 reads as the upper side: the reading under the charts says
+    so, from the unit's own threshold."""
+    model = gender_model(forget_at="dan")
+    model.units = {"subject gender": UnitInfo("subject gender", 0, 0, 0, threshold=-0.5, above="male",
+                                              below="female", accuracy=0.9, chosen_accuracy=0.95)}  # fmt: skip
+    lesson = lessons.forget_lesson(model)
+    held = ablation.held_reading(lesson.effect)
+    assert held.startswith("Held at 0, unit 0 reads as male: 0 is above its threshold −0.50")
+    assert lesson.effect_reading.startswith("With unit 0 off, ") and lesson.effect_reading.endswith(held)
+
+
+def test_a_question_shows_its_answer_alone_to_a_student_who_asks():
+    question = lessons.forget_lesson(gender_model(forget_at=".")).question
+    shown = question.shown()
+    assert shown.right is None  # neither right nor wrong: nothing was picked
+    assert (
+        shown.text
+        == f"The answer is “{question.labels[question.answer]}”: {question.facts[question.answer]}, {question.why}."
+    )
 
 
 def test_lessons_survive_models_without_named_units_or_known_words():

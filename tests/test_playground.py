@@ -373,8 +373,8 @@ def test_figure_draws_the_computed_values(count_trace):
     np.testing.assert_array_equal(np.asarray(heatmap.z)[0], values["x"])
     assert list(np.asarray(heatmap.text)[0]) == [pg.format_number(value) for value in values["x"]]
     for trace in figure.data:
-        if trace.type == "scatter" and trace.showlegend is not False:
-            assert ":.4f" in trace.hovertemplate  # exact values on hover
+        if trace.type == "scatter" and trace.showlegend is not False and trace.name != "selected step":
+            assert ":.4f" in trace.hovertemplate  # exact values on hover (the band's legend entry has none)
     assert figure.layout.hovermode == "x unified"
 
 
@@ -406,9 +406,12 @@ def test_figure_colours_are_distinct_and_lines_differ_without_colour(count_trace
 
 
 def test_figure_marks_the_selected_step_and_the_missing_forget_gate(count_trace):
-    (shade,) = pg.playground_figure(count_trace, selected_step=5).layout.shapes
-    assert (shade.x0, shade.x1) == (4.5, 5.5)
+    marked = pg.playground_figure(count_trace, selected_step=5)
+    (shade,) = marked.layout.shapes
+    assert (shade.x0, shade.x1, shade.fillcolor) == (4.5, 5.5, palette.HIGHLIGHT)
+    assert "selected step" in [trace.name for trace in marked.data if trace.showlegend]  # the band in the legend
     assert pg.playground_figure(count_trace).layout.shapes == ()
+    assert "selected step" not in [trace.name for trace in pg.playground_figure(count_trace).data]
     names = [trace.name for trace in pg.playground_figure(count_trace, no_forget_gate=True).data]
     assert "forget gate f = 1 (no forget gate)" in names
     for bad in (0, count_trace.length + 1):

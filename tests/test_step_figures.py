@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from lstm_core import GATE_NAMES, LSTM
+from lstm_core.models.language_model import UnitInfo
 from ui import palette, step_figures
 
 
@@ -55,7 +56,8 @@ def test_gate_strips_without_a_unit_and_with_a_bad_one(trace):
 
 def test_unit_history_follows_one_unit_along_the_text(trace):
     figure = step_figures.unit_history(trace, unit=3, t=4)
-    forget, input_gate, output_gate, cell, hidden = figure.data
+    forget, input_gate, output_gate, cell, hidden, selected = figure.data
+    assert selected.name == "selected token" and selected.marker.color == palette.HIGHLIGHT  # the band's legend
     np.testing.assert_allclose(forget.y, trace.gates["forget"][0, 0, :, 3])
     np.testing.assert_allclose(input_gate.y, trace.gates["input"][0, 0, :, 3])
     np.testing.assert_allclose(output_gate.y, trace.gates["output"][0, 0, :, 3])
@@ -78,12 +80,29 @@ def test_unit_history_follows_one_unit_along_the_text(trace):
     # words on the x axis, escaped (Plotly would render <b>)
     assert list(forget.x)[:3] == [0, 1, 2]
     assert list(figure.layout.xaxis.ticktext)[:3] == ["bob", "is", "&lt;b&gt;nice&lt;/b&gt;"]
-    (marker,) = figure.layout.shapes
-    assert marker.x0 == marker.x1 == 4
+    (band,) = figure.layout.shapes  # the selected token: a light-blue band around its column
+    assert (band.x0, band.x1, band.fillcolor) == (3.5, 4.5, palette.HIGHLIGHT)
     # the values at the token are written in each panel
     texts = " ".join(annotation.text for annotation in figure.layout.annotations)
     assert f"c = {trace.cell[0, 0, 4, 3]:.3f}" in texts and f"h = {trace.hidden[0, 0, 4, 3]:.3f}" in texts
     assert f"f = {trace.gates['forget'][0, 0, 4, 3]:.2f}" in texts
+
+
+@pytest.mark.parametrize(("threshold", "above", "below"), [(-0.13, "male", "female"), (0.32, "female", "male"),
+                                                      (5.0, "inside", "outside")])  # fmt: skip
+def test_unit_history_draws_a_named_units_threshold_with_what_each_side_reads_as(trace, threshold, above, below):
+    """The colours of c turn at 0, a named unit's reading at its threshold: the cell panel shows where."""
+    info = UnitInfo("subject gender", 0, 0, 3, threshold, above, below, accuracy=0.9, chosen_accuracy=0.9)
+    figure = step_figures.unit_history(trace, unit=3, t=4, named=info)
+    (line,) = [shape for shape in figure.layout.shapes if shape.type == "line"]
+    assert line.y0 == line.y1 == threshold and line.yref == "y2"  # the cell panel's axis
+    low, high = figure.layout.yaxis2.range
+    assert low <= threshold <= high  # widened when the threshold lies beyond the values
+    texts = " ".join(annotation.text for annotation in figure.layout.annotations)
+    cut = f"{threshold:.2f}".replace("-", "−")
+    assert f"threshold {cut}: above reads as {above}, below as {below}" in texts
+    plain = step_figures.unit_history(trace, unit=3, t=4)
+    assert not [shape for shape in plain.layout.shapes if shape.type == "line"]
 
 
 def test_unit_history_windows_long_texts():
@@ -91,7 +110,7 @@ def test_unit_history_windows_long_texts():
     long_trace = lstm.run(np.zeros((1000, 2)))
     figure = step_figures.unit_history(long_trace, unit=1, t=700, window=60)
     assert len(figure.data[0].x) == 60 and figure.data[0].x[0] == 670 and figure.layout.xaxis.ticktext[0] == "670"
-    assert figure.layout.shapes[0].x0 == 700
+    assert figure.layout.shapes[0].x0 == 699.5 and figure.layout.shapes[0].x1 == 700.5
     assert 700 in figure.layout.xaxis.tickvals  # every other token labelled, the selected one always
     with pytest.raises(ValueError, match="t must be"):
         step_figures.unit_history(long_trace, unit=1, t=1000)

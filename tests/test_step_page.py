@@ -6,8 +6,8 @@ Runs on the shipped models.
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.pages import open_page
-from ui import ablation, model_store, typed_text
+from tests.pages import chart_specs, open_page
+from ui import ablation, figures, glossary, model_store, typed_text
 from ui.query import carry_selection
 
 STEP = "views/step.py"
@@ -215,3 +215,38 @@ def test_a_bad_off_value_gets_a_message(models):
     assert "switching the unit off “perhaps”" in warnings_text(app)
     assert "“half”" in warnings_text(app)
     assert len(app.get("plotly_chart")) == 3
+
+
+# ------------------------------------------------------------------------------ words of the glossary
+def test_the_tooltips_are_the_glossarys_entries(models):
+    app = open_step()
+    assert not app.exception
+    assert glossary.help_text("unit") in app.number_input(key="unit").help
+    assert glossary.help_text("token", "timestep") in app.slider(key="t").help
+    assert glossary.help_text("named unit", "threshold") == app.button(key="step_gender_unit").help
+    assert glossary.help_text("switching a unit off") in app.toggle(key="off").help
+    headings = {header.value: header.proto.help for header in app.subheader}
+    assert headings["What happened here"] == glossary.help_text(*figures.SIGNAL_NAMES)
+    assert headings["The six equations"] == glossary.help_text("sigmoid", "tanh")
+
+
+def test_the_gender_units_threshold_is_stated_where_its_value_is_drawn(models):
+    """Holding the word model's gender unit at 0 is not neutral (its threshold is below 0): the choice's
+    help and the result say what 0 reads as, and the unit's line chart draws the threshold."""
+    gender = models["words"].units["subject gender"]
+    text = "Mary is a nice person. Dan, on the other hand, is evil."
+    app = open_step({"text": text, "unit": str(gender.unit), "off": "true"})
+    assert not app.exception
+    cut = f"{gender.threshold:.2f}".replace("-", "−")
+    zero_side = "above" if gender.threshold < 0 else "below"
+    assert f"0 is {zero_side} its threshold {cut}, so a cell held at 0 reads as {gender.read(0.0)}" in (
+        app.radio(key="off_mode").help
+    )
+    shown = shown_markdown(app).replace("\\", "")
+    assert f"Held at 0, unit {gender.unit} reads as {gender.read(0.0)}: 0 is {zero_side} its threshold {cut}" in shown
+    history = chart_specs(app)[[chart.key for chart in app.get("plotly_chart")].index("step_history")]
+    lines = [shape for shape in history["layout"]["shapes"] if shape["type"] == "line"]
+    assert [line["y0"] for line in lines] == [gender.threshold]
+    assert any(
+        f"threshold {cut}: above reads as {gender.above}" in note["text"] for note in history["layout"]["annotations"]
+    )

@@ -1,6 +1,6 @@
 """/tutorial with AppTest: the order of its parts, a question per lesson that says right or wrong with the
-trace's answer, lessons opened on the tokens the analysis found, links to /step and /gates with that view,
-and every model of the model choice (a session's own too)."""
+trace's answer and keeps the answer hidden until then, lessons opened on the tokens the analysis found,
+links to /step and /gates with that view, and every model of the model choice (a session's own too)."""
 
 from urllib.parse import parse_qs
 
@@ -26,6 +26,22 @@ def built(models, name: str = "words") -> lessons.ModelLessons:
     return lessons.build_lessons(models[name], name)
 
 
+def chart_keys(app: AppTest) -> list[str]:
+    return [chart.key for chart in app.get("plotly_chart")]
+
+
+def question_keys(name: str = "words") -> list[str]:
+    return ["tutorial_question_warm_up", *(f"tutorial_question_{key}_{name}" for key in ("forget", "input", "output"))]
+
+
+def reveal_all(app: AppTest, name: str = "words") -> AppTest:
+    """Press every question's "Show the answer", as a student who reads on without answering."""
+    for key in question_keys(name):
+        app.button(key=f"{key}_reveal").click().run()
+        assert not app.exception, app.exception
+    return app
+
+
 @pytest.mark.parametrize("name", model_store.MODEL_NAMES)
 def test_the_tutorial_builds_up_in_order_for_every_model(models, name):
     app = open_tutorial({"model": name})
@@ -37,17 +53,17 @@ def test_the_tutorial_builds_up_in_order_for_every_model(models, name):
     positions = [next(index for index, heading in enumerate(headings) if heading.startswith(part)) for part in order]
     assert positions == sorted(positions)
     assert all(header.proto.help for header in app.subheader)  # every heading explains its terms
-    assert [pills.key for pills in app.pills] == ["tutorial_question_warm_up"] + [
-        f"tutorial_question_{key}_{name}" for key in ("forget", "input", "output")
-    ]
+    assert [pills.key for pills in app.pills] == question_keys(name)
     assert {"For the curious: the Jacobian, and why it shrinks", "For the curious: the PyTorch names"} <= {
         expander.label for expander in app.expander
     }
+    assert not app.table  # every table gives its question's answer away: none before an answer
+    reveal_all(app, name)
     assert len(app.table) == 4  # the warm-up's numbers and each lesson's
 
 
 def test_each_lesson_opens_on_the_token_the_analysis_found(models):
-    app = open_tutorial()
+    app = reveal_all(open_tutorial())
     text = shown(app)
     for lesson in built(models).lessons:
         assert lesson.title in [header.value for header in app.subheader]
@@ -82,7 +98,7 @@ def test_predict_then_reveal_says_right_or_wrong_with_the_traces_answer(models, 
 
 
 def test_lesson_links_carry_the_view_to_step_and_gates(models):
-    app = open_tutorial()
+    app = reveal_all(open_tutorial())
     links = [link for link in app.get("page_link") if link.proto.page.startswith(("step", "gates"))]
     taught = built(models).lessons
     assert len(links) == 2 * len(taught)
@@ -140,3 +156,42 @@ def test_a_named_units_link_opens_the_corpus_explorer_with_that_unit_selected(mo
     assert not app.exception and not app.warning
     units = list(app.table[0].value["unit"])
     assert any(label.startswith(f"unit {info.unit} ") and "(subject gender)" in label for label in units), units
+
+
+def test_each_answer_stays_hidden_until_the_student_answers(models):
+    """Predict, then reveal: before a pick (or "Show the answer") a lesson shows its text, unmarked, and its
+    question only; the story, the table and the charts that give the answer away come after."""
+    forget, taught_input = built(models).lessons[:2]
+    app = open_tutorial()
+    assert not app.exception
+    before = chart_keys(app)
+    assert "tutorial_warm_up_chart" not in before
+    assert not [key for key in before if key.startswith(("tutorial_forget_", "tutorial_input_", "tutorial_output_"))]
+    text = shown(app)
+    # the whole text, the answer's token not marked
+    assert explain.highlighted_text(forget.tokens, None, radius=len(forget.tokens)) in text
+    assert explain.highlighted_text(forget.tokens, forget.t) not in text
+    assert not any(explain.as_markdown(sentence) in text for sentence in forget.story)
+    assert f"**Following unit {forget.unit}**" not in text and not app.table
+    assert len([button for button in app.button if button.key.endswith("_reveal")]) == 4
+
+    key = "tutorial_question_forget_words"
+    wrong = next(option for option in range(len(forget.question.labels)) if option != forget.question.answer)
+    app.pills(key=key).set_value(wrong).run()  # even a wrong answer is an answer: the trace then shows why
+    assert not app.exception
+    after = chart_keys(app)
+    assert {f"tutorial_forget_{part}" for part in ("lines", "ablation", "diagram", "history")} <= set(after)
+    assert not [key for key in after if key.startswith(("tutorial_input_", "tutorial_output_"))]  # still asked
+    text = shown(app)
+    assert explain.highlighted_text(forget.tokens, forget.t) in text
+    assert all(explain.as_markdown(sentence) in text for sentence in forget.story)
+    assert "tutorial_question_forget_words_reveal" not in [button.key for button in app.button]
+
+    app.button(key="tutorial_question_input_words_reveal").click().run()  # the answer alone, on request
+    assert not app.exception
+    assert [element.value for element in app.info if "The answer is" in element.value] == [
+        explain.as_markdown(taught_input.question.shown().text)
+    ]
+    assert "tutorial_input_carry" in chart_keys(app)
+    app.pills(key=key).set_value(None).run()  # clearing the pick does not hide what was revealed
+    assert "tutorial_forget_diagram" in chart_keys(app)

@@ -9,7 +9,11 @@ at 0 (or at its mean); here the next-token probabilities of that rerun are set b
   the model's own five likeliest next tokens before and after);
 - `word_probability_figure`: P(word) at every token of the text, tokens on the x axis;
 - `ablation_sentence`: the change at one token, in one sentence with the numbers of the figure;
-- `chosen_words`: what a student typed into the word picker, checked against the vocabulary.
+  `held_reading`: for a named unit, what the held value reads as (0 is not neutral for every unit);
+- `mode_help`: the "hold its cell state at" choice explained, for the selected unit;
+- `chosen_words`: what a student typed into the word picker, checked against the vocabulary;
+- `most_changed_tokens`: for a model with no words to follow by default (the character model), the
+  tokens whose probability switching the unit off changes the most, and `followed_note` saying so.
 
 >>> from lstm_core import load_pretrained
 >>> model = load_pretrained("words")
@@ -30,16 +34,19 @@ import plotly.graph_objects as go
 
 from lstm_core import LanguageModel
 from lstm_core.analysis.ablation import MODES, ablated_trace, held_cells
+from lstm_core.models.language_model import UnitInfo
 from lstm_core.models.tokenize import UNKNOWN_TOKEN
+from ui import palette
 from ui.explain import token_name
-from ui.figures import plotly_figure, token_labels
+from ui.figures import SELECTED_NAME, plotly_figure, selected_band, selected_legend_entry, token_labels
 from ui.next_tokens import NextTokens
 
 __all__ = [
     "DEFAULT_WORDS", "MAX_WORDS", "MODES", "MODE_CAPTIONS", "MODE_HELP", "OFF_HELP", "TOP_CHOICES", "WORDS_HELP",
     "AblationEffect", "WordChoice", "ablation_effect", "ablation_figure", "ablation_sentence", "chosen_words",
-    "compare_next_tokens", "context_text", "default_words", "held_text", "probability_text", "unit_label",
-    "word_probabilities", "word_probability_figure",
+    "compare_next_tokens", "context_text", "default_words", "followed_note", "held_reading", "held_text",
+    "mode_help", "most_changed_tokens", "named_unit", "probability_text", "unit_label", "word_probabilities",
+    "word_probability_figure",
 ]  # fmt: skip
 
 DEFAULT_WORDS = ("he", "she")  # the pronouns whose choice the subject-gender story is about
@@ -54,8 +61,8 @@ MODE_HELP = (
     "zero: the cell state stays at 0, so the unit passes nothing on, as if it were taken out. "
     "mean: the cell state stays at its average over many stories, so the rest of the network still sees "
     "a usual value, but one that no longer follows the text. "
-    "Zero is not always neutral: a named unit whose threshold is below 0 reads a cell of 0 as its upper "
-    "side (\"male\" for a gender unit whose upper side is male); its mean is closer to taking no side."
+    "Zero is not always neutral: a named unit reads a cell of 0 as one of its two sides unless its "
+    "threshold is 0; its mean is the level the rest of the network usually sees."
 )
 MODE_CAPTIONS = ("as if the unit were taken out", "its average over many stories")
 WORDS_HELP = (
@@ -64,10 +71,13 @@ WORDS_HELP = (
 )
 
 # Lines and bars here compare words and before/after, not gate values or signs, so they use none of the
-# palette's gate greens or sign purple and orange.
-WORD_COLORS = ("#0072B2", "#CC79A7", "#333333", "#56B4E9", "#8C6D31")
+# palette's gate greens or sign purple and orange, and no black: a dark line is no word's.
+WORD_COLORS = ("#0072B2", "#CC79A7", "#8C6D31", "#56B4E9", "#777777")
 BEFORE_COLOR = "#a6a6a6"  # grey: how the model reads the text normally
-AFTER_COLOR = "#1a1a1a"  # near black: with the unit switched off
+AFTER_COLOR = "#595959"  # darker grey, striped: with the unit switched off
+# white stripes over AFTER_COLOR ("overlay" keeps the bar's colour under them): the stripes say "switched off"
+AFTER_PATTERN = {"shape": "/", "fillmode": "overlay", "fgcolor": "#ffffff", "size": 7, "solidity": 0.3}
+MAX_CANDIDATES = 256  # tokens `most_changed_tokens` scores at once: a large vocabulary is never scored whole
 _CONTEXT_WORDS = 3  # tokens of context a sentence quotes ("is evil .")
 _CONTEXT_CHARS = 14
 
@@ -84,6 +94,7 @@ class AblationEffect:
         mode: ``"zero"`` or ``"mean"``; held_value: the cell value it was held at.
         kind: ``"words"`` or ``"chars"``, what one token is.
         before_next, after_next: the full next-token distributions, normally and with the unit off.
+        info: the unit's `UnitInfo` when the model names it (its threshold says what the held value reads as).
     """
 
     tokens: tuple[str, ...]
@@ -97,6 +108,7 @@ class AblationEffect:
     unit_name: str | None = None
     before_next: NextTokens | None = field(default=None, repr=False)
     after_next: NextTokens | None = field(default=None, repr=False)
+    info: UnitInfo | None = None
 
     @property
     def length(self) -> int:
@@ -165,12 +177,17 @@ def compare_next_tokens(
     ids = _token_ids(model, words)
     held = held_cells(model, [unit], mode)
     layer, direction, index = (int(part) for part in unit)
-    names = [info.name for info in model.units.values() if (info.layer, info.direction, info.unit) == tuple(unit)]
+    info = named_unit(model, (layer, direction, index))
     return AblationEffect(
         tokens=tuple(tokens), words=words, before=before.columns(ids), after=after.columns(ids),
         unit=(layer, direction, index), mode=mode, held_value=float(held[layer, direction, index]), kind=model.kind,
-        unit_name=names[0] if names else None, before_next=before, after_next=after,
+        unit_name=info.name if info is not None else None, before_next=before, after_next=after, info=info,
     )  # fmt: skip
+
+
+def named_unit(model: LanguageModel, unit: tuple[int, int, int]) -> UnitInfo | None:
+    """The model's `UnitInfo` for (layer, direction, unit), or None when the unit is not a named one."""
+    return next((info for info in model.units.values() if (info.layer, info.direction, info.unit) == tuple(unit)), None)
 
 
 def word_probabilities(next_tokens: NextTokens, words: Sequence[str]) -> dict[str, np.ndarray]:
@@ -238,6 +255,48 @@ def chosen_words(model: LanguageModel, typed: str | None) -> WordChoice:
     return WordChoice(tuple(words), tuple(notices))
 
 
+def most_changed_tokens(
+    before: NextTokens, after: NextTokens, count: int = 2, start: int = 0, stop: int | None = None
+) -> tuple[tuple[str, float], ...]:
+    """The `count` tokens whose probability as the next token switching a unit off changes the most after
+    some token of ``start:stop``: (token, that largest change), largest first.
+
+    For a model with no words to follow by default (the character model), these are the tokens worth
+    following along the text. Only tokens among the likeliest guesses before or after somewhere are
+    scored (at most `MAX_CANDIDATES`, the most often guessed): a token that is never a likely guess
+    cannot change much. The unknown token and tokens of spaces only are left out; the rest can be typed
+    into the word picker.
+    """
+    if before.length != after.length:
+        raise ValueError(f"before has {before.length} tokens and after {after.length}")
+    window = slice(start, before.length if stop is None else stop)
+    guessed = np.concatenate(
+        [before.top_ids[window, :TOP_CHOICES].ravel(), after.top_ids[window, :TOP_CHOICES].ravel()]
+    )
+    ids, counts = np.unique(guessed, return_counts=True)
+    vocab = before.model.vocab
+    keep = np.array([vocab[index] != UNKNOWN_TOKEN and bool(vocab[index].strip()) for index in ids], dtype=bool)
+    ids, counts = ids[keep], counts[keep]
+    ids = ids[np.argsort(-counts, kind="stable")[:MAX_CANDIDATES]]
+    if not len(ids):
+        return ()
+    change = np.abs(after.columns(ids)[window] - before.columns(ids)[window]).max(axis=0)  # (n,)
+    order = np.lexsort((ids, -change))[:count]
+    return tuple((vocab[ids[index]], float(change[index])) for index in order)
+
+
+def followed_note(found: Sequence[tuple[str, float]], unit: int, mode: str, kind: str = "chars") -> str:
+    """Why the chart follows the tokens `most_changed_tokens` found, with their numbers."""
+    noun = "character" if kind == "chars" else "word"
+    held = "held at 0" if mode == "zero" else "held at its mean"
+    if not found:
+        return f"Switching unit {unit} off ({held}) changes no likely next {noun} in this text."
+    names = " and ".join(f"“{token_name(token)}” (by up to {probability_text(change)})" for token, change in found)
+    plural = "s" if len(found) > 1 else ""
+    return (f"Nothing typed, so the chart follows the {noun}{plural} whose probability switching unit {unit} off "
+            f"({held}) changes the most in this text: {names}. Type others above to follow them instead.")  # fmt: skip
+
+
 # -------------------------------------------------------------------------------- the sentence
 def probability_text(p: float) -> str:
     """A probability as the figures and sentences write it: two decimals, more for small ones.
@@ -269,6 +328,49 @@ def held_text(effect: AblationEffect) -> str:
     if effect.mode == "zero":
         return "its cell state held at 0"
     return f"its cell state held at its mean, {effect.held_value:.2f}"
+
+
+def _cut(value: float) -> str:
+    return f"{value:.2f}".replace("-", "−")
+
+
+def held_reading(effect: AblationEffect) -> str:
+    """For a named unit, what the value its cell was held at reads as by its threshold; "" otherwise (and
+    for a cell held at 0 when 0 is the threshold).
+
+    A cell held at 0 is not "no information" for a named unit: 0 lies on one side of its threshold (the
+    word model's gender unit reads 0 as male, its threshold being below 0), so holding it there pushes
+    toward that side. The mean is the level the rest of the network usually sees.
+
+    "Held at 0, unit 41 reads as male: 0 is above its threshold −0.13, so this pushes toward male rather
+    than taking no side; holding it at its mean is the fairer test."
+    """
+    info = effect.info
+    if info is None or info.signal != "cell":
+        return ""
+    unit, threshold = effect.unit[2], float(info.threshold)
+    reading, side = str(info.read(effect.held_value)), "above" if effect.held_value > threshold else "below"
+    if effect.mode == "zero":
+        if round(threshold, 2) == 0:
+            return ""  # 0 is the cut itself: holding the cell there takes neither side
+        return (f"Held at 0, unit {unit} reads as {reading}: 0 is {side} its threshold {_cut(threshold)}, so this "
+                f"pushes toward {reading} rather than taking no side; holding it at its mean is the fairer test.")  # fmt: skip
+    return (f"Held at its mean, {_cut(effect.held_value)}, unit {unit} reads as {reading} ({side} its threshold "
+            f"{_cut(threshold)}, {abs(effect.held_value - threshold):.2f} away): the level the rest of the network "
+            "usually sees, so the change shows what following this text adds.")  # fmt: skip
+
+
+def mode_help(info: UnitInfo | None = None) -> str:
+    """`MODE_HELP`, and for a named unit whose threshold is not 0 what a cell held at 0 reads as."""
+    if info is None or info.signal != "cell":
+        return MODE_HELP
+    threshold = float(info.threshold)
+    if round(threshold, 2) == 0:
+        return MODE_HELP  # 0 is the cut itself: zero takes neither side
+    side = "above" if 0 > threshold else "below"
+    return (f"{MODE_HELP}\n\nFor unit {info.unit} ({info.name}), zero is not neutral: 0 is {side} its threshold "
+            f"{_cut(threshold)}, so a cell held at 0 reads as {info.read(0.0)}. Hold it at its mean for the fairer "
+            "test.")  # fmt: skip
 
 
 def context_text(effect: AblationEffect, t: int | None = None) -> str:
@@ -329,16 +431,17 @@ def ablation_figure(effect: AblationEffect, t: int | None = None, *, height: int
         noun = "word" if effect.kind == "words" else "character"
     labels = token_labels(labels)
     bars = [
-        {"type": "bar", "x": labels, "y": values, "name": name, "marker": {"color": color},
+        {"type": "bar", "x": labels, "y": values, "name": name, "marker": marker,
          "text": [probability_text(value) for value in values], "textposition": "outside", "cliponaxis": False,
          "hovertemplate": "%{fullData.name}: %{x} = %{y:.4f}<extra></extra>"}
-        for name, values, color in (("as read", before, BEFORE_COLOR),
-                                    (token_labels([f"{unit_label(effect)} off"])[0], after, AFTER_COLOR))
+        for name, values, marker in (("as read", before, {"color": BEFORE_COLOR}),
+                                     (token_labels([f"{unit_label(effect)} off"])[0], after,
+                                      {"color": AFTER_COLOR, "pattern": AFTER_PATTERN}))
     ]  # fmt: skip
     # two short lines, escaped one by one (Plotly reads tags in titles): it fits a narrow column too
     title = "<br>".join(token_labels([
         f"Next {noun} after “{context_text(effect, t)}” (token {t})",
-        f"grey: as read; black: unit {effect.unit[2]} switched off",
+        f"plain grey: as read; striped: unit {effect.unit[2]} switched off",
     ]))  # fmt: skip
     layout = {
         "title": {"text": title, "font": {"size": 14}, "x": 0.0, "xanchor": "left"},
@@ -361,15 +464,19 @@ def word_probability_figure(
     start: int = 0,
     stop: int | None = None,
     height: int = 280,
+    noun: str = "word",
 ) -> go.Figure:
     """P(word) after every token, one line per word, tokens on the x axis and 0..1 on the y axis.
 
     Args:
         tokens: the T tokens read; probabilities: word -> (T,) P(word) after each token.
         selected_t: the token to mark with a vertical line.
-        after: word -> (T,) the same with a unit switched off, drawn dashed in the word's colour and
-            named "P(word), `after_label`".
+        after: word -> (T,) the same with a unit switched off, drawn in the word's colour with the dash
+            `palette.SWITCHED_OFF_DASH` (no other line uses it) and named "P(word), `after_label`".
         start, stop: the tokens drawn (a window of a long text); the indices stay those of the text.
+        noun: what one followed token is, "word" or "character", for the title.
+
+    The selected token is a light-blue band, named in the legend: no dark line that could be a word's.
     """
     length = len(tokens)
     stop = length if stop is None else stop
@@ -391,14 +498,14 @@ def word_probability_figure(
         if after is not None and word in after:
             data.append({"type": "scatter", "x": positions, "y": np.asarray(after[word][start:stop], dtype=float),
                          "name": f"P({shown}), {after_label}", "mode": "lines",
-                         "line": {"color": color, "width": 2, "dash": "dash"},
+                         "line": {"color": color, "width": 2, "dash": palette.SWITCHED_OFF_DASH},
                          "hovertemplate": "%{fullData.name} %{y:.3f}<extra></extra>"})  # fmt: skip
     shapes = []
     if selected_t is not None and start <= selected_t < stop:
-        shapes.append({"type": "line", "x0": selected_t, "x1": selected_t, "y0": 0, "y1": 1, "yref": "paper",
-                       "line": {"color": "#111111", "width": 1.5, "dash": "dot"}})  # fmt: skip
+        shapes.append(selected_band(selected_t))
+        data.append(selected_legend_entry(SELECTED_NAME))
     layout = {
-        "title": {"text": "How likely each word is as the next token, after every token", "font": {"size": 14},
+        "title": {"text": f"How likely each {noun} is as the next token, after every token", "font": {"size": 14},
                   "x": 0.0, "xanchor": "left"},
         "height": height, "margin": {"l": 10, "r": 10, "t": 60, "b": 10}, "shapes": shapes,
         "xaxis": {"tickvals": positions, "ticktext": labels, "tickangle": 0 if len(labels) <= 12 else -60,

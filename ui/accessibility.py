@@ -6,8 +6,8 @@ what is drawn, along which axes, and how its colours read, in the words of `ui.p
 numbers themselves are in the sentences and tables the pages write beside their charts.
 tests/test_chart_text.py checks that every chart of views/ and ui/ has one.
 
-`PAGE_CSS` (injected by app.py on every page) and the light theme of .streamlit/config.toml keep page text
-at WCAG AA contrast; tests/test_browser_accessibility.py checks every page with axe-core.
+`PAGE_CSS` (injected by app.py on every page) and the light and dark themes of .streamlit/config.toml keep
+page text at WCAG AA contrast; tests/test_browser_accessibility.py checks every page with axe-core.
 
 >>> heatmap("forget")[:60]
 'Heatmap of the forget gate f: how much of the old memory is '
@@ -28,10 +28,15 @@ __all__ = [
 # Streamlit draws a disabled widget's label at 40% of the text colour (2.3:1 on the sidebar's grey), too faint
 # for WCAG AA's 4.5:1. At 60%, the shade of captions, it still reads as inactive beside the other labels, and
 # passes. In a `color` declaration `currentColor` is the inherited text colour, so the rule suits the light
-# and the dark theme alike. A constant, never built from input; st.html keeps a style-only body out of the
-# page's layout.
+# and the dark theme alike.
+# Streamlit writes a primary button's label in white whatever the theme. The dark theme's primary colour
+# (.streamlit/config.toml) is light enough for text on a dark page, so white on it gives 2.4:1; the label
+# takes the dark theme's page colour there instead (7.5:1). `light-dark()` follows the `color-scheme` that
+# Streamlit sets on the app for its light or dark theme, whichever the browser or the settings menu chose.
+# A constant, never built from input; st.html keeps a style-only body out of the page's layout.
 PAGE_CSS = """<style>
 label[data-testid='stWidgetLabel'][disabled] { color: color-mix(in srgb, currentColor 60%, transparent); }
+button[data-testid^='stBaseButton-primary'] { color: light-dark(#ffffff, #171614); }
 </style>"""
 
 
@@ -81,15 +86,17 @@ TEXT_BY_CELL_STATE = (
 )
 PREDICTIONS = (
     "Table of the five likeliest next tokens after each token of the text, one column per token, likeliest on "
-    "top, each cell coloured by its probability from white (0) to dark green (1)."
+    "top, each cell coloured by its probability from white (0) to dark grey (1)."
 )
 ABLATION = (
     "Bars: the probability of each word the lesson follows (or of the likeliest next tokens) at the selected "
-    "token, read normally and read again with the unit switched off, each value written on its bar."
+    "token, read normally (plain grey) and read again with the unit switched off (striped), each value "
+    "written on its bar."
 )
 WORD_PROBABILITIES = (
     "Lines: the probability of each followed word after every token of the text, tokens along the x axis and "
-    "0 to 1 up the y axis; dashed lines read the text with the unit switched off; the selected token marked."
+    "0 to 1 up the y axis; dash-dotted lines read the text with the unit switched off; the selected token "
+    "shaded light blue."
 )
 UNIT_ACROSS_LAYERS = (
     "Grouped bars: one unit's gates i, f, o, candidate g, cell state c and hidden state h at this token, one "
@@ -101,11 +108,11 @@ GATE_STRIPS = (
 )
 UNIT_HISTORY = (
     "One unit along the text in three panels over the tokens: its forget, input and output gates (0 to 1), "
-    "its cell state, and its hidden state, the selected token marked with its values written."
+    "its cell state, and its hidden state, the selected token shaded light blue with its values written."
 )
 PLAYGROUND = (
     "One LSTM unit over the sequence, one column per step: the input, the three gates (0 to 1), the candidate "
-    "and hidden state (-1 to 1), and the cell state; the step the diagram shows is shaded."
+    "and hidden state (-1 to 1), and the cell state; the step the diagram shows is shaded light blue."
 )
 CARRY = (
     "Bars, one per token: for how many of the following tokens the value the unit added there keeps half or "

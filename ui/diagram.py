@@ -24,7 +24,7 @@ from lstm_core import StepDetail
 from ui import palette
 from ui.figures import color_for_value, plotly_figure, text_color_on
 
-__all__ = ["DIAGRAM_PARTS", "cell_diagram_values", "cell_diagram_figure"]
+__all__ = ["DIAGRAM_PARTS", "MIN_PIXELS_PER_UNIT", "cell_diagram_values", "cell_diagram_figure"]
 
 # What each labelled part of the drawing is, in a student's words; also the hover text.
 DIAGRAM_PARTS: dict[str, str] = {
@@ -42,10 +42,16 @@ DIAGRAM_PARTS: dict[str, str] = {
     "hidden": "new hidden state h<sub>t</sub> = o × tanh(c<sub>t</sub>)",
 }
 
-# Layout in data coordinates: x 0..13, y 0..7.5. The cell state line is at y=6, the shared input
-# bus [h_{t-1}, x_t] at y=0.8, the four gate boxes at y=2.4.
+# Layout in data coordinates: x -2..13.5, y 0..7.5. The cell state line is at y=6, the shared input
+# bus [h_{t-1}, x_t] at y=0.5, the four gate boxes at y=2.5.
+# Text keeps its size in pixels while the drawing scales with the chart, so every label is placed to
+# stay clear of every box edge down to the smallest drawing the pages show (the tutorial's, about 33
+# pixels a unit; `MIN_PIXELS_PER_UNIT`): a gate box holds its two lines of text with room to spare,
+# and labels outside the cell end before its outline.
+MIN_PIXELS_PER_UNIT = 32.0
 _CELL_Y, _BUS_Y, _BOX_Y = 6.0, 0.5, 2.5
-_BOX_HALF_WIDTH, _BOX_HALF_HEIGHT = 0.62, 0.42
+_BOX_HALF_WIDTH, _BOX_HALF_HEIGHT = 0.72, 0.56
+_NAME_Y = _BOX_Y - 1.15  # a gate's name, under its box
 _NODE_RADIUS = 0.32
 _BOX_X = {"forget": 2.5, "input": 4.4, "candidate": 6.2, "output": 8.1}
 _FUNCTION = {"forget": "σ", "input": "σ", "candidate": "tanh", "output": "σ"}
@@ -55,7 +61,10 @@ _WRITE_TIMES = (6.2, 4.3)
 _PLUS = (6.2, _CELL_Y)
 _TANH = (9.8, 4.5)
 _OUTPUT_TIMES = (9.8, _BOX_Y)
-_LEFT = -1.4  # where c_{t-1} and h_{t-1} come in; room on the left for their labels
+_LEFT = -2.0  # where c_{t-1} and h_{t-1} come in; room on the left for their labels
+_CELL_BOX = (1.2, 10.7, 0.05, 7.05)  # the cell's dotted outline: x0, x1, y0, y1
+_RIGHT_LABELS = _CELL_BOX[1] + 0.2  # where the labels of c_t and h_t start, outside the outline
+_RIGHT = 13.6
 _X_INPUT = 0.8
 _LINE_COLOR = "#4a4a4a"
 _CELL_LINE_COLOR = "#1f1f1f"
@@ -137,7 +146,7 @@ def _default_title(step: StepDetail, unit: int) -> str:
 
 def _cell_outline() -> dict:
     return {
-        "type": "rect", "x0": 1.5, "y0": 0.05, "x1": 11.1, "y1": 7.05, "layer": "below",
+        "type": "rect", "x0": _CELL_BOX[0], "y0": _CELL_BOX[2], "x1": _CELL_BOX[1], "y1": _CELL_BOX[3], "layer": "below",
         "line": {"color": "#9aa5b1", "width": 1.5, "dash": "dot"}, "fillcolor": "rgba(230, 236, 243, 0.45)",
     }  # fmt: skip
 
@@ -201,11 +210,12 @@ def _gate_boxes(values: dict[str, float] | None) -> tuple[list[dict], list[dict]
         )  # fmt: skip
         text = _FUNCTION[gate] if value is None else f"{_FUNCTION[gate]}<br><b>{value:.3f}</b>"
         annotations.append(_text(text, box_x, _BOX_Y, color=text_color_on(fill), size=14 if value is None else 12))
-        name = {"forget": "forget gate", "input": "input gate", "candidate": "candidate", "output": "output gate"}[gate]
+        # two short lines, so that neighbouring names keep apart on the smallest drawing
+        name = {"forget": "<b>forget</b><br>gate", "input": "<b>input</b><br>gate", "candidate": "<b>candidate</b><br>",
+                "output": "<b>output</b><br>gate"}[gate]  # fmt: skip
         # a white backing keeps the name readable where the wire from the bus passes behind it
         annotations.append(
-            _text(f"<b>{name}</b><br><i>{_GATE_SYMBOL[gate]}</i>", box_x, _BOX_Y - 0.95, size=12)
-            | {"bgcolor": "rgba(255,255,255,0.9)"}
+            _text(f"{name} <i>{_GATE_SYMBOL[gate]}</i>", box_x, _NAME_Y, size=12) | {"bgcolor": "rgba(255,255,255,0.9)"}
         )
     return shapes, annotations
 
@@ -240,11 +250,11 @@ def _flow_labels(values: dict[str, float] | None, step: StepDetail | None) -> li
         }
 
     annotations = [
-        named("c<sub>t-1</sub>", "c_prev", _LEFT, _CELL_Y + 0.45),
+        named("c<sub>t-1</sub>", "c_prev", _LEFT, _CELL_Y + 0.55),
         named("h<sub>t-1</sub>", "h_prev", _LEFT, _BUS_Y + 0.4),
         _text("x<sub>t</sub>" + _token_suffix(step), _X_INPUT + 0.15, -0.3, anchor="left", size=14),
-        named("c<sub>t</sub>", "cell", 11.15, _CELL_Y + 0.45),
-        named("h<sub>t</sub>", "hidden", 11.15, _BOX_Y + 0.45),
+        named("c<sub>t</sub>", "cell", _RIGHT_LABELS, _CELL_Y + 0.55),
+        named("h<sub>t</sub>", "hidden", _RIGHT_LABELS, _BOX_Y + 0.5),
         _text("<b>cell state</b> (long-term memory)", 6.5, 7.4, size=13, color="#1f1f1f"),
     ]
     if values is not None:
@@ -253,11 +263,12 @@ def _flow_labels(values: dict[str, float] | None, step: StepDetail | None) -> li
             _text(
                 f"i·g = {values['written']:.3f}", _WRITE_TIMES[0] + 0.45, 5.15, anchor="left", size=12, color="#33373d"
             ),
+            # left of the wire from tanh down to the output ×: on its right it would run out of the cell
             _text(
                 f"tanh c<sub>t</sub> = {values['cell_tanh']:.3f}",
-                _TANH[0] + 0.22,
-                3.45,
-                anchor="left",
+                _TANH[0] - 0.18,
+                3.55,
+                anchor="right",
                 size=12,
                 color="#33373d",
             ),
@@ -326,7 +337,7 @@ def _layout(shapes: list[dict], annotations: list[dict], height: int, title: str
         "paper_bgcolor": "white",
         "hoverlabel": {"bgcolor": "white"},
         "dragmode": False,
-        "xaxis": {"range": [_LEFT - 0.1, 13.2], "visible": False, "fixedrange": True},
+        "xaxis": {"range": [_LEFT - 0.1, _RIGHT], "visible": False, "fixedrange": True},
         # scaleanchor keeps the circles round however wide the container is
         "yaxis": {
             "range": [_LEGEND_Y - 0.45 if with_legend else -0.7, 7.7],

@@ -35,6 +35,7 @@ __all__ = [
     "TORCH_NAMES_NOTE",
     "explain_step",
     "score_sentence",
+    "unit_summary",
     "subject_before",
     "word_at",
     "symbolic_equations",
@@ -284,6 +285,52 @@ def _named_unit_sentence(
     return sentence + "."
 
 
+def unit_summary(
+    values: np.ndarray, tokens: Sequence[str], t: int, unit: int, info: UnitInfo | None = None
+) -> list[str]:
+    """What one unit's cell state does along a text, in plain sentences with its numbers: for a named
+    unit what it tracks, how its threshold reads and what it reads as at token `t`; for every unit its
+    range along the text and the token where it moves the most.
+
+    Args:
+        values: (T,) the unit's cell state at every token; tokens: the T tokens.
+
+    >>> unit_summary(np.array([0.0, 0.5, 0.25]), ["bob", "is", "."], 1, 3)
+    ['Along this text the cell state of unit 3 runs from 0.00 (token 0 “bob”) to 0.50 (token 1 “is”); it moves the most at token 1 “is”, from 0.00 to 0.50.']
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.shape != (len(tokens),) or not len(tokens):
+        raise ValueError(f"values must hold one number per token ({len(tokens)}), got shape {values.shape}")
+    if not 0 <= t < len(tokens):
+        raise ValueError(f"t must be in 0..{len(tokens) - 1}, got {t!r}")
+
+    def at(index: int) -> str:
+        return f"token {index} “{token_name(tokens[index])}”"
+
+    def number(value: float) -> str:
+        return _number(value).replace("-", "−")
+
+    sentences = []
+    if info is not None and info.signal == "cell":
+        reading = str(info.read(values[t]))
+        sentences.append(
+            f"Unit {unit} is this model's “{info.name}” unit: its cell state reads as {info.above} above "
+            f"{number(info.threshold)} and as {info.below} below it (right on {info.accuracy:.1%} of held-out tokens). "
+            f"At {at(t)} it is {number(values[t])}, so it reads as {reading}."
+        )  # fmt: skip
+    if len(values) == 1:
+        sentences.append(f"At its only token, {at(0)}, the cell state of unit {unit} is {number(values[0])}.")
+        return sentences
+    low, high = int(np.argmin(values)), int(np.argmax(values))
+    steps = np.abs(np.diff(values, prepend=0.0))  # the first token moves the cell from its start at 0
+    moved = int(np.argmax(steps))
+    before = values[moved - 1] if moved else 0.0
+    sentences.append(f"Along this text the cell state of unit {unit} runs from {number(values[low])} ({at(low)}) to "
+                     f"{number(values[high])} ({at(high)}); it moves the most at {at(moved)}, from {number(before)} "
+                     f"to {number(values[moved])}.")  # fmt: skip
+    return sentences
+
+
 def score_sentence(unit: int, hidden: float, word_weights: np.ndarray, vocab: Sequence[str], noun: str = "word") -> str:
     """What one unit's hidden value does to the prediction after this token.
 
@@ -394,14 +441,20 @@ def as_markdown(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------- the text
-def highlighted_text(tokens: Sequence[str], t: int, kind: str = "words", radius: int = 40) -> str:
+def highlighted_text(tokens: Sequence[str], t: int | None, kind: str = "words", radius: int = 40) -> str:
     """The text around token `t` as escaped Markdown, token `t` highlighted; at most `radius` tokens
-    on each side (long texts get "…"), so a 5,000-token text does not flood the page.
+    on each side (long texts get "…"), so a 5,000-token text does not flood the page. With `t` None,
+    the first 2·`radius` + 1 tokens and nothing highlighted (a question must not show its answer).
 
     >>> highlighted_text(["bob", "is", "<unk>"], 1)
     'bob :blue-background[**is**] \\\\<unk\\\\>'
+    >>> highlighted_text(["bob", "is"], None)
+    'bob is'
     """
-    start, stop = max(0, t - radius), min(len(tokens), t + radius + 1)
+    if t is None:
+        start, stop = 0, min(len(tokens), 2 * radius + 1)
+    else:
+        start, stop = max(0, t - radius), min(len(tokens), t + radius + 1)
     pieces = []
     for index in range(start, stop):
         token = tokens[index]

@@ -1,9 +1,10 @@
 """Figure builders for the gate pages: pure functions from arrays to Plotly figures, no Streamlit.
 
-Colours follow `ui.palette` everywhere in the app: values in [0, 1] (the sigmoid gates, probabilities)
-on `palette.GATE_SCALE` fixed to 0..1 (`gate_scale`); signed values (the candidate, cell and hidden
-states, differences) on `palette.SIGNED_SCALE` from -limit to +limit with 0 in the middle
-(`signed_scale`). `legend_markdown` states the rule once for a page.
+Colours follow `ui.palette` everywhere in the app: the sigmoid gates on `palette.GATE_SCALE` fixed to
+0..1 (`gate_scale`); signed values (the candidate, cell and hidden states, differences) on
+`palette.SIGNED_SCALE` from -limit to +limit with 0 in the middle (`signed_scale`); the probabilities of
+the next-token guesses on the grey `palette.PROBABILITY_SCALE` (`probability_scale`), so a table of
+guesses never reads as gates. `legend_markdown` states the rules once for a page.
 """
 
 from __future__ import annotations
@@ -17,15 +18,17 @@ import _plotly_utils.utils
 import numpy as np
 import plotly.graph_objects as go
 
+from lstm_core.models.language_model import UnitInfo
 from ui import palette
 
 __all__ = [
     "SIGNAL_NAMES", "SIGNAL_TITLES", "UNIT_ORDERS", "UNIT_ORDER_TITLES", "MAX_CELLS_PER_FIGURE", "MAX_WRITTEN_CELLS",
     "MAX_WRITTEN_COLUMNS", "color_for_value", "text_color_on", "gate_scale", "signed_scale", "nice_ticks",
-    "legend_markdown", "signals_of", "is_signed", "unit_order", "shown_units", "token_window", "token_labels",
+    "legend_markdown", "probability_scale", "named_unit_colours", "signals_of", "is_signed", "unit_order",
+    "shown_units", "token_window", "token_labels",
     "top_predictions", "signed_limit", "customdata_item", "clicked_cell", "gate_heatmap", "predictions_figure",
     "colored_text_figure", "layer_pairs", "pair_label", "MAX_COMPARED_PAIRS", "layers_heatmap", "unit_axis_marks",
-    "outline", "frame",
+    "outline", "frame", "SELECTED_NAME", "selected_band", "selected_legend_entry",
 ]  # fmt: skip
 
 _LOOKUP_SIZE = 257  # odd: 0 of a signed scale falls exactly on its middle colour
@@ -34,8 +37,9 @@ _COLOR_TABLES: dict[tuple, list[str]] = {}
 
 
 def color_for_value(scale: Sequence[Sequence], value: float, signed: bool = False, limit: float = 1.0) -> str:
-    """The `rgb(r, g, b)` colour of `value` on `scale` (`palette.GATE_SCALE` or `palette.SIGNED_SCALE`):
-    0..1 for gates, -limit..limit when `signed` (0 in the middle), clipped at the ends.
+    """The `rgb(r, g, b)` colour of `value` on `scale` (`palette.GATE_SCALE`, `palette.SIGNED_SCALE` or
+    `palette.PROBABILITY_SCALE`): 0..1 for gates and probabilities, -limit..limit when `signed` (0 in the
+    middle), clipped at the ends.
 
     The colour is interpolated in RGB between the scale's stops, as Plotly.js colours a heatmap, so a
     token coloured here matches a heatmap cell of the same value. Read from a table of 257 colours per scale:
@@ -45,7 +49,7 @@ def color_for_value(scale: Sequence[Sequence], value: float, signed: bool = Fals
     'rgb(247, 247, 247)'
     """
     if isinstance(scale, str):
-        raise TypeError(f"scale must be palette.GATE_SCALE or palette.SIGNED_SCALE, not the Plotly name {scale!r}")
+        raise TypeError(f"scale must be one of the palette's colour lists, not the Plotly name {scale!r}")
     key = tuple((float(position), str(color)) for position, color in scale)
     table = _COLOR_TABLES.get(key)
     if table is None:
@@ -64,10 +68,17 @@ def _color_table(scale: tuple[tuple[float, str], ...]) -> list[str]:
 
 
 def gate_scale() -> dict:
-    """A heatmap's colour settings for gates and probabilities: `palette.GATE_SCALE` over exactly 0..1,
-    with a colour bar that says which end is closed and which open."""
+    """A heatmap's colour settings for gates: `palette.GATE_SCALE` over exactly 0..1, with a colour bar
+    that says which end is closed and which open."""
     colorbar = {"thickness": 12, "tickvals": [0, 0.5, 1], "ticktext": ["0 closed", "0.5", "1 open"]}
     return {"colorscale": palette.GATE_SCALE, "zmin": 0.0, "zmax": 1.0, "colorbar": colorbar}
+
+
+def probability_scale() -> dict:
+    """A heatmap's colour settings for next-token probabilities: the grey `palette.PROBABILITY_SCALE`
+    over exactly 0..1, with a colour bar titled p."""
+    colorbar = {"thickness": 12, "tickvals": [0, 0.5, 1], "ticktext": ["0", "0.5", "1"], "title": {"text": "p"}}
+    return {"colorscale": palette.PROBABILITY_SCALE, "zmin": 0.0, "zmax": 1.0, "colorbar": colorbar}
 
 
 def signed_scale(limit: float = 1.0) -> dict:
@@ -81,6 +92,27 @@ def signed_scale(limit: float = 1.0) -> dict:
 
 def _signed_number(value: float) -> str:
     return "0" if value == 0 else f"+{value:g}" if value > 0 else f"−{-value:g}"
+
+
+def named_unit_colours(info: UnitInfo) -> str:
+    """How a named unit's cell state reads on the signed colours: the colours turn at 0 but the unit's
+    reading turns at its threshold, so this names the threshold and the colours on each side of it.
+
+    >>> gender = UnitInfo("subject gender", 0, 0, 41, -0.1278, "male", "female", 0.9, 0.9)
+    >>> named_unit_colours(gender)
+    'unit 41 (subject gender) reads as male above −0.13 (orange, white and the palest purple), as female below it (deeper purple)'
+    >>> named_unit_colours(UnitInfo("subject gender", 0, 0, 60, 0.3235, "female", "male", 0.9, 0.9))
+    'unit 60 (subject gender) reads as female above 0.32 (deeper orange), as male below it (paler orange, white and purple)'
+    """
+    threshold = round(float(info.threshold), 2)
+    cut = f"{abs(threshold):.2f}"
+    opening = f"unit {info.unit} ({info.name}) reads as {info.above}"
+    if threshold == 0:
+        return f"{opening} above 0 (orange), as {info.below} below 0 (purple)"
+    if threshold < 0:
+        return (f"{opening} above −{cut} (orange, white and the palest purple), as {info.below} below it "
+                "(deeper purple)")  # fmt: skip
+    return f"{opening} above {cut} (deeper orange), as {info.below} below it (paler orange, white and purple)"
 
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
@@ -101,9 +133,12 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     return [round(float(index * step), 10) + 0.0 for index in range(first, last + 1)]
 
 
-def legend_markdown() -> str:
-    """The app's colour rules as one Markdown caption, for a page to show once near its figures."""
-    return f"{palette.GATE_RULE}  \n{palette.SIGN_RULE}  \n{palette.FRAME_RULE}"
+def legend_markdown(probabilities: bool = False) -> str:
+    """The app's colour rules as one Markdown caption, for a page to show once near its figures; with
+    `probabilities`, the rule of the next-token guesses' table too."""
+    rules = [palette.GATE_RULE, palette.SIGN_RULE, *([palette.PROBABILITY_RULE] if probabilities else []),
+             palette.FRAME_RULE, palette.SELECTED_RULE]  # fmt: skip
+    return "  \n".join(rules)
 
 
 def plotly_figure(spec: dict) -> go.Figure:
@@ -495,6 +530,29 @@ def frame(x0: float, x1: float, y0: float, y1: float, width: float, dash: str = 
     ]
 
 
+# The selected token in a line chart: one light-blue band, named in the legend.
+SELECTED_NAME = "selected token"  # the legend's name for the light-blue band
+
+
+def selected_band(x: float, yref: str = "paper", y0: float = 0.0, y1: float = 1.0) -> dict:
+    """A light-blue band (`palette.HIGHLIGHT`) behind column `x` of a line chart: the selected token or
+    step. Light blue is a choice, never a value, and no line is drawn in it, so a dark or dashed line
+    always means a quantity."""
+    return {
+        "type": "rect", "x0": x - 0.5, "x1": x + 0.5, "y0": y0, "y1": y1, "xref": "x", "yref": yref,
+        "fillcolor": palette.HIGHLIGHT, "opacity": 0.45, "line": {"width": 0}, "layer": "below",
+    }  # fmt: skip
+
+
+def selected_legend_entry(name: str = SELECTED_NAME, yaxis: str = "y") -> dict:
+    """A legend entry (a trace with no points) naming the light-blue band of `selected_band`."""
+    return {
+        "type": "scatter", "x": [None], "y": [None], "yaxis": yaxis, "mode": "markers", "name": name,
+        "marker": {"symbol": "square", "size": 13, "color": palette.HIGHLIGHT, "opacity": 0.8},
+        "hoverinfo": "skip", "showlegend": True,
+    }  # fmt: skip
+
+
 def predictions_figure(
     tokens: Sequence[str],
     predicted: Sequence[Sequence[str]],
@@ -509,7 +567,8 @@ def predictions_figure(
     Args:
         tokens: the T tokens read (x axis).
         predicted: (T, k) predicted tokens, most probable first (from `top_predictions`).
-        probabilities: (T, k) their probabilities, on the gate scale fixed to 0..1 (`gate_scale`).
+        probabilities: (T, k) their probabilities, on the grey scale fixed to 0..1 (`probability_scale`):
+            a guess's probability is neither a gate nor a sign.
         start: absolute index of the first token; selected: the absolute token index to outline, its
             guesses and their probabilities written under the title.
         show_values: write each probability under its guess when at most `MAX_WRITTEN_CELLS` cells are
@@ -530,11 +589,10 @@ def predictions_figure(
     heatmap = {
         "type": "heatmap", "z": np.ascontiguousarray(probabilities.T), "x": positions,
         "y": np.arange(1, k + 1, dtype=np.int32), "text": cell_text, "customdata": full_text, "texttemplate": template,
-        "textfont": {"size": 10 if length > 24 else 12}, **gate_scale(),
+        "textfont": {"size": 10 if length > 24 else 12}, **probability_scale(),
         # %{x} and %{y} print the axes' tick texts (the token, "guess 2"), %{x:d} the token's index
         "hovertemplate": "after token %{x} (t=%{x:d}): %{y} is %{customdata} (p = %{z:.3f})<extra></extra>",
     }  # fmt: skip
-    heatmap["colorbar"] |= {"title": {"text": "p"}, "ticktext": ["0", "0.5", "1"]}
     shapes, subtitle = [], ""
     if selected is not None and start <= selected < start + length:
         shapes += frame(selected - 0.5, selected + 0.5, 0.5, k + 0.5, **SELECTED_FRAME)
@@ -580,6 +638,7 @@ def colored_text_figure(
     chars_per_line: int = 96,
     title: str = "",
     value_name: str = "value",
+    named: UnitInfo | None = None,
 ) -> go.Figure:
     """The text with each token's background coloured by one unit's value (Karpathy et al., 2015).
 
@@ -591,6 +650,8 @@ def colored_text_figure(
         separator: " " between word tokens, "" for characters (which carry their own spaces).
         chars_per_line: where lines wrap; the figure is `chars_per_line` monospace characters wide
             (a fixed pixel width, so show it with `st.plotly_chart(..., width="content")`).
+        named: the unit's `UnitInfo` when it is a named unit: a line under the title says where its
+            reading turns (`named_unit_colours`), and the selected token's value says what it reads as.
 
     Every token has an invisible marker at its centre (customdata: token index, value), so clicking
     a token can select it with `on_select`. Tokens are escaped: typed HTML shows as text.
@@ -634,16 +695,19 @@ def colored_text_figure(
         "selected": {"marker": {"opacity": 1}},
         "unselected": {"marker": {"opacity": 1}},
     }  # fmt: skip
-    shapes, subtitle = [], ""
+    shapes, notes = [], []
+    if named is not None:
+        notes.append(html.escape(named_unit_colours(named), quote=False))
     if selected is not None and start <= selected < start + len(tokens):
         row, first, width = boxes[selected - start]
         shapes += frame(first - 0.2, first + width + 0.2, row - 0.48, row + 0.48, **SELECTED_FRAME)
         token = html.escape(shown[selected - start], quote=False)
-        subtitle = (
-            f"token {selected} “{token}”: {html.escape(value_name, quote=False)} = {values[selected - start]:.3f}"
-        )
+        value = float(values[selected - start])
+        reading = f" (reads as {html.escape(str(named.read(value)), quote=False)})" if named is not None else ""
+        notes.append(f"token {selected} “{token}”: {html.escape(value_name, quote=False)} = {value:.3f}{reading}")
+    subtitle = "<br>".join(notes)
     lines = line + 1
-    header = (40 + (22 if subtitle else 0)) if title else (30 if subtitle else 0)  # pixels above the text
+    header = (40 + 20 * len(notes)) if title else 26 * len(notes)  # pixels above the text
     layout = {
         "shapes": shapes, "width": int(chars_per_line * _CHAR_PIXELS) + 20,
         "height": lines * _LINE_PIXELS + header + 10,

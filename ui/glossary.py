@@ -317,6 +317,19 @@ TERMS: tuple[Term, ...] = (
         "Colours",
         aliases=("signed scale", "diverging scale"),
     ),
+    Term(
+        "Probability colours",
+        palette.PROBABILITY_RULE + " Used for the table of the model's guesses for the next token, so that a "
+        "likely guess never looks like an open gate.",
+        "Colours",
+        aliases=("probability scale", "grey scale"),
+    ),
+    Term(
+        "Selected token",
+        palette.SELECTED_RULE + " Pick it with the token slider or by clicking a token.",
+        "Colours",
+        aliases=("light blue", "highlight"),
+    ),
     # ------------------------------------------------------------------------ PyTorch
     Term(
         "weight_ih_l{k}",

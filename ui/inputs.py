@@ -17,7 +17,8 @@ from functools import partial
 
 import streamlit as st
 
-from ui import ablation, classroom, explain, export, model_store, typed_text
+from lstm_core.models.language_model import UnitInfo
+from ui import ablation, classroom, explain, export, glossary, model_store, typed_text
 from ui.query import check_model
 
 TEXT_LABEL = "Text the model reads"
@@ -167,49 +168,82 @@ def export_popover(page: str, trace, figures: Sequence, model_name: str, title: 
     """The Export popover of /gates and /step: the trace as CSV and .npz, the charts as one HTML page.
 
     Each file is built only when its button is clicked (a callable `data`), never on a rerun. The CSV
-    holds at most `export.MAX_CSV_ROWS` rows, whole tokens around the selected token (the "t" both
-    pages share), and its label says which when that is not all of them.
+    holds at most `export.MAX_CSV_ROWS` rows and the .npz at most `export.MAX_NPZ_BYTES` of arrays, each
+    whole tokens around the selected token (the "t" both pages share); a label says which tokens when
+    that is not all of them.
     """
     selected = st.session_state.get("t", 0)
     selected = selected if isinstance(selected, int) else 0
-    window = export.csv_window(trace, selected)
+    whole = (0, trace.length)
+    csv_window, npz_window = export.csv_window(trace, selected), export.npz_window(trace, selected)
     rows_help = "One row per token, layer, direction and unit: every gate, cell and hidden value."
-    if window != (0, trace.length):
-        rows_help += (f" At most {export.MAX_CSV_ROWS:,} rows: the tokens around the selected one. "
-                      "The .npz holds every token.")  # fmt: skip
+    if csv_window != whole:
+        rows_help += f" At most {export.MAX_CSV_ROWS:,} rows: the tokens around the selected one."
+    arrays_help = "gates (4, L, D, T, H), cell, hidden, tokens, and t (each token's place in the text)."
+    if npz_window != whole:
+        arrays_help += f" At most {export.MAX_NPZ_BYTES // 2**20} MB: the tokens around the selected one."
     with st.popover("Export", icon=":material/download:", key=f"{page}_export"):
         stem = export.file_stem("lstm", model_name)
-        st.download_button(export.csv_label(trace, window), data=partial(export.trace_csv, trace, selected),
+        st.download_button(export.csv_label(trace, csv_window), data=partial(export.trace_csv, trace, selected),
                            file_name=f"{stem}-trace.csv", mime="text/csv", key=f"{page}_export_csv", on_click="ignore",
                            icon=":material/table:", help=rows_help)  # fmt: skip
-        st.download_button("Trace as NumPy .npz", data=partial(export.trace_npz, trace), file_name=f"{stem}-trace.npz",
-                           mime="application/octet-stream", key=f"{page}_export_npz", on_click="ignore",
-                           icon=":material/data_array:", help="gates (4, L, D, T, H), cell, hidden, tokens.")  # fmt: skip
+        st.download_button(export.npz_label(trace, npz_window), data=partial(export.trace_npz, trace, selected),
+                           file_name=f"{stem}-trace.npz", mime="application/octet-stream", key=f"{page}_export_npz",
+                           on_click="ignore", icon=":material/data_array:", help=arrays_help)  # fmt: skip
         st.download_button("Charts as HTML", data=partial(export.figures_html, tuple(figures), title),
                            file_name=html_name, mime="text/html", key=f"{page}_export_html", on_click="ignore",
                            icon=":material/code:", help="Every chart of this view in one page that opens offline.")  # fmt: skip
         st.caption("A chart as PNG: hover it and click the camera at its top right.")
 
 
-def switch_off_controls(unit: int) -> tuple[bool, str]:
+def switch_off_controls(unit: int, named: UnitInfo | None = None) -> tuple[bool, str]:
     """The "Switch unit N off" toggle and the "hold its cell state at" choice, kept in the URL (`off`,
-    `off_mode`) so that a shared link shows the switched-off view; returns (switched off, mode)."""
+    `off_mode`) so that a shared link shows the switched-off view; returns (switched off, mode).
+
+    `named`: the unit's `UnitInfo` when it is a named unit; the choice's help then says what a cell held
+    at 0 reads as by its threshold (`ablation.mode_help`)."""
     off_column, mode_column = st.columns([2, 3], vertical_alignment="center")
     with off_column:
         switched_off = st.toggle(f"Switch unit {unit} off", key="off", bind="query-params", persist_state="session",
-                                 help=ablation.OFF_HELP)  # fmt: skip
+                                 help=f"{glossary.help_text('switching a unit off')}\n\n{ablation.OFF_HELP}")  # fmt: skip
     with mode_column:
         off_mode = st.radio("Hold its cell state at", ablation.MODES, key="off_mode", horizontal=True,
                             captions=ablation.MODE_CAPTIONS, bind="query-params", persist_state="session",
-                            help=ablation.MODE_HELP, disabled=not switched_off)  # fmt: skip
+                            help=ablation.mode_help(named), disabled=not switched_off)  # fmt: skip
     return switched_off, off_mode
 
 
-def show_answer(reveal, waiting: str) -> None:
-    """A predict-then-reveal question's answer: `waiting` until the student picks, then right or wrong
-    with the reason from the trace (`reveal`: None, or an object with `right` and `text`)."""
-    if reveal is None:
+def question_answered(key: str) -> bool:
+    """Whether the predict-then-reveal question whose pills have key `key` is answered: the student has
+    picked an option (now or before: `reveal_on_pick`) or pressed "Show the answer". Until then the page
+    keeps the answer, and every number or chart that gives it away, to itself."""
+    return bool(st.session_state.get(f"{key}_shown")) or st.session_state.get(key) is not None
+
+
+def reveal_on_pick(key: str) -> dict:
+    """The `on_change` and `kwargs` of a question's pills: once an option is picked the answer stays shown,
+    even if the student then clears the pick."""
+    return {"on_change": set_state, "kwargs": {f"{key}_shown": True}}
+
+
+def answer_or_wait(question, picked: int | None, key: str, waiting: str) -> None:
+    """Under a question's pills: before it is answered (`question_answered`), `waiting` and a "Show the
+    answer" button; after, the answer (`show_answer`): right or wrong for the option `picked`, or the
+    answer alone for a student who asked for it. `question` has `reveal(picked)` and `shown()`."""
+    if not question_answered(key):
         st.caption(waiting)
+        st.button("Show the answer", key=f"{key}_reveal", on_click=set_state, kwargs={f"{key}_shown": True},
+                  icon=":material/visibility:")  # fmt: skip
+        return
+    show_answer(question.reveal(picked) if picked is not None else question.shown())
+
+
+def show_answer(reveal) -> None:
+    """A predict-then-reveal question's answer: right or wrong with the reason from the trace, or (the
+    student asked for it without picking) the answer alone. `reveal`: an object with `right` (True,
+    False, or None for the answer alone) and `text`."""
+    if reveal.right is None:
+        st.info(explain.as_markdown(reveal.text), icon=":material/lightbulb:")
     elif reveal.right:
         st.success(explain.as_markdown(reveal.text), icon=":material/check_circle:")
     else:

@@ -97,7 +97,7 @@ def _ordinal(number: int) -> str:
 # ------------------------------------------------------------------------------- questions
 @dataclass(frozen=True)
 class Reveal:
-    right: bool
+    right: bool | None  # None: the answer shown to a student who asked for it without picking
     text: str  # plain text
 
 
@@ -123,6 +123,10 @@ class Question:
     def label(self, option: int) -> str:
         """An option's button label, escaped (labels are Markdown)."""
         return explain.as_markdown(self.labels[option])
+
+    def shown(self) -> Reveal:
+        """The answer alone, for a student who asks for it without picking an option."""
+        return Reveal(None, f"The answer is “{self.labels[self.answer]}”: {self.facts[self.answer]}, {self.why}.")
 
     def reveal(self, picked: int | None) -> Reveal | None:
         """Whether `picked` is right, and the answer with its number; None before anything is picked."""
@@ -407,7 +411,14 @@ def forget_lesson(model: LanguageModel) -> LessonView:
 
 def _switch_off_reading(effect: ablation.AblationEffect, unit: int) -> str:
     """What the switch-off charts say about the unit, from their numbers at the last token: whether the
-    model's choice between the followed words changes, or only how sure it is."""
+    model's choice between the followed words changes, or only how sure it is; then, for a named unit,
+    what the held value reads as (`ablation.held_reading`: 0 is not neutral for every unit)."""
+    held = ablation.held_reading(effect)
+    choice = _choice_reading(effect, unit)
+    return " ".join(part for part in (choice, held) if part)
+
+
+def _choice_reading(effect: ablation.AblationEffect, unit: int) -> str:
     if len(effect.words) != 2:
         return ""
     (first, second), last = effect.words, effect.length - 1

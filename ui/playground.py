@@ -44,7 +44,7 @@ import plotly.graph_objects as go
 
 from lstm_core import GATE_NAMES, LSTM, Trace
 from ui import palette
-from ui.figures import plotly_figure, signed_scale
+from ui.figures import plotly_figure, selected_band, selected_legend_entry, signed_scale
 from ui.query import first_value
 
 __all__ = [
@@ -554,7 +554,8 @@ def playground_figure(
 
     Args:
         trace: from `run_unit` (hidden size 1, input size 1).
-        selected_step: 1-based step to shade in every panel (the one the cell diagram shows), or None.
+        selected_step: 1-based step to shade light blue in every panel (the one the cell diagram shows),
+            named "selected step" in the legend; or None.
         no_forget_gate: names the forget line "f = 1 (no forget gate)".
 
     x is the step t = 1..T; t = 0 carries the initial state c_0, h_0. The gate panel is fixed to 0..1
@@ -639,13 +640,8 @@ def playground_figure(
     if selected_step is not None:
         if not 1 <= selected_step <= length:
             raise ValueError(f"selected_step must be in 1..{length} or None, got {selected_step!r}")
-        layout["shapes"].append(
-            {
-                "type": "rect", "x0": selected_step - 0.5, "x1": selected_step + 0.5, "y0": 0, "y1": 0.97,
-                "xref": "x", "yref": "paper", "fillcolor": palette.HIGHLIGHT, "opacity": 0.35, "line": {"width": 0},
-                "layer": "below",
-            }
-        )  # fmt: skip
+        layout["shapes"].append(selected_band(selected_step, y1=0.97))
+        data.append(selected_legend_entry("selected step"))
     return plotly_figure({"data": data, "layout": layout})
 
 

@@ -19,9 +19,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lstm_core import GATE_NAMES, StepDetail, Trace
+from lstm_core.models.language_model import UnitInfo
 from ui import palette
 from ui.explain import GATE_SYMBOLS
-from ui.figures import color_for_value, nice_ticks, token_labels, token_window
+from ui.figures import color_for_value, nice_ticks, selected_band, selected_legend_entry, token_labels, token_window
 
 __all__ = ["STRIP_ROWS", "STRIP_LEGEND", "gate_strips", "unit_history", "unit_across_layers"]
 
@@ -176,6 +177,7 @@ def unit_history(
     direction: int = 0,
     tokens: Sequence[str] | None = None,
     window: int = 60,
+    named: UnitInfo | None = None,
 ) -> go.Figure:
     """One unit along the text, in three stacked panels on one token axis, token `t` marked.
 
@@ -183,8 +185,12 @@ def unit_history(
     c and h each have their own axis, fitted to their values, with the zero line drawn and ticks at
     round numbers; their points are coloured by sign on `palette.SIGNED_SCALE`. Lines take their
     colour and dash from `palette.LINE_COLORS` and `palette.LINE_DASHES`. The x axis is the token index,
-    labelled with the tokens. At token `t` the values are written in each panel. Long texts show the
-    `window` tokens around `t`.
+    labelled with the tokens. Token `t` is a light-blue band (`selected_band`, named in the legend) with
+    its values written in each panel. Long texts show the `window` tokens around `t`.
+
+    `named`: the unit's `UnitInfo` when it is a named unit. Its reading turns at its threshold, not at
+    0 where the colours turn, so the cell panel draws the threshold as a dotted grey line, and its title
+    says what each side reads as.
     """
     hidden_size, length = trace.model.hidden_size, trace.length
     if not 0 <= unit < hidden_size:
@@ -247,12 +253,10 @@ def unit_history(
         "plot_bgcolor": "#ffffff",
         "hovermode": "x unified",
         "hoversubplots": "axis",  # one hover box for the token, across the three panels
-        "shapes": [
-            {"type": "line", "x0": t, "x1": t, "y0": 0, "y1": 1, "xref": "x", "yref": "paper",
-             "line": {"color": palette.FRAME_DARK, "width": 1.5, "dash": "dash"}},
-        ],
+        "shapes": [selected_band(t)],
         "annotations": [],
     }  # fmt: skip
+    data.append(selected_legend_entry())
     for panel, (axis, domain) in _HISTORY_PANELS.items():
         axis_layout = {"domain": list(domain), "anchor": "x", "fixedrange": True, "gridcolor": "#e6e6e6",
                        "tickfont": {"size": 11}, "automargin": True}  # fmt: skip
@@ -261,9 +265,19 @@ def unit_history(
         else:
             values = cell if panel == "cell" else hidden
             axis_layout |= _signed_axis(values) | {"zeroline": True, "zerolinecolor": "#444444", "zerolinewidth": 1.5}
+        title = _HISTORY_TITLES[panel]
+        if panel == "cell" and named is not None and named.signal == "cell":
+            axis_layout = _with_threshold(axis_layout, float(named.threshold))
+            layout["shapes"].append({
+                "type": "line", "x0": 0, "x1": 1, "xref": "paper", "y0": named.threshold, "y1": named.threshold,
+                "yref": axis, "line": {"color": THRESHOLD_COLOR, "width": 2, "dash": "dot"}, "layer": "below",
+            })  # fmt: skip
+            # in the panel's title, where it covers no point
+            title += (f" · grey dots: threshold {_minus(named.threshold)}: above reads as {named.above}, below as "
+                      f"{named.below}")  # fmt: skip
         layout["yaxis" if axis == "y" else f"yaxis{axis[1:]}"] = axis_layout
         layout["annotations"].append({
-            "text": f"<b>{_HISTORY_TITLES[panel]}</b>", "x": 0, "xref": "paper", "xanchor": "left",
+            "text": f"<b>{title}</b>", "x": 0, "xref": "paper", "xanchor": "left",
             "y": domain[1], "yref": "paper", "yanchor": "bottom", "showarrow": False,
             "font": {"size": 12, "color": "#333333"},
         })  # fmt: skip
@@ -274,6 +288,22 @@ def unit_history(
             "bgcolor": "rgba(255,255,255,0.9)", "font": {"size": 12, "color": "#111111"},
         })  # fmt: skip
     return go.Figure(data=data, layout=layout)
+
+
+THRESHOLD_COLOR = "#8c8c8c"  # a named unit's threshold: mid grey dots, apart from the dark solid zero line
+
+
+def _minus(value: float) -> str:
+    return f"{value:.2f}".replace("-", "−")
+
+
+def _with_threshold(axis_layout: dict, threshold: float) -> dict:
+    """The signed axis widened, when needed, so that the threshold line falls inside it."""
+    low, high = axis_layout["range"]
+    if low <= threshold <= high:
+        return axis_layout
+    pad = 0.08 * (high - low)
+    return axis_layout | {"range": [min(low, threshold - pad), max(high, threshold + pad)]}
 
 
 def _signed_axis(values: np.ndarray) -> dict:

@@ -13,7 +13,19 @@ from functools import partial
 import streamlit as st
 
 from lstm_core.models.subwords import NAMES_NOTE
-from ui import ablation, accessibility, classroom, explain, export, figures, inputs, model_store, selection, typed_text
+from ui import (
+    ablation,
+    accessibility,
+    classroom,
+    explain,
+    export,
+    figures,
+    glossary,
+    inputs,
+    model_store,
+    selection,
+    typed_text,
+)
 from ui.query import DIRECTION_NAMES, carry_selection, check_view, view_query
 
 MAX_WINDOW_TOKENS = 80  # heatmap columns drawn at once: token labels stay readable
@@ -79,48 +91,53 @@ with st.sidebar:
     st.subheader("What to draw")
     # Shown even when the model has one layer and one direction, so students see the choice exists.
     layer = st.selectbox("Layer", range(lstm.num_layers), key="layer", bind="query-params", persist_state="session",
-                         disabled=lstm.num_layers == 1, help="Layers above the first read the hidden states of the layer below.")  # fmt: skip
+                         disabled=lstm.num_layers == 1, help=glossary.help_text("layer"))  # fmt: skip
     direction = st.selectbox("Direction", range(lstm.num_directions), key="direction", bind="query-params", persist_state="session",
                              format_func=DIRECTION_NAMES.__getitem__, disabled=lstm.num_directions == 1,
-                             help="A bidirectional LSTM also reads the text from the last token back to the first.")  # fmt: skip
+                             help=glossary.help_text("direction"))  # fmt: skip
     order = st.selectbox("Order the units", list(figures.UNIT_ORDERS), index=1, key="order", bind="query-params", persist_state="session",
-                         format_func=figures.UNIT_ORDERS.__getitem__)  # fmt: skip
+                         format_func=figures.UNIT_ORDERS.__getitem__, help=glossary.help_text("unit"))  # fmt: skip
     top_k = st.slider("How many units to draw", min_value=1, max_value=lstm.hidden_size, key="top_k",
                       value=min(DEFAULT_TOP_K, lstm.hidden_size), bind="query-params", persist_state="session",
-                      help="The first ones in the order above. The selected unit and named units are always drawn.")  # fmt: skip
+                      help="The first ones in the order above. The selected unit and named units are always drawn.\n\n"
+                      + glossary.help_text("named unit"))  # fmt: skip
     show_values = st.toggle("Write the values in the cells", key="show_values", persist_state="session", help=f"When at most {figures.MAX_WRITTEN_COLUMNS} tokens and {figures.MAX_WRITTEN_CELLS} cells are drawn; otherwise hover a cell.")  # fmt: skip
     pairs = figures.layer_pairs(lstm.num_layers, lstm.num_directions)
     compare = st.toggle("Every layer and direction side by side", key="compare_layers", bind="query-params",
                         persist_state="session", disabled=len(pairs) == 1,
                         help="One signal of every layer and direction, stacked on the same token axis. "
-                        + ("This model has one layer and one direction." if len(pairs) == 1 else ""))  # fmt: skip
+                        + ("This model has one layer and one direction." if len(pairs) == 1 else "")
+                        + "\n\n" + glossary.help_text("layer", "direction"))  # fmt: skip
     # Plain names as options (no format_func): a bound selectbox keeps the shown text in the URL.
     compare_signal = st.selectbox("Signal side by side", figures.SIGNAL_NAMES, key="compare_signal",
-                                  bind="query-params", persist_state="session", disabled=not compare or len(pairs) == 1)  # fmt: skip
+                                  bind="query-params", persist_state="session", disabled=not compare or len(pairs) == 1,
+                                  help=glossary.help_text(*figures.SIGNAL_NAMES))  # fmt: skip
 compare = compare and len(pairs) > 1
 
-named_units = {
-    info.unit: info.name for info in model.units.values() if (info.layer, info.direction) == (layer, direction)
-}
+named_infos = {info.unit: info for info in model.units.values() if (info.layer, info.direction) == (layer, direction)}
+named_units = {number: info.name for number, info in named_infos.items()}
 with st.container(key="gates_controls_selection"):
     token_column, unit_column, follow_column = st.columns([2, 1, 2], vertical_alignment="bottom")
     with token_column:
         t = st.number_input(f"Selected token t (0 to {trace.length - 1})", min_value=0, max_value=trace.length - 1,
-                            step=1, key="t", bind="query-params", persist_state="session")  # fmt: skip
+                            step=1, key="t", bind="query-params", persist_state="session",
+                            help=glossary.help_text("token", "timestep"))  # fmt: skip
     with unit_column:
         unit = st.number_input(f"Selected unit (0 to {lstm.hidden_size - 1})", min_value=0,
                                max_value=lstm.hidden_size - 1, step=1, key="unit", bind="query-params",
-                               persist_state="session", value=model_store.default_unit(model))  # fmt: skip
+                               persist_state="session", value=model_store.default_unit(model),
+                               help=glossary.help_text("unit"))  # fmt: skip
     with follow_column, st.container(horizontal=True):
         for info in model.units.values():
             st.button(f"Follow the {info.name} unit ({info.unit})", key=f"gates_follow_{info.name}",
                       on_click=inputs.set_state, kwargs={"unit": info.unit, "layer": info.layer, "direction": info.direction},
-                      disabled=(info.unit, info.layer, info.direction) == (unit, layer, direction))  # fmt: skip
+                      disabled=(info.unit, info.layer, info.direction) == (unit, layer, direction),
+                      help=glossary.help_text("named unit", "threshold"))  # fmt: skip
         if not model.units:
             st.caption(explain.as_markdown(f"The {model_name} model has no named units."))
     if "subject gender" in model.units:
         st.caption(NAMES_NOTE)
-    switched_off, off_mode = inputs.switch_off_controls(unit)
+    switched_off, off_mode = inputs.switch_off_controls(unit, named_infos.get(unit))
 
 # --------------------------------------------------------------------------- the selection
 signals = figures.signals_of(trace, layer, direction)
@@ -166,6 +183,7 @@ drawn = [  # every figure on the page, in order, for the HTML export
         tokens[text_start:text_stop], cell_of_unit[text_start:text_stop], signed=True, limit=limit,
         start=text_start, selected=t, separator="" if model.kind == "chars" else " ", value_name="c",
         title=f"The text coloured by the cell state of {unit_shown} (purple < 0, white ≈ 0, orange > 0; click a token to select it)",
+        named=named_infos.get(unit),
     )
 ]  # fmt: skip
 st.plotly_chart(drawn[-1], key="gates_text_chart", alt=accessibility.TEXT_BY_CELL_STATE, on_select=partial(selection.select_on_gates, "gates_text_chart"),
@@ -193,17 +211,35 @@ if layer == lstm.num_layers - 1:
 
 # ----------------------------------------------------------------------- switching the unit off
 switched_unit = (layer, direction, unit)
-st.subheader(f"What {unit_shown} does to the prediction", anchor=False, help=ablation.OFF_HELP)
+st.subheader(f"What {unit_shown} does to the prediction", anchor=False,
+             help=glossary.help_text("switching a unit off", "probability"))  # fmt: skip
+for sentence in explain.unit_summary(cell_of_unit, tokens, t, unit, named_infos.get(unit)):
+    st.markdown(explain.as_markdown(sentence))
+off_traced = (
+    model_store.ablated_text_trace(model_name, cleaned.text, (switched_unit,), off_mode) if switched_off else None
+)
+# A model with no words to follow by default (the character model) follows the tokens that switching this
+# unit off changes the most; held at 0 unless the student has switched it off another way already.
+probe_mode = off_mode if off_traced is not None else "zero"
+changed = None
+if not ablation.default_words(model):
+    probe = (
+        off_traced
+        if off_traced is not None
+        else model_store.ablated_text_trace(model_name, cleaned.text, (switched_unit,), probe_mode)
+    )
+    changed = ablation.most_changed_tokens(traced.next_tokens, probe.next_tokens)
 with st.container(key="gates_controls_words"):
     typed_words = st.text_input(
         "Words to follow" if model.kind == "words" else "Characters to follow", key="words", max_chars=100,
-        placeholder=", ".join(ablation.default_words(model)) or "e, a, H", bind="query-params",
-        persist_state="session", help=ablation.WORDS_HELP,
+        placeholder=", ".join(ablation.default_words(model) or (token for token, _ in changed or ())) or "e, a, H",
+        bind="query-params", persist_state="session",
+        help=f"{ablation.WORDS_HELP}\n\n{glossary.help_text('probability')}",
     )  # fmt: skip
 chosen = ablation.chosen_words(model, typed_words)
 for notice in chosen.notices:
     st.warning(explain.as_markdown(notice), icon=":material/spellcheck:")
-off_traced = model_store.ablated_text_trace(model_name, cleaned.text, (switched_unit,), off_mode) if switched_off else None
+followed = chosen.words or tuple(token for token, _ in changed or ())
 if off_traced is not None:
     effect = ablation.compare_next_tokens(model, tokens, traced.next_tokens, off_traced.next_tokens, switched_unit,
                                           chosen.words, off_mode)  # fmt: skip
@@ -214,17 +250,20 @@ if off_traced is not None:
         alt=accessibility.ABLATION,
         config=export.png_chart_config(f"switched-off-{model_name}-unit-{unit}"),
     )
-    st.markdown(explain.as_markdown(ablation.ablation_sentence(effect, t)))
+    st.markdown(explain.as_markdown(" ".join(filter(None, (ablation.ablation_sentence(effect, t),
+                                                           ablation.held_reading(effect))))))  # fmt: skip
     if t != trace.length - 1:
         st.caption(explain.as_markdown("At the last token: " + ablation.ablation_sentence(effect)))
 else:
     st.caption(f"Switch unit {unit} off (above) to read the text again with its cell state held still at every "
                "token, and compare the model's next-token probabilities before and after.")  # fmt: skip
-if chosen.words:
+if changed is not None and not chosen.words:
+    st.caption(explain.as_markdown(ablation.followed_note(changed, unit, probe_mode, model.kind)))
+if followed:
     drawn.append(ablation.word_probability_figure(
-        tokens, ablation.word_probabilities(traced.next_tokens, chosen.words), t,
-        after=None if off_traced is None else ablation.word_probabilities(off_traced.next_tokens, chosen.words),
-        after_label=f"unit {unit} off", start=start, stop=stop,
+        tokens, ablation.word_probabilities(traced.next_tokens, followed), t,
+        after=None if off_traced is None else ablation.word_probabilities(off_traced.next_tokens, followed),
+        after_label=f"unit {unit} off", start=start, stop=stop, noun="character" if model.kind == "chars" else "word",
     ))  # fmt: skip
     st.plotly_chart(
         drawn[-1],
@@ -251,7 +290,9 @@ for index, signal in enumerate(() if compare else figures.SIGNAL_NAMES):
     with columns[index % 2]:
         st.plotly_chart(drawn[-1], key=chart_key, alt=accessibility.heatmap(signal), on_select=partial(selection.select_on_gates, chart_key),
                         selection_mode="points", config=export.png_chart_config(f"{signal}-{model_name}"))  # fmt: skip
-st.caption(figures.legend_markdown())
+for info in named_infos.values():
+    st.caption(explain.as_markdown(f"In the cell state heatmap, {figures.named_unit_colours(info)}."))
+st.caption(figures.legend_markdown(probabilities=layer == lstm.num_layers - 1))
 
 # ---------------------------------------------------------------------- share and export
 view_title = f"LSTM Gate Explorer: {model_name} model, token {t}, unit {unit}"

@@ -14,6 +14,7 @@ from ui import (
     explain,
     export,
     figures,
+    glossary,
     inputs,
     model_store,
     step_figures,
@@ -87,7 +88,7 @@ with choices[0]:
         value=model_store.default_unit(model),
         bind="query-params",
         persist_state="session",
-        help=f"Which of the {lstm.hidden_size} hidden units to follow.",
+        help=f"Which of the {lstm.hidden_size} units to follow.\n\n{glossary.help_text('unit')}",
     )
 with choices[1]:
     if gender_unit is not None:
@@ -97,17 +98,20 @@ with choices[1]:
             on_click=st.session_state.__setitem__,
             args=("unit", gender_unit.unit),
             disabled=unit == gender_unit.unit,
+            help=glossary.help_text("named unit", "threshold"),
         )
     compare = len(pairs) > 1 and st.toggle(  # (models with one layer and direction have nothing to compare)
         "Every layer and direction",
         key="compare_layers",
         bind="query-params",
         persist_state="session",
-        help="This unit's gates at this token in every layer and direction, side by side.",
+        help="This unit's gates at this token in every layer and direction, side by side.\n\n"
+        + glossary.help_text("layer", "direction"),
     )
 if lstm.num_layers > 1:
     with choices[2]:
-        layer = st.selectbox("Layer", range(lstm.num_layers), key="layer", bind="query-params", persist_state="session")
+        layer = st.selectbox("Layer", range(lstm.num_layers), key="layer", bind="query-params", persist_state="session",
+                             help=glossary.help_text("layer"))  # fmt: skip
 else:
     layer = 0
     inputs.drop_param("layer")
@@ -120,13 +124,15 @@ if lstm.num_directions > 1:
             bind="query-params",
             persist_state="session",
             format_func=("forward", "backward").__getitem__,
+            help=glossary.help_text("direction"),
         )
 else:
     direction = 0
     inputs.drop_param("direction")
 
+named = ablation.named_unit(model, (layer, direction, unit))
 with st.container(key="step_controls_off"):
-    switched_off, off_mode = inputs.switch_off_controls(unit)
+    switched_off, off_mode = inputs.switch_off_controls(unit, named)
 
 last = trace.length - 1
 previous_column, slider_column, next_column, play_column = st.columns([1.4, 6, 1.4, 1.3], vertical_alignment="bottom")
@@ -159,7 +165,7 @@ with slider_column, st.container(key="step_controls_slider"):
             key="t",
             bind="query-params",
             persist_state="session",
-            help="Or use the ← and → keys.",
+            help=f"Or use the ← and → keys.\n\n{glossary.help_text('token', 'timestep')}",
         )
     else:
         t = 0
@@ -171,6 +177,8 @@ if present:  # the headline; ← → keep stepping, Esc leaves
     where = f", layer {layer} {('forward', 'backward')[direction]}" if len(pairs) > 1 else ""
     headline.subheader(f"Token {t} {explain.as_markdown(f'“{tokens[t]}”')}, unit {unit}{where}", anchor=False)
 st.markdown(explain.highlighted_text(tokens, t, model.kind))
+if not present:
+    st.caption("Light blue: the selected token, here and in the line chart of the unit along the text below.")
 
 # -------------------------------------------------------------------------------- the step
 step = trace.step(t, layer, direction)
@@ -190,7 +198,7 @@ with diagram_column:
         config=export.png_chart_config(f"cell-{chart_stem}"),
     )
 with words_column:
-    st.subheader("What happened here")
+    st.subheader("What happened here", help=glossary.help_text(*figures.SIGNAL_NAMES))
     with st.container(border=True):
         for sentence in explain.explain_step(step, unit, tokens, model.kind, model.units):
             st.markdown(explain.as_markdown(sentence))
@@ -214,7 +222,8 @@ with words_column:
             alt=accessibility.ABLATION,
             config=export.png_chart_config(f"switched-off-{chart_stem}"),
         )
-        st.markdown(explain.as_markdown(ablation.ablation_sentence(effect, t)))
+        st.markdown(explain.as_markdown(" ".join(filter(None, (ablation.ablation_sentence(effect, t),
+                                                               ablation.held_reading(effect))))))  # fmt: skip
         st.caption(f"The diagram and the equations show unit {unit} as the model reads the text normally; only "
                    "these bars come from reading it again with the unit switched off.")  # fmt: skip
     if not present:
@@ -233,7 +242,8 @@ if compare:
     )
 
 if not present:  # presenting keeps to the diagram and the explanation
-    st.subheader(f"Every unit at this token ({lstm.hidden_size} units, unit {unit} outlined)")
+    st.subheader(f"Every unit at this token ({lstm.hidden_size} units, unit {unit} outlined)",
+                 help=glossary.help_text("unit", "gate colours", "sign colours"))  # fmt: skip
     drawn.append(step_figures.gate_strips(step, unit))
     st.plotly_chart(
         drawn[-1],
@@ -243,10 +253,10 @@ if not present:  # presenting keeps to the diagram and the explanation
     )
     st.caption(figures.legend_markdown())
 
-    st.subheader(f"Unit {unit} along the text")
-    drawn.append(
-        step_figures.unit_history(trace, unit, t, layer, direction, window=40 if model.kind == "chars" else 60)
-    )
+    st.subheader(f"Unit {unit} along the text", help=glossary.help_text("gate", "cell state", "hidden state",
+                                                                        "selected token"))  # fmt: skip
+    drawn.append(step_figures.unit_history(trace, unit, t, layer, direction,
+                                           window=40 if model.kind == "chars" else 60, named=named))  # fmt: skip
     st.plotly_chart(
         drawn[-1],
         key="step_history",
@@ -254,7 +264,7 @@ if not present:  # presenting keeps to the diagram and the explanation
         config=export.png_chart_config(f"history-{chart_stem}"),
     )
 
-    st.subheader("The six equations")
+    st.subheader("The six equations", help=glossary.help_text("sigmoid", "tanh"))
     symbols_column, numbers_column = st.columns(2, gap="large")
     with symbols_column:
         st.markdown("**With symbols** (σ is the sigmoid, ⊙ multiplies unit by unit)")

@@ -4,7 +4,9 @@ gradients, layers and directions in short. Every unit, token and number comes fr
 own trace (ui.lessons), never from text written in advance.
 
 Query parameter: model (bound to the model choice, shared with the other pages). A question's answer is
-kept per model, so choosing another model asks its questions afresh.
+kept per model, so choosing another model asks its questions afresh. Until a question is answered (an
+option picked, or "Show the answer" pressed) its lesson shows the text and the question only: the story,
+the table and the charts all give the answer away.
 """
 
 import streamlit as st
@@ -47,13 +49,16 @@ with st.container(border=True):
         range(len(warm.question.labels)),
         format_func=warm.question.label,
         key="tutorial_question_warm_up",
+        **inputs.reveal_on_pick("tutorial_question_warm_up"),
     )
-    inputs.show_answer(warm.question.reveal(picked), "Pick an answer; the chart below then shows why.")
-st.plotly_chart(pg.playground_figure(warm.trace, selected_step=warm.step), key="tutorial_warm_up_chart", alt=accessibility.PLAYGROUND,
-                config=CHART_CONFIG)  # fmt: skip
-for sentence in warm.story:
-    st.markdown(explain.as_markdown(sentence))
-st.table(warm.table, border="horizontal", hide_index=True)
+    inputs.answer_or_wait(warm.question, picked, "tutorial_question_warm_up",
+                          "Pick an answer, or show it; a chart of the unit then shows why.")  # fmt: skip
+if inputs.question_answered("tutorial_question_warm_up"):
+    st.plotly_chart(pg.playground_figure(warm.trace, selected_step=warm.step), key="tutorial_warm_up_chart", alt=accessibility.PLAYGROUND,
+                    config=CHART_CONFIG)  # fmt: skip
+    for sentence in warm.story:
+        st.markdown(explain.as_markdown(sentence))
+    st.table(warm.table, border="horizontal", hide_index=True)
 st.page_link("views/playground.py", label="Set the weights yourself on the playground", icon=":material/tune:",
              query_params={"preset": warm.preset.title})  # fmt: skip
 
@@ -76,9 +81,14 @@ with st.spinner("Reading the lessons' texts with the model…"):
     taught = lessons.lessons_for(model_name)
 
 for lesson in taught.lessons:
+    question_key = f"tutorial_question_{lesson.key}_{model_name}"
+    answered = inputs.question_answered(question_key)
     st.divider()
     st.subheader(lesson.title, help=glossary.help_text(*lessons.LESSON_TERMS[lesson.key]))
-    st.markdown(explain.highlighted_text(lesson.tokens, lesson.t, model.kind))
+    if answered:
+        st.markdown(explain.highlighted_text(lesson.tokens, lesson.t, model.kind))
+    else:  # the whole text, the answer's token not marked
+        st.markdown(explain.highlighted_text(lesson.tokens, None, model.kind, radius=len(lesson.tokens)))
     if not lesson.found:
         st.caption("This model does not read the lesson's word as expected, so the lesson opens where the trace says.")
     with st.container(border=True):
@@ -86,9 +96,13 @@ for lesson in taught.lessons:
             explain.as_markdown(lesson.question.prompt),
             range(len(lesson.question.labels)),
             format_func=lesson.question.label,
-            key=f"tutorial_question_{lesson.key}_{model_name}",
+            key=question_key,
+            **inputs.reveal_on_pick(question_key),
         )
-        inputs.show_answer(lesson.question.reveal(picked), "Click a word to answer; the trace below then shows why.")
+        inputs.answer_or_wait(lesson.question, picked, question_key,
+                              "Click a word to answer, or show the answer; the trace then shows why.")  # fmt: skip
+    if not answered:  # the story, the table and every chart below give the answer away
+        continue
 
     st.markdown(f"**Following unit {lesson.unit}**: {explain.as_markdown(lesson.unit_reason)}")
     for sentence in lesson.story:
