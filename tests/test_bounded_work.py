@@ -135,6 +135,12 @@ def test_the_export_of_a_long_trace_says_which_tokens_it_holds(models):
     labels = [button.proto.label for button in app.get("download_button")]
     assert f"Trace as CSV, tokens {start} to {stop - 1} of 5,000" in labels
     assert (stop - start) * trace.cell.shape[-1] <= export.MAX_CSV_ROWS
+    # The .npz too: 5,000 tokens of 256 units are 31 MB of arrays, so it holds the tokens around t that fit.
+    start, stop = export.npz_window(trace, 3000)
+    assert start <= 3000 < stop and (start, stop) != (0, trace.length)
+    assert f"Trace as NumPy .npz, tokens {start} to {stop - 1} of 5,000" in labels
+    npz_help = next(button.proto.help for button in app.get("download_button") if ".npz" in button.proto.label)
+    assert f"At most {export.MAX_NPZ_BYTES // 2**20} MB" in npz_help
 
 
 # ----------------------------------------------------------------------------------- settings

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import io
 import zipfile
 from html.parser import HTMLParser
@@ -96,7 +97,8 @@ def test_npz_loads_without_pickle_and_holds_the_trace():
     data = export.trace_npz(trace)
     assert zipfile.is_zipfile(io.BytesIO(data))
     with np.load(io.BytesIO(data), allow_pickle=False) as loaded:
-        assert set(loaded.files) == {"gates", "gate_names", "cell", "hidden", "tokens"}
+        assert set(loaded.files) == {"gates", "gate_names", "cell", "hidden", "t", "tokens"}
+        np.testing.assert_array_equal(loaded["t"], np.arange(trace.length))
         assert list(loaded["gate_names"]) == list(export.EXPORT_GATE_NAMES)
         assert loaded["gates"].shape == (4, *trace.cell.shape) and loaded["gates"].dtype == np.float32
         for index, gate in enumerate(export.EXPORT_GATE_NAMES):
@@ -174,6 +176,7 @@ def test_file_stem(parts, expected):
 
 
 # ------------------------------------------------------------------------------------ bounds
+@functools.cache  # the tests only read it: one run of each size serves them all
 def long_trace(length: int = 2_000, hidden_size: int = 10):
     lstm = LSTM.random(input_size=2, hidden_size=hidden_size, num_layers=2, bidirectional=True, seed=1)
     trace = lstm.run(np.random.default_rng(1).normal(size=(length, 2)))
@@ -217,3 +220,63 @@ def test_a_unit_wider_than_the_limit_still_exports_one_token():
     trace = long_trace(length=20)
     assert export.csv_window(trace, selected=7, max_rows=10) == (7, 8)
     assert export.trace_csv(trace, 7, max_rows=10).count("\n") - 1 == 40
+
+
+def npz_arrays(data: bytes) -> dict[str, np.ndarray]:
+    with np.load(io.BytesIO(data), allow_pickle=False) as loaded:
+        return {name: loaded[name] for name in loaded.files}
+
+
+@pytest.mark.parametrize("selected", [1_000, -5, 99_999])
+def test_a_long_trace_exports_an_npz_of_whole_tokens_around_the_selected_one_within_the_byte_limit(selected):
+    trace = long_trace()  # 40 units: 960 bytes of values, 8 of t and 20 of text ("w1999") a token, 2 MB in all
+    limit = 100 * 988
+    arrays = npz_arrays(export.trace_npz(trace, selected, max_bytes=limit))
+    start, stop = export.npz_window(trace, selected, max_bytes=limit)
+    assert stop - start == 100 and start <= min(max(selected, 0), 1_999) < stop
+    assert sum(array.nbytes for name, array in arrays.items() if name != "gate_names") <= limit
+    np.testing.assert_array_equal(arrays["t"], np.arange(start, stop))
+    assert list(arrays["tokens"]) == [f"w{t}" for t in range(start, stop)]
+    assert arrays["gates"].shape == (4, 2, 2, 100, 10)
+    for index, gate in enumerate(export.EXPORT_GATE_NAMES):
+        np.testing.assert_array_equal(arrays["gates"][index], trace.gates[gate][:, :, start:stop])
+    np.testing.assert_array_equal(arrays["cell"], trace.cell[:, :, start:stop])
+    np.testing.assert_array_equal(arrays["hidden"], trace.hidden[:, :, start:stop])
+    assert export.npz_label(trace, (start, stop)) == f"Trace as NumPy .npz, tokens {start} to {stop - 1} of 2,000"
+
+
+def test_the_npz_never_exceeds_its_byte_limit_by_default():
+    # Long tokens rather than many units make it large (9 kB a token, 18 MB in all): the same bound,
+    # without running a wide LSTM over a long text in a test.
+    trace = long_trace()
+    trace = dataclasses.replace(trace, tokens=tuple(f"{t:04}" + "x" * 2_000 for t in range(trace.length)))
+    data = export.trace_npz(trace, selected=1_000)
+    assert len(data) <= export.MAX_NPZ_BYTES + 4_096  # the zip's own headers
+    start, stop = export.npz_window(trace, 1_000)
+    assert 0 < start <= 1_000 < stop < trace.length
+    assert npz_arrays(data)["hidden"].shape == (2, 2, stop - start, 10)
+
+
+def test_long_tokens_count_against_the_npz_limit():
+    """NumPy stores every token at the width of the longest: one long token makes every token cost more."""
+    tokens = ["x" * 2_000, *(f"w{index}" for index in range(199))]
+    trace = traced(tokens, hidden_size=2)  # 8 units: 200 bytes of values a token, 8,000 of text
+    limit = 81_000  # the values alone of 389 tokens would fit
+    arrays = npz_arrays(export.trace_npz(trace, selected=100, max_bytes=limit))
+    assert sum(array.nbytes for name, array in arrays.items() if name != "gate_names") <= limit
+    assert len(arrays["tokens"]) == 9 and arrays["t"][0] <= 100 <= arrays["t"][-1]
+
+
+def test_a_trace_that_fits_is_exported_whole_as_npz_under_its_plain_label():
+    trace = traced()
+    assert export.npz_window(trace, selected=5) == (0, trace.length)
+    assert export.npz_label(trace, (0, trace.length)) == "Trace as NumPy .npz"
+    whole, around_5 = npz_arrays(export.trace_npz(trace)), npz_arrays(export.trace_npz(trace, selected=5))
+    for name, array in whole.items():
+        np.testing.assert_array_equal(around_5[name], array)
+
+
+def test_a_trace_wider_than_the_npz_limit_still_exports_one_token():
+    trace = long_trace(length=20)
+    assert export.npz_window(trace, selected=7, max_bytes=10) == (7, 8)
+    assert npz_arrays(export.trace_npz(trace, 7, max_bytes=10))["cell"].shape == (2, 2, 1, 10)

@@ -8,11 +8,12 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from lstm_core.analysis import explore
 from lstm_core.analysis.units import GateSaturation, gate_saturation
 from tests.pages import messages, new_session, open_page
 from tests.test_corpus_page import bidirectional_char_model
 from ui import corpus_figures as figures
-from ui import model_store
+from ui import corpus_runs, model_store
 
 SATURATION = "views/saturation.py"
 SATURATION_SEED = 2_000_001  # the page's corpus: held-out stories
@@ -90,6 +91,41 @@ def test_a_session_model_draws_a_panel_per_layer_and_direction(fresh_caches):
     assert not app.exception, app.exception
     assert len(app.get("plotly_chart")) == 1 + 4
     assert list(app.session_state["_saturation_results"]) == [(name, 5)]  # kept in this session only
+
+
+def test_a_wide_session_model_reads_only_the_stories_within_the_work_limit(fresh_caches, monkeypatch):
+    """Units × tokens read stays within the work a page may ask of a session model, in all and in each batch;
+    the page says how many stories it read."""
+    model = bidirectional_char_model()  # 2 layers × 2 directions × 6 units
+    units, budget_tokens = 24, 2_000
+    monkeypatch.setattr(corpus_runs, "SESSION_SATURATION_WORK", units * budget_tokens)
+    runs = []
+    measure = explore.gate_saturation_chunks
+
+    def counted(lstm, sequences, chunk_size=128, **kwargs):
+        lengths = [len(sequence) for sequence in sequences]
+        runs.append((len(sequences), sum(lengths), max(lengths), chunk_size))
+        return measure(lstm, sequences, chunk_size=chunk_size, **kwargs)
+
+    monkeypatch.setattr(explore, "gate_saturation_chunks", counted)
+    app = new_session(timeout=90)
+    name = model_store.add_session_model(model, "wide", session=app.session_state)
+    open_saturation({"models": [name], "stories": "100"}, app)
+    assert not app.exception, app.exception
+    [(count, tokens, longest, chunk)] = runs
+    assert 1 <= count < 100 and tokens <= budget_tokens
+    stories = figures.story_texts(count + 1, SATURATION_SEED)
+    assert tokens + len(model.tokens(stories[count])) > budget_tokens  # as many whole stories as fit
+    assert chunk * longest * units <= units * budget_tokens  # a padded batch too
+    assert f"reads {count} of the 100 stories" in messages(app).replace("\\", "")
+    assert any(f"{count} stories." in caption.value.replace("\\", "") for caption in app.caption)
+    assert app.number_input(key="stories").value == 100  # the choice stays; only what is read is less
+
+    monkeypatch.setattr(corpus_runs, "SESSION_SATURATION_WORK", 1)  # less than one story: still one, alone
+    app.number_input(key="stories").set_value(50).run()
+    assert not app.exception, app.exception
+    assert runs[-1][0] == 1 and runs[-1][3] == 1
+    assert "reads 1 of the 50 stories" in messages(app).replace("\\", "")
 
 
 # ------------------------------------------------------------------------------ the figure

@@ -4,9 +4,10 @@ standalone HTML, and the chart config that gives a figure Plotly's own "download
 Pure functions, no Streamlit. The pages hand them to `st.download_button(data=callable)`, so nothing
 here runs on a rerun, only when someone clicks a download.
 
-Bounded: the CSV holds at most `MAX_CSV_ROWS` rows, whole tokens around the selected one (`csv_window`),
-since a long text read by a wide model would otherwise make hundreds of thousands of rows, all built in
-the server's memory at once; the download's label says which tokens it holds.
+Bounded: the CSV holds at most `MAX_CSV_ROWS` rows and the `.npz` at most `MAX_NPZ_BYTES` of arrays,
+each as many whole tokens around the selected one as fit (`csv_window`, `npz_window`), since a long text
+read by a wide model would otherwise make hundreds of thousands of rows or hundreds of megabytes, all
+built in the server's memory at once; each download's label says which tokens it holds.
 
 Safety: a token is whatever the user typed. In the CSV it is quoted by the `csv` module (commas,
 quotes, newlines) and a leading ``= + - @`` (or tab, carriage return) is neutralised with a ``'`` so a
@@ -39,11 +40,14 @@ __all__ = [
     "CSV_COLUMNS",
     "EXPORT_GATE_NAMES",
     "MAX_CSV_ROWS",
+    "MAX_NPZ_BYTES",
     "csv_label",
     "csv_window",
     "figure_html",
     "figures_html",
     "file_stem",
+    "npz_label",
+    "npz_window",
     "png_chart_config",
     "spreadsheet_safe",
     "trace_csv",
@@ -54,6 +58,9 @@ __all__ = [
 EXPORT_GATE_NAMES: tuple[str, ...] = ("input", "forget", "candidate", "output")
 CSV_COLUMNS: tuple[str, ...] = ("t", "token", "layer", "direction", "unit", *EXPORT_GATE_NAMES, "cell", "hidden")
 MAX_CSV_ROWS = 100_000  # about 8 MB of text, a second to build; a spreadsheet opens it
+# The .npz's arrays, 24 bytes per unit per token: every shipped model's longest text fits whole but the
+# character model's (5,000 tokens of 256 units, 31 MB); an uploaded model's longest trace can reach 240 MB.
+MAX_NPZ_BYTES = 16 * 2**20
 _DIRECTIONS = ("forward", "backward")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -82,9 +89,33 @@ def csv_window(trace: Trace, selected: int = 0, max_rows: int = MAX_CSV_ROWS) ->
     >>> csv_window(trace, selected=300, max_rows=1_000), csv_window(trace, max_rows=10_000)
     ((250, 350), (0, 500))
     """
-    layers, directions, length, hidden_size = trace.cell.shape
-    tokens = max(1, max_rows // (layers * directions * hidden_size))
-    return token_window(length, min(max(int(selected), 0), max(length - 1, 0)), tokens)
+    layers, directions, _, hidden_size = trace.cell.shape
+    return _window(trace, selected, max_rows // (layers * directions * hidden_size))
+
+
+def npz_window(trace: Trace, selected: int = 0, max_bytes: int = MAX_NPZ_BYTES) -> tuple[int, int]:
+    """[start, stop) of the tokens the `.npz` holds: every token when its arrays fit in `max_bytes`, else
+    as many whole tokens as fit, around token `selected`. At least one token.
+
+    A token costs its 6 float32 values (four gates, cell, hidden) per unit of every layer and direction,
+    its place ``t``, and its text at the width of the longest token (NumPy's fixed-width strings).
+
+    >>> import numpy as np
+    >>> from lstm_core import LSTM
+    >>> trace = LSTM.random(input_size=1, hidden_size=10, seed=0).run(np.ones((500, 1)))  # 260 bytes a token
+    >>> npz_window(trace, selected=300, max_bytes=26_000), npz_window(trace)
+    ((250, 350), (0, 500))
+    """
+    layers, directions, _, hidden_size = trace.cell.shape
+    longest = max((len(token) for token in _tokens_of(trace)), default=1)
+    token_bytes = 6 * 4 * layers * directions * hidden_size + 8 + 4 * max(longest, 1)
+    return _window(trace, selected, max_bytes // token_bytes)
+
+
+def _window(trace: Trace, selected: int, tokens: int) -> tuple[int, int]:
+    """At most `tokens` whole tokens (at least one) around token `selected`, clamped into the trace."""
+    length = trace.length
+    return token_window(length, min(max(int(selected), 0), max(length - 1, 0)), max(1, tokens))
 
 
 def csv_label(trace: Trace, window: tuple[int, int]) -> str:
@@ -96,10 +127,19 @@ def csv_label(trace: Trace, window: tuple[int, int]) -> str:
     >>> csv_label(trace, (0, 5_000)), csv_label(trace, (250, 350))
     ('Trace as CSV', 'Trace as CSV, tokens 250 to 349 of 5,000')
     """
+    return _window_label("Trace as CSV", trace, window)
+
+
+def npz_label(trace: Trace, window: tuple[int, int]) -> str:
+    """The `.npz` download's label: which tokens it holds when it is not all of them (as `csv_label`)."""
+    return _window_label("Trace as NumPy .npz", trace, window)
+
+
+def _window_label(label: str, trace: Trace, window: tuple[int, int]) -> str:
     start, stop = window
     if (start, stop) == (0, trace.length):
-        return "Trace as CSV"
-    return f"Trace as CSV, tokens {start} to {stop - 1} of {trace.length:,}"
+        return label
+    return f"{label}, tokens {start} to {stop - 1} of {trace.length:,}"
 
 
 def trace_csv(trace: Trace, selected: int = 0, max_rows: int = MAX_CSV_ROWS) -> str:
@@ -129,21 +169,27 @@ def trace_csv(trace: Trace, selected: int = 0, max_rows: int = MAX_CSV_ROWS) -> 
     return buffer.getvalue()
 
 
-def trace_npz(trace: Trace) -> bytes:
-    """The trace as `.npz` bytes that `np.load(..., allow_pickle=False)` reads back.
+def trace_npz(trace: Trace, selected: int = 0, max_bytes: int = MAX_NPZ_BYTES) -> bytes:
+    """The trace as `.npz` bytes that `np.load(..., allow_pickle=False)` reads back, for the tokens of
+    `npz_window(trace, selected, max_bytes)`, which is every token of a trace that fits.
 
-    Arrays: ``gates`` (4, L, D, T, H) float32 in the order of ``gate_names`` (input, forget, candidate,
-    output); ``cell`` and ``hidden`` (L, D, T, H) float32; ``tokens`` (T,) and ``gate_names`` (4,) as
-    fixed-width unicode arrays (never object arrays, which would need pickle).
+    Arrays: ``gates`` (4, L, D, T', H) float32 in the order of ``gate_names`` (input, forget, candidate,
+    output); ``cell`` and ``hidden`` (L, D, T', H) float32; ``t`` (T',) int64, each token's place in the
+    whole text; ``tokens`` (T',) and ``gate_names`` (4,) as fixed-width unicode arrays (never object
+    arrays, which would need pickle).
     """
+    start, stop = npz_window(trace, selected, max_bytes)
     buffer = io.BytesIO()
     np.savez(
         buffer,
-        gates=np.stack([np.asarray(trace.gates[name], dtype=np.float32) for name in EXPORT_GATE_NAMES]),
+        gates=np.stack(
+            [np.asarray(trace.gates[name][:, :, start:stop], dtype=np.float32) for name in EXPORT_GATE_NAMES]
+        ),
         gate_names=np.array(EXPORT_GATE_NAMES, dtype=np.str_),
-        cell=np.asarray(trace.cell, dtype=np.float32),
-        hidden=np.asarray(trace.hidden, dtype=np.float32),
-        tokens=np.array(_tokens_of(trace), dtype=np.str_).reshape(-1),
+        cell=np.asarray(trace.cell[:, :, start:stop], dtype=np.float32),
+        hidden=np.asarray(trace.hidden[:, :, start:stop], dtype=np.float32),
+        t=np.arange(start, stop, dtype=np.int64),
+        tokens=np.array(_tokens_of(trace)[start:stop], dtype=np.str_).reshape(-1),
     )
     return buffer.getvalue()
 

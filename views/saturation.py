@@ -59,15 +59,18 @@ for model_name in chosen:
     except (FileNotFoundError, ValueError):
         st.error(explain.as_markdown(f"The {model_name} model is not available. Choose another."))
         continue
-    saturation = corpus_runs.saturation_of(model_name, int(stories))
+    read, read_notice = corpus_runs.stories_read(model_name, int(stories))  # fewer for a wide model of this session
+    saturation = corpus_runs.saturation_of(model_name, read)
     lstm = model.lstm
     st.subheader(model_store.MODEL_LABELS.get(model_name, model_name), anchor=False)
     st.caption(
         explain.as_markdown(
             f"{lstm.num_layers} layer(s) of {lstm.hidden_size} units, "
-            f"{'bidirectional' if lstm.num_directions == 2 else 'one direction'}; {int(stories)} stories."
+            f"{'bidirectional' if lstm.num_directions == 2 else 'one direction'}; {read} stories."
         )
     )
+    if read_notice:
+        st.info(explain.as_markdown(read_notice))
     for layer in range(lstm.num_layers):
         for direction in range(lstm.num_directions):
             title = f"Layer {layer}" + (f", {DIRECTION_NAMES[direction]}" if lstm.num_directions == 2 else "")
