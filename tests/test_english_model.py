@@ -18,7 +18,7 @@ from lstm_core import analysis
 from lstm_core.config import ASSETS_DIR
 from lstm_core.data import corpus
 from lstm_core.data.everyday import EVERYDAY_SENTENCES
-from lstm_core.models.language_model import PRETRAINED, LanguageModel, load_pretrained
+from lstm_core.models.language_model import LANGUAGE_MODELS, LanguageModel, load_pretrained
 from lstm_core.training.language import CAST_FILE, Reading, TorchLanguageModel
 from tests.test_language_model import assert_bob_dan_pairs_right
 
@@ -62,8 +62,8 @@ def test_numpy_inference_equals_torch_on_shipped_weights():
     np.testing.assert_allclose(model.next_token_probs(trace), torch_probs, atol=2e-5)
 
 
-def test_the_model_files_stay_small():
-    total = sum(path.stat().st_size for name in PRETRAINED for path in (ASSETS_DIR / name).iterdir())
+def test_the_language_model_files_stay_small():
+    total = sum(path.stat().st_size for name in LANGUAGE_MODELS for path in (ASSETS_DIR / name).iterdir())
     assert total <= 20 * 2**20
 
 

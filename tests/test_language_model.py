@@ -13,7 +13,7 @@ import torch
 from lstm_core import analysis
 from lstm_core.config import ASSETS_DIR
 from lstm_core.data import corpus
-from lstm_core.models.language_model import PRETRAINED, LanguageModel, load_pretrained
+from lstm_core.models.language_model import LANGUAGE_MODELS, LanguageModel, load_pretrained
 from lstm_core.training.language import TorchLanguageModel
 
 TEST_SEED = 31_337
@@ -64,7 +64,7 @@ def test_numpy_inference_equals_torch_on_shipped_weights(name):
     np.testing.assert_allclose(model.next_token_probs(trace), torch_probs, atol=2e-5)
 
 
-@pytest.mark.parametrize("name", PRETRAINED)
+@pytest.mark.parametrize("name", LANGUAGE_MODELS)
 def test_pretrained_interface(name):
     model = load_pretrained(name)
     assert load_pretrained(name) is model  # cached: the app shares one copy

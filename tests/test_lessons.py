@@ -9,10 +9,10 @@ import pytest
 from lstm_core import LSTM
 from lstm_core.analysis import explore
 from lstm_core.analysis import lessons as analysis
-from lstm_core.models.language_model import LanguageModel, UnitInfo, load_pretrained
+from lstm_core.models.language_model import LANGUAGE_MODELS, LanguageModel, UnitInfo, load_pretrained
 from lstm_core.models.tokenize import UNKNOWN_TOKEN, WordTokenizer
 from tests.fake_models import fake_language_model
-from ui import ablation, corpus_figures, lessons, model_store, palette
+from ui import ablation, corpus_figures, lessons, palette
 
 GATE_ROWS = {"input": 0, "forget": 1, "candidate": 2, "output": 3}
 OPEN, SHUT = 8.0, -8.0  # biases: σ(8) = 0.9997, σ(−8) = 0.0003
@@ -249,11 +249,11 @@ def test_lessons_survive_models_without_named_units_or_known_words():
 # ------------------------------------------------------------------------ the shipped models
 @pytest.fixture(scope="module")
 def shipped() -> dict[str, tuple[LanguageModel, lessons.ModelLessons]]:
-    loaded = {name: load_pretrained(name) for name in model_store.MODEL_NAMES}
+    loaded = {name: load_pretrained(name) for name in LANGUAGE_MODELS}
     return {name: (model, lessons.build_lessons(model, name)) for name, model in loaded.items()}
 
 
-@pytest.mark.parametrize("name", model_store.MODEL_NAMES)
+@pytest.mark.parametrize("name", LANGUAGE_MODELS)
 def test_the_forget_lesson_matches_the_trace(shipped, name):
     model, built = shipped[name]
     lesson = built.lessons[0]
@@ -276,7 +276,7 @@ def test_the_forget_lesson_matches_the_trace(shipped, name):
         assert f"“he” {lesson.effect.before[-1, 0]:.2f}" in story  # the number of the switch-off chart's grey bar
 
 
-@pytest.mark.parametrize("name", model_store.MODEL_NAMES)
+@pytest.mark.parametrize("name", LANGUAGE_MODELS)
 def test_the_input_lesson_matches_the_trace(shipped, name):
     model, built = shipped[name]
     lesson = built.lessons[1]
@@ -302,7 +302,7 @@ def test_the_input_lesson_matches_the_trace(shipped, name):
     assert lesson.tokens[lesson.t] in lesson.question.labels[lesson.question.answer]
 
 
-@pytest.mark.parametrize("name", model_store.MODEL_NAMES)
+@pytest.mark.parametrize("name", LANGUAGE_MODELS)
 def test_the_output_lesson_matches_the_trace(shipped, name):
     model, built = shipped[name]
     lesson = built.lessons[2]
@@ -330,7 +330,7 @@ def _signed(value: float) -> str:
     return ("−" if value < 0 else "+") + f"{abs(value):.2f}"
 
 
-@pytest.mark.parametrize("name", model_store.MODEL_NAMES)
+@pytest.mark.parametrize("name", LANGUAGE_MODELS)
 def test_each_named_unit_links_to_a_corpus_range_that_selects_it(shipped, name):
     model, _ = shipped[name]
     texts = corpus_figures.story_texts(lessons.EXPLORER_STORIES[model.kind], corpus_figures.SEED_LIMITS[2])

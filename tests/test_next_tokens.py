@@ -12,6 +12,7 @@ import pytest
 
 import lstm_core
 from lstm_core import LSTM, LanguageModel
+from lstm_core.models.language_model import LANGUAGE_MODELS
 from lstm_core.models.tokenize import UNKNOWN_TOKEN, CharTokenizer
 from lstm_core.numerics import softmax
 from tests.pages import chart_specs, open_page
@@ -73,7 +74,17 @@ def assert_matches_table(next_tokens: NextTokens, table: np.ndarray, rtol: float
     assert next_tokens.columns([]).shape == (length, 0)
 
 
-@pytest.mark.parametrize("name", lstm_core.PRETRAINED)
+def test_a_tagger_keeps_the_tags_of_every_word():
+    tagger = lstm_core.load_pretrained("tagger")
+    trace = tagger.trace("I can fish. A can of fish.")
+    table = tagger.tag_probs(trace).astype(np.float32)
+    next_tokens = NextTokens.from_trace(tagger, trace)
+    assert_matches_table(next_tokens, table)
+    ids, _ = next_tokens.top(0, trace.length, k=1)
+    assert [tagger.labels[i] for i in ids[:, 0]] == tagger.tag(list(trace.tokens))
+
+
+@pytest.mark.parametrize("name", LANGUAGE_MODELS)
 def test_a_shipped_model_gives_the_whole_tables_values(name):
     model = lstm_core.load_pretrained(name)
     trace = model.trace(LONG_TEXT)

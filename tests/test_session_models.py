@@ -15,6 +15,7 @@ from lstm_core.models.tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenize
 from tests.pages import new_session, open_page
 from tests.test_gates_page import CHAR_CHARTS, CHARTS, sidebar_text
 from ui import figures, model_store, typed_text
+from ui.cache import estimated_bytes
 from ui.query import check_model, check_view
 
 GATES = "views/gates.py"
@@ -75,7 +76,8 @@ def test_a_session_model_opens_in_its_own_session_and_nowhere_else(models):  # n
     assert not mine.exception, mine.exception
     assert mine.radio(key="model").value == name
     assert mine.radio(key="model").options == [*model_store.MODEL_NAMES, name]
-    assert len(mine.get("plotly_chart")) == CHARTS - 1  # no "he" and "she" in its vocabulary to follow
+    # no "he" and "she" in its vocabulary: it follows the tokens that switching the unit off changes most
+    assert len(mine.get("plotly_chart")) == CHARTS
     assert mine.number_input(key="unit").value == 0 and mine.number_input(key="unit").max == 15
     assert mine.slider(key="top_k").max == 16
     assert not messages(mine)
@@ -141,15 +143,33 @@ def test_a_session_keeps_few_traces_of_its_models(monkeypatch):
         model_store.text_trace(name, text, session=session)
     kept = model_store._session_models(session)[name].traces
     assert list(kept) == texts[-model_store.SESSION_TRACE_LIMIT :]
-    # A big model's traces are bounded by bytes too; the newest one is always kept.
-    one_trace = model_store._trace_bytes(next(iter(kept.values())))
-    monkeypatch.setattr(model_store, "SESSION_TRACE_BYTES", 3 * one_trace)
+    # A big model's traces are bounded by bytes too (the budget is read when the model is added).
+    one_trace = estimated_bytes(kept.values()[0])
+    monkeypatch.setattr(model_store, "SESSION_TRACE_BYTES", 3 * one_trace + 1_000)
+    name = model_store.add_session_model(char_model(), "bounded", session=session)
+    kept = model_store._session_models(session)[name].traces
     for text in texts[:6]:
         model_store.text_trace(name, text, session=session)
-    assert list(kept) == texts[3:6]
-    monkeypatch.setattr(model_store, "SESSION_TRACE_BYTES", one_trace // 2)
-    assert model_store.text_trace(name, "Dan.", session=session) and list(kept) == ["Dan."]
-    assert model_store.remove_session_model(name, session=session) and not model_store.session_model_names(session)
+    assert list(kept) == texts[3:6] and kept.nbytes <= model_store.SESSION_TRACE_BYTES
+    assert model_store.remove_session_model(name, session=session)
+
+
+def test_a_trace_larger_than_the_session_budget_is_shown_but_not_kept(monkeypatch):
+    session: dict = {}
+    name = model_store.add_session_model(char_model(), "mine", session=session)
+    short = model_store.text_trace(name, "Bob.", session=session)
+    monkeypatch.setattr(model_store, "SESSION_TRACE_BYTES", 2 * estimated_bytes(short))
+    name = model_store.add_session_model(char_model(), "small budget", session=session)
+    kept = model_store._session_models(session)[name].traces
+    model_store.text_trace(name, "Bob.", session=session)
+    long_text = "Bob is nice. " * 20  # 260 characters: many times the budget of two 4-character traces
+    traced = model_store.text_trace(name, long_text, session=session)
+    assert traced.trace.length == len(long_text) and traced.trace.tokens[:3] == ("B", "o", "b")
+    assert list(kept) == ["Bob."]  # the large trace is not kept, and nothing was dropped to make room for it
+    assert kept.nbytes <= model_store.SESSION_TRACE_BYTES
+    again = model_store.text_trace(name, long_text, session=session)
+    assert again is not traced  # computed again, the same numbers
+    np.testing.assert_array_equal(again.trace.hidden, traced.trace.hidden)
 
 
 def test_a_character_model_with_two_layers_on_both_pages(models):  # noqa: F811
@@ -262,7 +282,7 @@ def test_check_model_and_check_view_know_the_session_names():
     model, notice = check_model({"model": "my text (chars)"})
     assert model == "words"
     assert notice.startswith("There is no model called “my text (chars)” in this session; showing the words model")
-    assert "words, chars, english or my text (chars)" in check_model({"model": "x"}, names)[1]
+    assert "words, chars, english, tagger, tagger-forward or my text (chars)" in check_model({"model": "x"}, names)[1]
 
 
 def test_the_vocabulary_notice_names_a_session_model_as_the_pages_list_it():

@@ -7,9 +7,12 @@ from urllib.parse import parse_qs
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lstm_core.analysis import directions
+from lstm_core.models.language_model import LANGUAGE_MODELS
+from lstm_core.models.tagger import load_tagger
 from tests.fake_models import fake_language_model
 from tests.pages import new_session, open_page
-from ui import explain, lessons, model_store
+from ui import explain, lessons, model_store, tagger_lessons
 
 TUTORIAL = "views/tutorial.py"
 
@@ -30,8 +33,12 @@ def chart_keys(app: AppTest) -> list[str]:
     return [chart.key for chart in app.get("plotly_chart")]
 
 
+TAGGER_QUESTION = "tutorial_question_tagger_0"  # the first pair of sentences, shown by default
+
+
 def question_keys(name: str = "words") -> list[str]:
-    return ["tutorial_question_warm_up", *(f"tutorial_question_{key}_{name}" for key in ("forget", "input", "output"))]
+    return ["tutorial_question_warm_up", *(f"tutorial_question_{key}_{name}" for key in ("forget", "input", "output")),
+            TAGGER_QUESTION]  # fmt: skip
 
 
 def reveal_all(app: AppTest, name: str = "words") -> AppTest:
@@ -42,7 +49,7 @@ def reveal_all(app: AppTest, name: str = "words") -> AppTest:
     return app
 
 
-@pytest.mark.parametrize("name", model_store.MODEL_NAMES)
+@pytest.mark.parametrize("name", LANGUAGE_MODELS)
 def test_the_tutorial_builds_up_in_order_for_every_model(models, name):
     app = open_tutorial({"model": name})
     assert not app.exception, app.exception
@@ -59,7 +66,7 @@ def test_the_tutorial_builds_up_in_order_for_every_model(models, name):
     }
     assert not app.table  # every table gives its question's answer away: none before an answer
     reveal_all(app, name)
-    assert len(app.table) == 4  # the warm-up's numbers and each lesson's
+    assert len(app.table) == 6  # the warm-up's numbers, each lesson's, and both taggers on two sentences
 
 
 def test_each_lesson_opens_on_the_token_the_analysis_found(models):
@@ -99,7 +106,8 @@ def test_predict_then_reveal_says_right_or_wrong_with_the_traces_answer(models, 
 
 def test_lesson_links_carry_the_view_to_step_and_gates(models):
     app = reveal_all(open_tutorial())
-    links = [link for link in app.get("page_link") if link.proto.page.startswith(("step", "gates"))]
+    links = [link for link in app.get("page_link") if link.proto.page.startswith(("step", "gates"))
+             and "model=words" in link.proto.query_string]  # the taggers' lesson links its own steps  # fmt: skip
     taught = built(models).lessons
     assert len(links) == 2 * len(taught)
     for lesson, step_link, gates_link in zip(taught, links[::2], links[1::2], strict=True):
@@ -173,7 +181,7 @@ def test_each_answer_stays_hidden_until_the_student_answers(models):
     assert explain.highlighted_text(forget.tokens, forget.t) not in text
     assert not any(explain.as_markdown(sentence) in text for sentence in forget.story)
     assert f"**Following unit {forget.unit}**" not in text and not app.table
-    assert len([button for button in app.button if button.key.endswith("_reveal")]) == 4
+    assert len([button for button in app.button if button.key.endswith("_reveal")]) == 5
 
     key = "tutorial_question_forget_words"
     wrong = next(option for option in range(len(forget.question.labels)) if option != forget.question.answer)
@@ -195,3 +203,38 @@ def test_each_answer_stays_hidden_until_the_student_answers(models):
     assert "tutorial_input_carry" in chart_keys(app)
     app.pills(key=key).set_value(None).run()  # clearing the pick does not hide what was revealed
     assert "tutorial_forget_diagram" in chart_keys(app)
+
+
+@pytest.mark.parametrize("tagger", ["tagger", "tagger-forward"])
+def test_a_link_naming_a_tagger_teaches_with_a_language_model_and_points_to_the_taggers_lesson(models, tagger):
+    app = open_tutorial({"model": tagger})
+    assert not app.exception
+    assert tagger not in app.radio(key="model").options and app.radio(key="model").value == "words"
+    assert any("has its own lesson under “Stacked and bidirectional LSTMs”" in box.value for box in app.warning)
+
+
+def test_the_taggers_lesson_asks_first_then_shows_both_taggers_and_the_backward_unit(models):
+    both, forward = load_tagger("tagger"), load_tagger("tagger-forward")
+    (first_text, first_t, _), (second_text, second_t, second_tag) = directions.AMBIGUOUS_PAIRS[0]
+    app = open_tutorial()
+    assert TAGGER_QUESTION in [pills.key for pills in app.pills]
+    assert not [key for key in chart_keys(app) if key.startswith("tutorial_carried_")]
+    rows = directions.tag_rows(both, forward, second_text.split())
+    question = tagger_lessons.which_tagger_question(rows, second_t, second_tag)
+    app.pills(key=TAGGER_QUESTION).set_value(question.answer).run()
+    assert not app.exception
+    assert explain.as_markdown(question.reveal(question.answer).text) in [box.value for box in app.success]
+    tables = [table.value for table in app.table]
+    second_table = next(table for table in tables if list(table["word"]) == second_text.split())
+    assert list(second_table["both ways"])[second_t].startswith(rows[second_t].tag_both)
+    unit, _ = directions.carrier_unit(both, (first_text.split(), first_t), (second_text.split(), second_t))
+    assert f"is unit {unit}" in shown(app)
+    assert len([key for key in chart_keys(app) if key.startswith("tutorial_carried_")]) == 2
+    step_links = [link.proto.query_string for link in app.get("page_link") if "model=tagger" in link.proto.query_string]
+    assert len(step_links) == 2 and all(f"unit={unit}" in query and "direction=" in query for query in step_links)
+    assert "tutorial_probes" in chart_keys(app)
+    probes = both.metrics["probes"]
+    assert all(sentence in shown(app) for sentence in tagger_lessons.probe_sentences(probes))
+    app.text_input(key="tutorial_tagger_text").set_value("I saw her duck.").run()
+    typed = next(table.value for table in app.table if list(table.value["word"]) == ["I", "saw", "her", "duck", "."])
+    assert list(typed["both ways"])[3].startswith(both.tag(["I", "saw", "her", "duck", "."])[3])

@@ -50,6 +50,17 @@ __all__ = [
 ]  # fmt: skip
 
 DEFAULT_WORDS = ("he", "she")  # the pronouns whose choice the subject-gender story is about
+DEFAULT_TAGS = ("NOUN", "VERB")  # a tagger's: the two tags an ambiguous word ("can", "refuse") swings between
+
+
+def effect_kind(model: LanguageModel) -> str:
+    """What a probability is of: "words" or "chars" (the next token), or "tags" (the word's own tag)."""
+    return "tags" if getattr(model, "task", "next") == "tags" else model.kind
+
+
+def _predictable(model: LanguageModel) -> dict[str, int]:
+    """Every label the model's decoder scores, with its index: the vocabulary but <unk>, or a tagger's tags."""
+    return {label: index for index, label in enumerate(model.labels) if label != UNKNOWN_TOKEN}
 MAX_WORDS = 5  # lines one chart keeps readable
 TOP_CHOICES = 5  # a model without chosen words: its five likeliest next tokens, before and after
 
@@ -133,13 +144,16 @@ class AblationEffect:
         ids = list(dict.fromkeys([*before_ids[0].tolist(), *after_ids[0].tolist()]))
         before_row, after_row = self.before_next.row(t), self.after_next.row(t)
         ids.sort(key=lambda index: (-before_row[index], -after_row[index], index))
-        vocab = self.before_next.model.vocab
+        vocab = self.before_next.model.labels
         return [(vocab[index], float(before_row[index]), float(after_row[index])) for index in ids]
 
 
 def default_words(model: LanguageModel) -> tuple[str, ...]:
-    """("he", "she") for a model that can predict both, else none (the character model reads letters)."""
-    vocabulary = model.tokenizer.token_to_id
+    """("he", "she") for a model that can predict both, ("NOUN", "VERB") for a tagger, else none (the
+    character model reads letters)."""
+    if effect_kind(model) == "tags":
+        return tuple(tag for tag in DEFAULT_TAGS if tag in model.labels)
+    vocabulary = _predictable(model)
     return DEFAULT_WORDS if model.kind == "words" and all(word in vocabulary for word in DEFAULT_WORDS) else ()
 
 
@@ -180,7 +194,7 @@ def compare_next_tokens(
     info = named_unit(model, (layer, direction, index))
     return AblationEffect(
         tokens=tuple(tokens), words=words, before=before.columns(ids), after=after.columns(ids),
-        unit=(layer, direction, index), mode=mode, held_value=float(held[layer, direction, index]), kind=model.kind,
+        unit=(layer, direction, index), mode=mode, held_value=float(held[layer, direction, index]), kind=effect_kind(model),
         unit_name=info.name if info is not None else None, before_next=before, after_next=after, info=info,
     )  # fmt: skip
 
@@ -197,8 +211,8 @@ def word_probabilities(next_tokens: NextTokens, words: Sequence[str]) -> dict[st
 
 
 def _token_ids(model: LanguageModel, words: Sequence[str]) -> list[int]:
-    vocabulary = model.tokenizer.token_to_id
-    missing = [word for word in words if word not in vocabulary or word == UNKNOWN_TOKEN]
+    vocabulary = _predictable(model)
+    missing = [word for word in words if word not in vocabulary]
     if missing:
         raise ValueError(
             f"the {model.name} model cannot predict {', '.join(map(repr, missing))}: not in its vocabulary"
@@ -226,13 +240,16 @@ def chosen_words(model: LanguageModel, typed: str | None) -> WordChoice:
     (('he', 'she'), ('“zorglub” is not a word the words model can predict (it knows 340 words), so it is left out.',))
     """
     text = "" if typed is None else str(typed)
-    if model.kind == "words":
+    kind = effect_kind(model)
+    if kind == "tags":
+        entries = [entry.upper() for entry in re.split(r"[,\s]+", text) if entry]
+    elif model.kind == "words":
         entries = [entry.lower() for entry in re.split(r"[,\s]+", text) if entry]
     else:
         entries = [entry.strip() for entry in text.split(",") if entry.strip()]
     if not entries:
         return WordChoice(default_words(model), ())
-    vocabulary = model.tokenizer.token_to_id
+    vocabulary = _predictable(model)
     words: list[str] = []
     notices: list[str] = []
     for entry in entries:
@@ -240,7 +257,10 @@ def chosen_words(model: LanguageModel, typed: str | None) -> WordChoice:
         if model.kind == "chars" and len(entry) != 1:
             notices.append(f"“{shown}” is more than one character; the {model.name} model predicts one character "
                            "at a time, so type single characters such as e, a, H.")  # fmt: skip
-        elif entry not in vocabulary or entry == UNKNOWN_TOKEN:
+        elif entry not in vocabulary and kind == "tags":
+            notices.append(f"“{shown}” is not one of the {model.name} model's tags ({', '.join(model.labels)}), "
+                           "so it is left out.")  # fmt: skip
+        elif entry not in vocabulary:
             known = f"it knows {len(model.vocab) - 1:,} {'words' if model.kind == 'words' else 'characters'}"
             notices.append(f"“{shown}” is not a {'word' if model.kind == 'words' else 'character'} the {model.name} "
                            f"model can predict ({known}), so it is left out.")  # fmt: skip
@@ -274,7 +294,7 @@ def most_changed_tokens(
         [before.top_ids[window, :TOP_CHOICES].ravel(), after.top_ids[window, :TOP_CHOICES].ravel()]
     )
     ids, counts = np.unique(guessed, return_counts=True)
-    vocab = before.model.vocab
+    vocab = before.model.labels
     keep = np.array([vocab[index] != UNKNOWN_TOKEN and bool(vocab[index].strip()) for index in ids], dtype=bool)
     ids, counts = ids[keep], counts[keep]
     ids = ids[np.argsort(-counts, kind="stable")[:MAX_CANDIDATES]]
@@ -400,6 +420,8 @@ def ablation_sentence(effect: AblationEffect, t: int | None = None) -> str:
             f"from {probability_text(effect.before[t, index])} to {probability_text(effect.after[t, index])}"
             for index in range(len(effect.words))
         ]
+        if effect.kind == "tags":
+            after = f"for “{effect.tokens[t]}” (token {t})"
         parts = [f"P({effect.words[0]}) {after} goes {changes[0]}"]
         parts += [f"P({word}) {change}" for word, change in zip(effect.words[1:], changes[1:], strict=True)]
         joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
@@ -407,11 +429,13 @@ def ablation_sentence(effect: AblationEffect, t: int | None = None) -> str:
     choices = effect.top_choices(t)
     token_before, p_before, _ = max(choices, key=lambda choice: choice[1])
     token_after, _, p_after = max(choices, key=lambda choice: choice[2])
-    noun = "word" if effect.kind == "words" else "character"
+    noun = "next word" if effect.kind == "words" else "next character"
+    if effect.kind == "tags":
+        after, noun = f"for “{effect.tokens[t]}”", "tag"
     if token_before == token_after:
-        return (f"{opening}, the likeliest next {noun} {after} stays “{token_name(token_before)}”, its "
+        return (f"{opening}, the likeliest {noun} {after} stays “{token_name(token_before)}”, its "
                 f"probability going from {probability_text(p_before)} to {probability_text(p_after)}.")  # fmt: skip
-    return (f"{opening}, the likeliest next {noun} {after} changes from “{token_name(token_before)}” "
+    return (f"{opening}, the likeliest {noun} {after} changes from “{token_name(token_before)}” "
             f"({probability_text(p_before)}) to “{token_name(token_after)}” ({probability_text(p_after)}).")  # fmt: skip
 
 
@@ -440,6 +464,7 @@ def ablation_figure(effect: AblationEffect, t: int | None = None, *, height: int
     ]  # fmt: skip
     # two short lines, escaped one by one (Plotly reads tags in titles): it fits a narrow column too
     title = "<br>".join(token_labels([
+        f"The tag of “{effect.tokens[t]}” (token {t})" if effect.kind == "tags" else
         f"Next {noun} after “{context_text(effect, t)}” (token {t})",
         f"plain grey: as read; striped: unit {effect.unit[2]} switched off",
     ]))  # fmt: skip
@@ -474,7 +499,7 @@ def word_probability_figure(
         after: word -> (T,) the same with a unit switched off, drawn in the word's colour with the dash
             `palette.SWITCHED_OFF_DASH` (no other line uses it) and named "P(word), `after_label`".
         start, stop: the tokens drawn (a window of a long text); the indices stay those of the text.
-        noun: what one followed token is, "word" or "character", for the title.
+        noun: what one followed token is, "word" or "character", or "tag" for a tagger, for the title.
 
     The selected token is a light-blue band, named in the legend: no dark line that could be a word's.
     """
@@ -505,7 +530,8 @@ def word_probability_figure(
         shapes.append(selected_band(selected_t))
         data.append(selected_legend_entry(SELECTED_NAME))
     layout = {
-        "title": {"text": f"How likely each {noun} is as the next token, after every token", "font": {"size": 14},
+        "title": {"text": "How likely each tag is for each word" if noun == "tag" else
+                  f"How likely each {noun} is as the next token, after every token", "font": {"size": 14},
                   "x": 0.0, "xanchor": "left"},
         "height": height, "margin": {"l": 10, "r": 10, "t": 60, "b": 10}, "shapes": shapes,
         "xaxis": {"tickvals": positions, "ticktext": labels, "tickangle": 0 if len(labels) <= 12 else -60,

@@ -1,4 +1,4 @@
-"""Home's "About the models" section: what each shipped language model read, where that text comes from
+"""Home's "About the models" section: what each shipped language model and tagger read, where that text comes from
 and under which licence, how well it does on text it never saw, and what it cannot do.
 
 Pure functions of the loaded models' recorded metrics and `lstm_core.data.sources` (no Streamlit).
@@ -22,8 +22,24 @@ def _percent(value: object) -> str:
     return f"{100 * float(value):.0f}%" if isinstance(value, int | float) else "?"
 
 
+def tagger_summary(name: str, tagger) -> str:
+    """A Markdown paragraph on one part-of-speech tagger, from the metrics it was saved with."""
+    test = tagger.metrics.get("test", {})
+    reads = "reading both ways" if tagger.bidirectional else "reading forwards only"
+    lines = [f"**`{name}`**: a part-of-speech tagger, {tagger.lstm.num_layers} LSTM layers {reads}, "
+             f"{tagger.lstm.hidden_size} units per layer and direction; it gives every word one of "
+             f"{len(tagger.tags)} tags (noun, verb, …)."]  # fmt: skip
+    if "accuracy" in test:
+        lines.append(f"On the Brown files it never read (those whose number ends in 0) it tags "
+                     f"{100 * test['accuracy']:.1f}% of {test['tokens']:,} words right, and "
+                     f"{_percent(test.get('unseen_word_accuracy'))} of the words it never saw, from their spelling.")  # fmt: skip
+    return " ".join(lines)
+
+
 def model_summary(name: str, model: LanguageModel) -> str:
     """A Markdown paragraph on one model, from the metrics it was saved with."""
+    if getattr(model, "task", "next") == "tags":
+        return tagger_summary(name, model)
     metrics = model.metrics
     unit = "word" if model.kind == "words" else "character"
     lines = [f"**`{name}`**: a {unit}-level LSTM, {model.lstm.hidden_size} units, "
@@ -59,7 +75,8 @@ def about_models_markdown(models: Mapping[str, LanguageModel]) -> str:
     """The whole section: one paragraph per model, the sources with their licences, the limits."""
     parts = [model_summary(name, model) for name, model in models.items()]
     real = [name for name, model in models.items() if "real_text_perplexity" in model.metrics]
-    story_only = [name for name in models if name not in real]
+    taggers = [name for name, model in models.items() if getattr(model, "task", "next") == "tags"]
+    story_only = [name for name in models if name not in real and name not in taggers]
     if real:
         parts.append(f"**What {_names(real)} read.** Each batch of training mixed real English with a generated "
                      "story world (people, their deeds, changes of subject) told with thousands of first names:")  # fmt: skip
@@ -69,6 +86,11 @@ def about_models_markdown(models: Mapping[str, LanguageModel]) -> str:
     if story_only:
         parts.append(f"**What {_names(story_only)} read.** Only the generated story world: short stories about 40 "
                      "people, their deeds and changes of subject.")  # fmt: skip
+    if taggers:
+        brown = SOURCES["brown"]
+        parts.append(f"**What {_names(taggers)} read.** The Brown corpus's tagged sentences (`{brown.label}`, "
+                     f"{brown.registry}; licence: {brown.licence}), their 87 tags mapped to the 12 universal tags; "
+                     "the files whose number ends in 0 were kept for testing.")  # fmt: skip
     parts.append(
         "**What they cannot do.** They are small and know the English of their books (19th-century novels, 1961 "
         "American prose): modern words are read from their spelling, never guessed. They do not understand what "

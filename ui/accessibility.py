@@ -29,14 +29,17 @@ __all__ = [
 # for WCAG AA's 4.5:1. At 60%, the shade of captions, it still reads as inactive beside the other labels, and
 # passes. In a `color` declaration `currentColor` is the inherited text colour, so the rule suits the light
 # and the dark theme alike.
-# Streamlit writes a primary button's label in white whatever the theme. The dark theme's primary colour
-# (.streamlit/config.toml) is light enough for text on a dark page, so white on it gives 2.4:1; the label
-# takes the dark theme's page colour there instead (7.5:1). `light-dark()` follows the `color-scheme` that
-# Streamlit sets on the app for its light or dark theme, whichever the browser or the settings menu chose.
+# Streamlit writes white on the primary colour whatever the theme: a primary button's label, a chosen
+# option of a multiselect. The dark theme's primary colour (.streamlit/config.toml) is light enough for text
+# on a dark page, so white on it gives 2.4:1; there those words take the dark theme's page colour instead
+# (7.5:1). `light-dark()` follows the `color-scheme` Streamlit sets on the app for its light or dark theme,
+# whichever the browser or the settings menu chose. A disabled multiselect draws its options faded, not on
+# the primary colour, and keeps them.
 # A constant, never built from input; st.html keeps a style-only body out of the page's layout.
 PAGE_CSS = """<style>
 label[data-testid='stWidgetLabel'][disabled] { color: color-mix(in srgb, currentColor 60%, transparent); }
-button[data-testid^='stBaseButton-primary'] { color: light-dark(#ffffff, #171614); }
+button[data-testid^='stBaseButton-primary'],
+[data-testid='stMultiSelect']:not(:has(input:disabled)) [data-tag] { color: light-dark(#ffffff, #171614); }
 </style>"""
 
 
@@ -117,6 +120,17 @@ PLAYGROUND = (
 CARRY = (
     "Bars, one per token: for how many of the following tokens the value the unit added there keeps half or "
     "more of its size; the bar of the answer darker."
+)
+CARRIED_BACK = (
+    "Two panels over the words from the end of the sentence back to the ambiguous word, in the order the backward "
+    "direction reads them: above, the unit's input and forget gates (0 to 1); below, its cell state as bars, "
+    "above 0 in orange and below 0 in purple, each value written on its bar; the word where it writes the most "
+    "shaded light blue."
+)
+PROBES = (
+    "Grouped bars, one group per property (part of speech, inside a quotation, position in the sentence) and one "
+    "bar per layer and direction: the share of held-out words a linear probe reads right, written on each bar; "
+    "a grey tick marks always giving the most common answer."
 )
 ORIGINS = (
     "Bars, one per token up to the chosen one: how much of what the unit added at that token is still in its "

@@ -24,7 +24,7 @@ from lstm_core import StepDetail
 from ui import palette
 from ui.figures import color_for_value, plotly_figure, text_color_on
 
-__all__ = ["DIAGRAM_PARTS", "MIN_PIXELS_PER_UNIT", "cell_diagram_values", "cell_diagram_figure"]
+__all__ = ["DIAGRAM_PARTS", "diagram_parts", "MIN_PIXELS_PER_UNIT", "cell_diagram_values", "cell_diagram_figure"]
 
 # What each labelled part of the drawing is, in a student's words; also the hover text.
 DIAGRAM_PARTS: dict[str, str] = {
@@ -41,6 +41,23 @@ DIAGRAM_PARTS: dict[str, str] = {
     "cell_tanh": "tanh(c<sub>t</sub>): the memory squashed into (-1, 1)",
     "hidden": "new hidden state h<sub>t</sub> = o × tanh(c<sub>t</sub>)",
 }
+# A backward direction reads the text from its end: what comes in is the state after the next token.
+_BACKWARD_PARTS: dict[str, str] = {
+    "c_prev": "cell state c<sub>t+1</sub>: the memory coming in from the next token (this direction reads from the end)",
+    "h_prev": "hidden state h<sub>t+1</sub>: what the cell output at the next token, read just before this one",
+    "forgotten": "f × c<sub>t+1</sub>: what is kept of the old memory",
+    "cell": "new cell state c<sub>t</sub> = f × c<sub>t+1</sub> + i × g",
+}
+
+
+def diagram_parts(backward: bool = False) -> dict[str, str]:
+    """`DIAGRAM_PARTS`, or for a backward direction the same with the state coming in from token t+1."""
+    return DIAGRAM_PARTS | _BACKWARD_PARTS if backward else DIAGRAM_PARTS
+
+
+def _came_from(step: StepDetail | None) -> str:
+    """The subscript of the state a step reads: t-1 forwards, t+1 for a backward direction."""
+    return "t+1" if step is not None and step.direction == 1 else "t-1"
 
 # Layout in data coordinates: x -2..13.5, y 0..7.5. The cell state line is at y=6, the shared input
 # bus [h_{t-1}, x_t] at y=0.5, the four gate boxes at y=2.5.
@@ -136,7 +153,8 @@ def cell_diagram_figure(
         shapes += legend_shapes
         annotations += legend_labels
     layout = _layout(shapes, annotations, height, title, with_legend=values is not None)
-    return plotly_figure({"data": [_hover_layer(values)], "layout": layout})
+    backward = step is not None and step.direction == 1
+    return plotly_figure({"data": [_hover_layer(values, backward)], "layout": layout})
 
 
 def _default_title(step: StepDetail, unit: int) -> str:
@@ -250,8 +268,8 @@ def _flow_labels(values: dict[str, float] | None, step: StepDetail | None) -> li
         }
 
     annotations = [
-        named("c<sub>t-1</sub>", "c_prev", _LEFT, _CELL_Y + 0.55),
-        named("h<sub>t-1</sub>", "h_prev", _LEFT, _BUS_Y + 0.4),
+        named(f"c<sub>{_came_from(step)}</sub>", "c_prev", _LEFT, _CELL_Y + 0.55),
+        named(f"h<sub>{_came_from(step)}</sub>", "h_prev", _LEFT, _BUS_Y + 0.4),
         _text("x<sub>t</sub>" + _token_suffix(step), _X_INPUT + 0.15, -0.3, anchor="left", size=14),
         named("c<sub>t</sub>", "cell", _RIGHT_LABELS, _CELL_Y + 0.55),
         named("h<sub>t</sub>", "hidden", _RIGHT_LABELS, _BOX_Y + 0.5),
@@ -259,7 +277,7 @@ def _flow_labels(values: dict[str, float] | None, step: StepDetail | None) -> li
     ]
     if values is not None:
         annotations += [
-            _text(f"f·c<sub>t-1</sub> = {values['forgotten']:.3f}", 4.35, _CELL_Y + 0.4, size=12, color="#33373d"),
+            _text(f"f·c<sub>{_came_from(step)}</sub> = {values['forgotten']:.3f}", 4.35, _CELL_Y + 0.4, size=12, color="#33373d"),
             _text(
                 f"i·g = {values['written']:.3f}", _WRITE_TIMES[0] + 0.45, 5.15, anchor="left", size=12, color="#33373d"
             ),
@@ -276,7 +294,7 @@ def _flow_labels(values: dict[str, float] | None, step: StepDetail | None) -> li
     return annotations
 
 
-def _hover_layer(values: dict[str, float] | None) -> dict:
+def _hover_layer(values: dict[str, float] | None, backward: bool = False) -> dict:
     """One invisible marker per part that explains it on hover (with its number when there is one)."""
     hover_points = {
         "c_prev": (_LEFT + 0.6, _CELL_Y), "h_prev": (_LEFT + 0.6, _BUS_Y), "x": (_X_INPUT, 0.1),
@@ -287,7 +305,7 @@ def _hover_layer(values: dict[str, float] | None) -> dict:
     hover_texts = []
     for part in hover_points:
         number = "" if values is None or part not in values else f"<br><b>{values[part]:.4f}</b>"
-        hover_texts.append(DIAGRAM_PARTS[part] + number)
+        hover_texts.append(diagram_parts(backward)[part] + number)
     return {
         "type": "scatter",
         "x": [point[0] for point in hover_points.values()],

@@ -368,16 +368,23 @@ def _signed(value: float) -> str:
 
 
 # ------------------------------------------------------------------------------ equations
-def symbolic_equations() -> list[str]:
-    """The six LSTM equations in LaTeX, in PyTorch's gate order i, f, g, o, then c and h."""
+def symbolic_equations(direction: int = 0) -> list[str]:
+    """The six LSTM equations in LaTeX, in PyTorch's gate order i, f, g, o, then c and h. A backward
+    direction (`direction` 1) reads the text from its end, so its state comes from token t+1."""
+    came = _came_from(direction)
     return [
-        r"i_t = \sigma\left(W_i\,x_t + U_i\,h_{t-1} + b_i\right)",
-        r"f_t = \sigma\left(W_f\,x_t + U_f\,h_{t-1} + b_f\right)",
-        r"g_t = \tanh\left(W_g\,x_t + U_g\,h_{t-1} + b_g\right)",
-        r"o_t = \sigma\left(W_o\,x_t + U_o\,h_{t-1} + b_o\right)",
-        r"c_t = f_t \odot c_{t-1} + i_t \odot g_t",
+        rf"i_t = \sigma\left(W_i\,x_t + U_i\,h_{{{came}}} + b_i\right)",
+        rf"f_t = \sigma\left(W_f\,x_t + U_f\,h_{{{came}}} + b_f\right)",
+        rf"g_t = \tanh\left(W_g\,x_t + U_g\,h_{{{came}}} + b_g\right)",
+        rf"o_t = \sigma\left(W_o\,x_t + U_o\,h_{{{came}}} + b_o\right)",
+        rf"c_t = f_t \odot c_{{{came}}} + i_t \odot g_t",
         r"h_t = o_t \odot \tanh(c_t)",
     ]
+
+
+def _came_from(direction: int) -> str:
+    """The index of the state a step reads: t-1 forwards, t+1 backwards."""
+    return "t+1" if direction == 1 else "t-1"
 
 
 def _term(value: float) -> str:
@@ -406,7 +413,7 @@ def numeric_equations(step: StepDetail, unit: int) -> list[str]:
         gate = float(step.gates[name][j])
         lines.append(
             rf"{symbol}_{{t}} = {squash}\big(\underbrace{{{_number(from_token)}}}_{{\text{{from }} x_t}}"
-            rf" + \underbrace{{{_term(from_memory)}}}_{{\text{{from }} h_{{t-1}}}}\big)"
+            rf" + \underbrace{{{_term(from_memory)}}}_{{\text{{from }} h_{{{_came_from(step.direction)}}}}}\big)"
             rf" = {squash}({_number(total)}) = {_number(gate)}"
         )
     input_gate, forget_gate, candidate, output_gate = (float(step.gates[name][j]) for name in GATE_NAMES)

@@ -561,8 +561,10 @@ def predictions_figure(
     start: int = 0,
     selected: int | None = None,
     show_values: bool = False,
+    tags: bool = False,
 ) -> go.Figure:
     """The k most probable next tokens after each token: a k-row table coloured by probability.
+    With `tags` (a tagger), the k most probable tags of each token itself.
 
     Args:
         tokens: the T tokens read (x axis).
@@ -598,11 +600,12 @@ def predictions_figure(
         shapes += frame(selected - 0.5, selected + 0.5, 0.5, k + 0.5, **SELECTED_FRAME)
         column = selected - start
         guesses = ", ".join(f"“{full_text[rank][column]}” {probabilities[column, rank]:.2f}" for rank in range(k))
-        subtitle = f"after token {selected} “{token_labels(tokens)[column]}”: {guesses}"
+        subtitle = f"{'for' if tags else 'after'} token {selected} “{token_labels(tokens)[column]}”: {guesses}"
     if show_values and not written:
         subtitle += f"{' · ' if subtitle else ''}probabilities are written in the cells when fewer tokens are drawn"
     layout = {
-        "title": {"text": f"The model's {k} best guesses for the next token, after each token", "font": {"size": 15},
+        "title": {"text": f"The tagger's {k} likeliest tags for each word" if tags else
+                  f"The model's {k} best guesses for the next token, after each token", "font": {"size": 15},
                   "x": 0.0, "xanchor": "left", "subtitle": {"text": subtitle, "font": {"size": 12}}},
         "height": (52 if written else 36) * k + 170, "margin": {"l": 10, "r": 10, "t": 60, "b": 10}, "shapes": shapes,
         "dragmode": False, "hoverlabel": {"bgcolor": "white"},

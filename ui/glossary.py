@@ -179,9 +179,27 @@ TERMS: tuple[Term, ...] = (
         "Which way an LSTM reads the text. Forward reads from the first token to the last; a "
         "bidirectional model also has a backward LSTM that reads from the last token to the first.",
         "Inside the cell",
-        "`bidirectional=True` in PyTorch; the backward weights end in `_reverse`. The shipped models read forward "
-        "only: to guess the next word, the backward reader would already have seen it.",
+        "`bidirectional=True` in PyTorch; the backward weights end in `_reverse`. The language models read forward "
+        "only: to guess the next word, the backward reader would already have seen it. The `tagger` reads both ways.",
         aliases=("bidirectional", "forward", "backward"),
+    ),
+    Term(
+        "Part of speech",
+        "What a word does in its sentence: noun, verb, adjective, … The taggers give every word one of 12 such "
+        "tags (NOUN, VERB, ADJ, ADV, PRON, DET, ADP, NUM, CONJ, PRT, punctuation and X for other).",
+        "What a model predicts",
+        "The 12 universal tags of Petrov, Das and McDonald (2012); `lstm_core.universal_tag` maps the Brown corpus's "
+        "87 tags onto them.",
+        aliases=("tag", "tags", "tagger", "part-of-speech tag"),
+    ),
+    Term(
+        "Probe",
+        "A simple reader fitted on top of a network's hidden states, here one weighted sum of the units per answer "
+        "(a logistic regression). It is fitted on some sentences and tested on others; what it reads right "
+        "is plainly there in those states.",
+        "Finding what a unit does",
+        "Linear probes (Alain and Bengio, 2016); `lstm_core.analysis.probes`.",
+        aliases=("probes", "linear probe"),
     ),
     Term(
         "RNN",

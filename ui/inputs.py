@@ -50,10 +50,12 @@ def text_box(
     return typed
 
 
-def model_choice(raw_params: Mapping[str, object]) -> tuple[str, str | None]:
+def model_choice(raw_params: Mapping[str, object], only: Sequence[str] | None = None) -> tuple[str, str | None]:
     """The model radio (shipped models, then this session's own) and a notice when the link named a
-    model this session does not have."""
+    model this session does not have. `only`: the models a page can teach with, when not every one."""
     model_names = model_store.model_names()
+    if only is not None:
+        model_names = [name for name in model_names if name in only]
     _, notice = check_model(raw_params, model_names)
     name = st.radio("Model", model_names, key="model", bind="query-params", persist_state="session",
                     captions=[model_store.model_caption(name) for name in model_names])  # fmt: skip

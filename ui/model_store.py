@@ -17,7 +17,6 @@ and a link naming it elsewhere gets the "no model called ..." notice.
 from __future__ import annotations
 
 import unicodedata
-from collections import OrderedDict
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
@@ -26,6 +25,7 @@ import streamlit as st
 import lstm_core
 from lstm_core import LanguageModel, Trace
 from lstm_core.analysis import ablation
+from lstm_core.models.tagger import TAGGERS
 from ui import word_notices
 from ui.cache import BoundedCache
 from ui.next_tokens import NextTokens
@@ -42,6 +42,7 @@ __all__ = [
     "language_model",
     "model_caption",
     "model_names",
+    "next_word_model_names",
     "remove_session_model",
     "session_model_label",
     "session_model_names",
@@ -49,7 +50,8 @@ __all__ = [
 ]
 
 MODEL_NAMES: tuple[str, ...] = tuple(lstm_core.PRETRAINED)
-MODEL_LABELS = {"words": "Word model", "chars": "Character model"}
+MODEL_LABELS = {"words": "Word model", "chars": "Character model", "tagger": "Tagger (both ways)",
+                "tagger-forward": "Tagger (forwards only)"}
 
 
 SHIPPED_TRACE_LIMIT = 256  # traced texts of the shipped models, shared by every session ...
@@ -162,30 +164,24 @@ def ablated_text_trace(
 
 
 # ------------------------------------------------------------------------ session models
+def _session_traces() -> BoundedCache[TextTrace]:
+    """A session model's traces: `SESSION_TRACE_LIMIT` texts and `SESSION_TRACE_BYTES` at most.
+
+    A trace larger than the whole budget (a long text read by a wide uploaded model) is handed to the
+    page and not kept: it is computed again on the next rerun, which costs time while the page runs,
+    but a session that stays open keeps no more than its budget, whatever model it uploaded.
+    """
+    return BoundedCache(SESSION_TRACE_LIMIT, SESSION_TRACE_BYTES)
+
+
 @dataclass(eq=False)
 class _SessionModel:
     model: LanguageModel
     name: str  # as the pages list it
-    traces: OrderedDict[str, TextTrace] = field(default_factory=OrderedDict)  # text -> trace, oldest first
+    traces: BoundedCache[TextTrace] = field(default_factory=_session_traces)  # text -> trace
 
     def trace(self, text: str) -> TextTrace:
-        if text in self.traces:
-            self.traces.move_to_end(text)
-            return self.traces[text]
-        traced = _trace_text(self.model, text, self.name)
-        self.traces[text] = traced
-        while len(self.traces) > 1 and (
-            len(self.traces) > SESSION_TRACE_LIMIT
-            or sum(_trace_bytes(kept) for kept in self.traces.values()) > SESSION_TRACE_BYTES
-        ):
-            self.traces.popitem(last=False)
-        return traced
-
-
-def _trace_bytes(traced: TextTrace) -> int:
-    trace = traced.trace
-    arrays = (trace.inputs, trace.record, trace.hidden_buffer)
-    return sum(array.nbytes for array in arrays) + traced.next_tokens.nbytes
+        return self.traces.get_or_compute(text, lambda: _trace_text(self.model, text, self.name))
 
 
 def _session_models(session: MutableMapping | None) -> dict[str, _SessionModel]:
@@ -276,6 +272,11 @@ def model_names() -> tuple[str, ...]:
     return (*MODEL_NAMES, *session_model_names())
 
 
+def next_word_model_names() -> tuple[str, ...]:
+    """The models that guess the next token: every model but the part-of-speech taggers."""
+    return tuple(name for name in model_names() if name not in TAGGERS)
+
+
 def is_session_model(name: str) -> bool:
     return name not in MODEL_NAMES and name in _session_models(None)
 
@@ -285,6 +286,8 @@ SHIPPED_CAPTIONS = {
     "words": "story world, one token per word",
     "chars": "real English and any name, one token per character",
     "english": "real English and any name, one token per word",
+    "tagger": "part of speech of every word, 2 layers reading both ways",
+    "tagger-forward": "part of speech of every word, 2 layers reading forwards only",
 }
 
 

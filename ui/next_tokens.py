@@ -66,7 +66,7 @@ class NextTokens:
     def from_trace(cls, model: LanguageModel, trace: Trace) -> NextTokens:
         """Score `trace.output` with `model`'s decoder, `CHUNK_VALUES` scores at a time."""
         output = trace.output
-        length, vocab_size = output.shape[0], len(model.vocab)
+        length, vocab_size = output.shape[0], len(model.labels)
         chunk_rows = max(1, CHUNK_VALUES // vocab_size)
         kept = min(TOP_K, vocab_size)
         lognorm = np.empty(length, dtype=np.float64)
@@ -114,7 +114,7 @@ class NextTokens:
         """(T, n) float32, the probability of each of the n tokens `token_ids` as the next token, after
         every token: exp(z_tv - lognorm_t), scoring those n tokens only."""
         ids = np.asarray(token_ids)
-        vocab_size = len(self.model.vocab)
+        vocab_size = len(self.model.labels)
         if ids.ndim != 1 or (ids.size and not np.issubdtype(ids.dtype, np.integer)):
             raise ValueError(f"token_ids must be a sequence of token ids, got {token_ids!r}")
         if ids.size and not (0 <= ids.min() and ids.max() < vocab_size):

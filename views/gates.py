@@ -197,11 +197,13 @@ if (start, stop) != (0, trace.length):
         f"The text has {trace.length} tokens; the charts below show tokens {start} to {stop - 1}, around the "
         "selected token. Change the selected token to move along the text.", icon=":material/swap_horiz:",
     )  # fmt: skip
+effect_kind = ablation.effect_kind(model)  # what a probability is of: the next word or character, or a tag
+tags = effect_kind == "tags"
 if layer == lstm.num_layers - 1:
     ids, probabilities = traced.next_tokens.top(start, stop, k=5)
-    predicted = [[model.vocab[index] for index in row] for row in ids]
+    predicted = [[model.labels[index] for index in row] for row in ids]
     drawn.append(figures.predictions_figure(tokens[start:stop], predicted, probabilities, start=start, selected=t,
-                                            show_values=show_values))  # fmt: skip
+                                            show_values=show_values, tags=tags))  # fmt: skip
     st.plotly_chart(
         drawn[-1],
         key="gates_predictions",
@@ -231,7 +233,8 @@ if not ablation.default_words(model):
     changed = ablation.most_changed_tokens(traced.next_tokens, probe.next_tokens)
 with st.container(key="gates_controls_words"):
     typed_words = st.text_input(
-        "Words to follow" if model.kind == "words" else "Characters to follow", key="words", max_chars=100,
+        {"tags": "Tags to follow", "words": "Words to follow", "chars": "Characters to follow"}[effect_kind],
+        key="words", max_chars=100,
         placeholder=", ".join(ablation.default_words(model) or (token for token, _ in changed or ())) or "e, a, H",
         bind="query-params", persist_state="session",
         help=f"{ablation.WORDS_HELP}\n\n{glossary.help_text('probability')}",
@@ -256,14 +259,15 @@ if off_traced is not None:
         st.caption(explain.as_markdown("At the last token: " + ablation.ablation_sentence(effect)))
 else:
     st.caption(f"Switch unit {unit} off (above) to read the text again with its cell state held still at every "
-               "token, and compare the model's next-token probabilities before and after.")  # fmt: skip
+               f"token, and compare the model's {'tag' if tags else 'next-token'} probabilities before and after.")  # fmt: skip
 if changed is not None and not chosen.words:
     st.caption(explain.as_markdown(ablation.followed_note(changed, unit, probe_mode, model.kind)))
 if followed:
     drawn.append(ablation.word_probability_figure(
         tokens, ablation.word_probabilities(traced.next_tokens, followed), t,
         after=None if off_traced is None else ablation.word_probabilities(off_traced.next_tokens, followed),
-        after_label=f"unit {unit} off", start=start, stop=stop, noun="character" if model.kind == "chars" else "word",
+        after_label=f"unit {unit} off", start=start, stop=stop,
+        noun={"tags": "tag", "words": "word", "chars": "character"}[effect_kind],
     ))  # fmt: skip
     st.plotly_chart(
         drawn[-1],

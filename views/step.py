@@ -203,13 +203,15 @@ with words_column:
         for sentence in explain.explain_step(step, unit, tokens, model.kind, model.units):
             st.markdown(explain.as_markdown(sentence))
     if layer == lstm.num_layers - 1:
-        guesses = explain.top_predictions(traced.next_tokens.row(t), model.vocab, k=5)
+        guesses = explain.top_predictions(traced.next_tokens.row(t), model.labels, k=5)
+        tagger = ablation.effect_kind(model) == "tags"
         st.caption(
             explain.as_markdown(
-                "The model's guesses for the next token: "
+                (f"The tagger's likeliest tags for “{tokens[t]}”: " if tagger
+                 else "The model's guesses for the next token: ")
                 + ", ".join(f"“{explain.token_name(token)}” {p:.0%}" for token, p in guesses)
             )
-        )
+        )  # fmt: skip
     if switched_off:
         switched_unit = (layer, direction, unit)
         off_traced = model_store.ablated_text_trace(model_name, cleaned.text, (switched_unit,), off_mode)
@@ -265,10 +267,14 @@ if not present:  # presenting keeps to the diagram and the explanation
     )
 
     st.subheader("The six equations", help=glossary.help_text("sigmoid", "tanh"))
+    if direction == 1:
+        st.caption(f"This is the backward direction: it has read the {'sentence' if model.kind == 'words' else 'text'} "
+                   f"from its end, so the state it starts token {t} with, c and h at t+1, comes from token {t + 1} "
+                   "(zero at the last token), not from the token before.")  # fmt: skip
     symbols_column, numbers_column = st.columns(2, gap="large")
     with symbols_column:
         st.markdown("**With symbols** (σ is the sigmoid, ⊙ multiplies unit by unit)")
-        for equation in explain.symbolic_equations():
+        for equation in explain.symbolic_equations(direction):
             st.latex(equation)
     with numbers_column:
         st.markdown(f"**With unit {unit}'s numbers at token {t}**")

@@ -11,7 +11,20 @@ the table and the charts all give the answer away.
 
 import streamlit as st
 
-from ui import ablation, accessibility, explain, glossary, inputs, lessons, model_store, palette, step_figures
+from lstm_core.analysis import directions
+from lstm_core.models.tagger import TAGGERS
+from ui import (
+    ablation,
+    accessibility,
+    explain,
+    glossary,
+    inputs,
+    lessons,
+    model_store,
+    palette,
+    step_figures,
+    tagger_lessons,
+)
 from ui import playground as pg
 from ui.diagram import cell_diagram_figure
 from ui.query import view_query
@@ -67,7 +80,10 @@ st.divider()
 st.subheader("A trained model", help=glossary.help_text("story world", "vocabulary"))
 model_column, about_column = st.columns([1, 2], gap="large")
 with model_column:
-    model_name, model_notice = inputs.model_choice(raw_params)
+    model_name, model_notice = inputs.model_choice(raw_params, only=model_store.next_word_model_names())
+    if str(raw_params.get("model", "")) in TAGGERS:  # a tagger guesses no next word: its lesson is further down
+        model_notice = (f"The lessons here follow a model's guess of the next word; the {raw_params['model']} model "
+                        "tags words instead, and has its own lesson under “Stacked and bidirectional LSTMs” below.")  # fmt: skip
 with about_column:
     st.markdown(
         "Nobody set this model's weights by hand: it learned them by guessing the next word of many stories. So "
@@ -200,13 +216,91 @@ with st.container(horizontal=True):
 st.subheader("Stacked and bidirectional LSTMs", help=glossary.help_text("layer", "direction"))
 st.markdown(
     "**Stacked.** A second LSTM layer reads the first layer's hidden states instead of the tokens, a third reads the "
-    "second's, and so on; higher layers can combine what lower ones found. On the step view a model with several "
-    "layers gets a layer choice.\n\n"
+    "second's, and so on; higher layers can combine what lower ones found.\n\n"
     "**Bidirectional.** A second LSTM reads the text backwards, from the last word to the first, and at each word the "
     "two hidden states sit side by side, so the network knows what came before and what comes after. That helps when "
     "labelling a whole sentence, but not when predicting the next word: the backward reader would already have seen "
-    "it, which is why the models here read forward only."
+    "it, which is why the language models above read forward only.\n\n"
+    "Two **taggers** show both ideas at work. Each gives every word its part of speech (noun, verb, …) and has two "
+    "stacked layers; `tagger` reads both ways, `tagger-forward` forwards only. Everything else is the same: size, "
+    "training sentences (the Brown corpus of 1961 American English) and training time."
 )
+both, forward = model_store.language_model("tagger"), model_store.language_model("tagger-forward")
+scores = {name: model_store.language_model(name).metrics.get("test", {}) for name in TAGGERS}
+if all("accuracy" in score for score in scores.values()):
+    st.markdown(
+        f"On the {scores['tagger']['tokens']:,} words of the Brown files kept for testing, the tagger that reads both "
+        f"ways is right on **{scores['tagger']['accuracy']:.1%}**, the forward-only one on "
+        f"**{scores['tagger-forward']['accuracy']:.1%}**."
+    )
+
+st.markdown("**Reading both ways.** Some words can only be tagged from what comes after them.")
+pair_index = st.segmented_control(
+    "Two sentences with the same word", range(len(directions.AMBIGUOUS_PAIRS)), default=0,
+    format_func=lambda index: " / ".join(f"“{text}”" for text, _, _ in directions.AMBIGUOUS_PAIRS[index]),
+    key="tutorial_tagger_pair",
+)  # fmt: skip
+pair = directions.AMBIGUOUS_PAIRS[pair_index if pair_index is not None else 0]
+(first_text, first_t, _), (second_text, second_t, second_tag) = pair
+second_words = second_text.split()
+second_rows = directions.tag_rows(both, forward, second_words)
+question = tagger_lessons.which_tagger_question(second_rows, second_t, second_tag)
+question_key = f"tutorial_question_tagger_{pair_index}"
+with st.container(border=True):
+    picked = st.pills(explain.as_markdown(question.prompt), range(len(question.labels)), format_func=question.label,
+                      key=question_key, **inputs.reveal_on_pick(question_key))  # fmt: skip
+    inputs.answer_or_wait(question, picked, question_key, "Pick an answer, or show it; the two taggers' tags then "
+                          "show why.")  # fmt: skip
+if inputs.question_answered(question_key):
+    first_rows = directions.tag_rows(both, forward, first_text.split())
+    table_columns = st.columns(2, gap="large")
+    for column, text, rows, t in ((table_columns[0], first_text, first_rows, first_t),
+                                   (table_columns[1], second_text, second_rows, second_t)):  # fmt: skip
+        with column:
+            st.markdown(f"**“{explain.as_markdown(text)}”**")
+            st.table(tagger_lessons.comparison_table(rows), border="horizontal", hide_index=True)
+            st.markdown(explain.as_markdown(tagger_lessons.comparison_sentence(rows, t)))
+    unit, difference = directions.carrier_unit(both, (first_text.split(), first_t), (second_words, second_t))
+    st.markdown(
+        f"**Which gate carries the later words back?** In the tagger's first layer, the backward unit whose cell state "
+        f"at “{second_words[second_t]}” differs most between the two sentences is unit {unit} "
+        f"({difference:+.2f} from the first sentence to the second). Here it is read as the backward direction reads, "
+        "from the last word back:".replace("+-", "−")
+    )  # fmt: skip
+    path_columns = st.columns(2, gap="large")
+    for column, text, t in ((path_columns[0], first_text, first_t), (path_columns[1], second_text, second_t)):
+        words = text.split()
+        path = directions.carried_path(both.trace_words(words), unit, t)
+        with column:
+            st.plotly_chart(tagger_lessons.carried_figure(words, path, unit), key=f"tutorial_carried_{pair_index}_{t}_{text}",
+                            alt=accessibility.CARRIED_BACK, config=CHART_CONFIG)  # fmt: skip
+            st.markdown(explain.as_markdown(tagger_lessons.carried_sentence(words, path, unit)))
+            st.page_link("views/step.py", label="Open this step, with the equations", icon=":material/biotech:",
+                         query_params=view_query(text, "tagger", t, unit, 0, 1))  # fmt: skip
+
+typed_sentence = st.text_input("Or type a sentence for both taggers", key="tutorial_tagger_text", max_chars=300,
+                               placeholder="I saw her duck.")  # fmt: skip
+if typed_sentence.strip():
+    typed_rows = directions.tag_rows(both, forward, both.tokens(typed_sentence))
+    st.table(tagger_lessons.comparison_table(typed_rows), border="horizontal", hide_index=True)
+    differing = [row.word for row in typed_rows if row.disagree]
+    st.caption(explain.as_markdown(
+        f"The taggers disagree on {', '.join(f'“{word}”' for word in differing)}: only one of them has read what "
+        "comes after." if differing else "The two taggers agree on every word of this sentence."
+    ))  # fmt: skip
+
+st.markdown("**What each layer knows.** Give a simple reader, one weighted sum of a layer's units (a linear "
+            "**probe**), that layer's hidden state at each word, fit it on some sentences, and test it on others. "
+            "What it reads right is plainly there in the layer.", help=glossary.help_text("probe"))  # fmt: skip
+probe_rows = both.metrics.get("probes")
+if probe_rows:
+    st.plotly_chart(tagger_lessons.probe_figure(probe_rows), key="tutorial_probes", alt=accessibility.PROBES,
+                    config=CHART_CONFIG)  # fmt: skip
+    for sentence in tagger_lessons.probe_sentences(probe_rows):
+        st.markdown(sentence)
+else:
+    st.info("This tagger was saved without its probes (`python -m lstm_core.training.tagger tagger --probes-only`).",
+            icon=":material/info:")  # fmt: skip
 with st.expander("For the curious: the PyTorch names"):
     st.markdown(
         "In PyTorch, `nn.LSTM(num_layers=2)` is a stacked LSTM and `bidirectional=True` adds the backward reader. "

@@ -106,10 +106,11 @@ def trace_corpus(
         hiddens.append(np.asarray(batch.hidden[:, :, mask], dtype=np.float32))
         if on_progress is not None:
             on_progress(min(start + batch_size, len(texts)), len(texts))
+    tokens = tuple(tuple(model.tokens(text)) for text in texts)
     return CorpusStates(
         texts=tuple(texts),
-        tokens=tuple(tuple(model.tokens(text)) for text in texts),
-        offsets=np.concatenate([[0], np.cumsum([len(model.encode(text)) for text in texts])]).astype(np.int64),
+        tokens=tokens,
+        offsets=np.concatenate([[0], np.cumsum([len(text_tokens) for text_tokens in tokens])]).astype(np.int64),
         cell=np.concatenate(cells, axis=2),
         hidden=np.concatenate(hiddens, axis=2),
     )

@@ -140,10 +140,10 @@ def _tagger_states(tagger, sentences: Sequence[Sequence[str]]) -> dict[str, np.n
         collected["input"].append(tagger.word_vectors(words))
         for layer in range(tagger.lstm.num_layers):
             for direction in range(tagger.lstm.num_directions):
-                name = f"layer {layer + 1} " + ("backward" if direction else "forward")
+                name = f"layer {layer} " + ("backward" if direction else "forward")  # as the pages number them
                 collected.setdefault(name, []).append(trace.hidden[layer, direction])
             if tagger.lstm.num_directions == 2:
-                collected.setdefault(f"layer {layer + 1} both", []).append(np.concatenate(trace.hidden[layer], axis=1))
+                collected.setdefault(f"layer {layer} both", []).append(np.concatenate(trace.hidden[layer], axis=1))
     return {name: np.concatenate(parts) for name, parts in collected.items()}
 
 

@@ -36,14 +36,17 @@ from lstm_core.config import ASSETS_DIR
 from lstm_core.io.checkpoint import load_checkpoint, save_checkpoint
 from lstm_core.lstm import LSTM, BatchTrace, Trace
 from lstm_core.models.subwords import NameRecords, WordPieces, WordReading, mean_piece_vectors, mean_piece_vectors_of
+from lstm_core.models.tagger import TAGGERS, Tagger, load_tagger
 from lstm_core.models.tokenize import UNKNOWN_TOKEN, CharTokenizer, WordTokenizer
 from lstm_core.numerics import softmax
 
-__all__ = ["PRETRAINED", "UnitInfo", "LanguageModel", "load_pretrained"]
+__all__ = ["PRETRAINED", "LANGUAGE_MODELS", "UnitInfo", "LanguageModel", "load_pretrained"]
 
 # words and chars read the story world only; english reads real English books too, any name (from
-# its spelling and birth records) and any word (from its spelling).
-PRETRAINED: tuple[str, ...] = ("words", "chars", "english")
+# its spelling and birth records) and any word (from its spelling). The taggers (`models.tagger`)
+# tag each word of a sentence with its part of speech, one reading both ways, one forwards only.
+LANGUAGE_MODELS: tuple[str, ...] = ("words", "chars", "english")
+PRETRAINED: tuple[str, ...] = (*LANGUAGE_MODELS, *TAGGERS)
 
 _CHECKPOINT_FILE = "model.safetensors"
 _VOCAB_FILE = "vocab.json"
@@ -159,12 +162,19 @@ class LanguageModel:
             decoder_weight = self._vocabulary_vectors()
         self.decoder_weight = np.asarray(decoder_weight, dtype=lstm.dtype)
 
+    task = "next"  # what the decoder scores: the next token (a tagger's is "tags": the tag of each word)
+
     def __repr__(self) -> str:
         return f"LanguageModel(name={self.name!r}, vocab_size={len(self.vocab)}, lstm={self.lstm!r})"
 
     # ------------------------------------------------------------------------------- text
     @property
     def vocab(self) -> list[str]:
+        return self.tokenizer.vocab
+
+    @property
+    def labels(self) -> list[str]:
+        """What the decoder scores, in its order: the vocabulary (a tagger's are its tags)."""
         return self.tokenizer.vocab
 
     @property
@@ -361,10 +371,13 @@ class LanguageModel:
 
 
 @functools.cache
-def load_pretrained(name: str) -> LanguageModel:
-    """The shipped model called `name` (one of `PRETRAINED`), loaded once and then shared."""
+def load_pretrained(name: str) -> LanguageModel | Tagger:
+    """The shipped model called `name` (one of `PRETRAINED`), loaded once and then shared: a
+    `LanguageModel`, or a `Tagger` for the names in `TAGGERS`."""
     if name not in PRETRAINED:
         raise ValueError(f"name must be one of {PRETRAINED}, got {name!r}")
+    if name in TAGGERS:
+        return load_tagger(name)
     directory = ASSETS_DIR / name
     if not (directory / _CHECKPOINT_FILE).exists():
         raise FileNotFoundError(f"{directory / _CHECKPOINT_FILE} is missing; run `python -m lstm_core.training.language {name}`")

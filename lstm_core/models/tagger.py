@@ -36,7 +36,7 @@ import numpy as np
 
 from lstm_core.config import ASSETS_DIR
 from lstm_core.io.checkpoint import load_checkpoint, save_checkpoint
-from lstm_core.lstm import LSTM, Trace
+from lstm_core.lstm import LSTM, BatchTrace, Trace
 from lstm_core.models.subwords import WordPieces, mean_piece_vectors_of
 from lstm_core.models.tokenize import UNKNOWN_TOKEN, split_words
 from lstm_core.numerics import softmax
@@ -190,6 +190,11 @@ class Tagger:
     def trace(self, text: str) -> Trace:
         """`trace_words` of `tokens(text)`."""
         return self.trace_words(self.tokens(text))
+
+    def trace_texts(self, texts: Sequence[str]) -> BatchTrace:
+        """Run many texts at once with the core's batched forward (zero-padded to the longest; the
+        backward direction starts at each text's own last word)."""
+        return self.lstm.run_batch([self.input_vectors(text) for text in texts])
 
     def logits(self, output: np.ndarray) -> np.ndarray:
         """(..., len(tags)) decoder scores for LSTM outputs of shape (..., num_directions * H)."""

@@ -1,0 +1,193 @@
+"""The tutorial's layers-and-directions lessons, from the shipped taggers: tables and figures, no layout.
+
+- `comparison_table`: a sentence tagged by the forward-only and the bidirectional tagger, side by side;
+- `carried_figure`: the backward unit that carries a later word back to an ambiguous one, its input
+  gate, forget gate and cell from the sentence's end back to that word;
+- `probe_figure` / `probe_sentences`: what a linear read-out finds in each layer and direction.
+
+Pure functions of the models' numbers; the page arranges them (views/tutorial.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from lstm_core.analysis.directions import CarriedPath, TagRow
+from lstm_core.tags import TAG_MEANINGS
+from ui import palette
+from ui.figures import plotly_figure, token_labels
+from ui.lessons import Question
+
+__all__ = ["TAGGER_OPTIONS", "which_tagger_question", "comparison_table", "comparison_sentence", "carried_figure", "carried_sentence", "probe_figure",
+           "probe_sentences", "STATE_ORDER"]  # fmt: skip
+
+_GREY = "#a6a6a6"  # the majority baseline: a reference, neither a gate nor a sign
+
+
+TAGGER_OPTIONS = ("the forward-only tagger", "the tagger that reads both ways", "both", "neither")
+
+
+def which_tagger_question(rows: Sequence[TagRow], index: int, right_tag: str) -> Question:
+    """ "Which tagger tags word `index` right?", its answer from the two taggers' own tags: options
+    `TAGGER_OPTIONS`, each with the numbers that make it right or wrong."""
+    row = rows[index]
+    sentence = " ".join(r.word for r in rows)
+    forward_right, both_right = row.tag_forward == right_tag, row.tag_both == right_tag
+    answer = {(True, False): 0, (False, True): 1, (True, True): 2, (False, False): 3}[(forward_right, both_right)]
+    said = (f"the forward-only tagger says {row.tag_forward} (p = {row.p_forward:.2f}) and the one that reads both "
+            f"ways says {row.tag_both} (p = {row.p_both:.2f})")  # fmt: skip
+    facts = tuple(said for _ in TAGGER_OPTIONS)
+    meaning = TAG_MEANINGS[right_tag].split(" (")[0]
+    return Question(
+        prompt=f"In “{sentence}”, “{row.word}” is a {meaning} ({right_tag}). Which tagger gets it right?",
+        labels=TAGGER_OPTIONS, facts=facts, answer=answer,
+        why=f"and “{row.word}” here is {right_tag}",
+    )  # fmt: skip
+
+
+def comparison_table(rows: Sequence[TagRow]) -> list[dict[str, str]]:
+    """One row per word: the forward-only tag and the bidirectional tag, each with its probability;
+    a word the two tag differently is marked."""
+    return [
+        {
+            "word": row.word,
+            "forward only": f"{row.tag_forward} ({row.p_forward:.2f})",
+            "both ways": f"{row.tag_both} ({row.p_both:.2f})",
+            "": "≠" if row.disagree else "",
+        }
+        for row in rows
+    ]
+
+
+def comparison_sentence(rows: Sequence[TagRow], index: int) -> str:
+    """What the two taggers make of word `index`, with the numbers."""
+    row = rows[index]
+    later = " ".join(r.word for r in rows[index + 1 :]) or "nothing"
+    forward = (
+        f"“{row.word}” as {row.tag_forward}, {TAG_MEANINGS[row.tag_forward].split(' (')[0]} (p = {row.p_forward:.2f})"
+    )
+    both = f"{row.tag_both}, {TAG_MEANINGS[row.tag_both].split(' (')[0]} (p = {row.p_both:.2f})"
+    if row.disagree:
+        return (f"The forward-only tagger has read only the words before it and tags {forward}. The bidirectional "
+                f"tagger has also read “{later}” and tags it {both}.")  # fmt: skip
+    return f"Both taggers tag {forward.replace(' as ', ' as ', 1)}; the bidirectional one with p = {row.p_both:.2f}."
+
+
+def carried_figure(words: Sequence[str], path: CarriedPath, unit: int, height: int = 330) -> go.Figure:
+    """Backward unit `unit` from the last word back to the ambiguous one, in the order it reads them:
+    input and forget gates (0..1) above, its cell state (signed, with a zero line) below."""
+    positions = list(path.positions)
+    labels = token_labels([f"{words[p]} ({p})" for p in positions])
+    x = list(range(len(positions)))
+    gate_lines = [
+        ("input gate i", path.input, palette.LINE_COLORS["input"], palette.LINE_DASHES["input"]),
+        ("forget gate f", path.forget, palette.LINE_COLORS["forget"], palette.LINE_DASHES["forget"]),
+    ]
+    data = [
+        {"type": "scatter", "x": x, "y": np.asarray(values, dtype=float).round(3).tolist(), "name": name,
+         "mode": "lines+markers", "line": {"color": color, "dash": dash, "width": 2}, "xaxis": "x", "yaxis": "y",
+         "hovertemplate": f"{name} %{{y:.2f}}<extra></extra>"}
+        for name, values, color, dash in gate_lines
+    ]  # fmt: skip
+    cell = np.asarray(path.cell, dtype=float)
+    data.append({"type": "bar", "x": x, "y": cell.round(3).tolist(), "name": "cell state c (backward)",
+                 "marker": {"color": [palette.POSITIVE if value > 0 else palette.NEGATIVE for value in cell]},
+                 "text": [f"{value:+.2f}".replace("-", "−") for value in cell], "textposition": "outside",
+                 "cliponaxis": False, "xaxis": "x", "yaxis": "y2",
+                 "hovertemplate": "c %{y:.2f}<extra></extra>"})  # fmt: skip
+    written = positions.index(path.written_at)
+    limit = max(0.5, float(np.abs(cell).max()) * 1.3)
+    layout = {
+        "title": {"text": token_labels([f"Backward unit {unit}, read from the last word back to “{words[positions[-1]]}”"])[0],
+                  "font": {"size": 14}, "x": 0.0, "xanchor": "left"},
+        "height": height, "margin": {"l": 10, "r": 10, "t": 60, "b": 10},
+        "xaxis": {"tickvals": x, "ticktext": labels, "fixedrange": True, "automargin": True, "anchor": "y2"},
+        "yaxis": {"domain": [0.55, 1.0], "range": [-0.05, 1.05], "tickvals": [0, 0.5, 1], "title": {"text": "gate"},
+                  "fixedrange": True},
+        "yaxis2": {"domain": [0.0, 0.42], "range": [-limit, limit], "zeroline": True, "zerolinecolor": "#888888",
+                   "title": {"text": "c"}, "fixedrange": True},
+        "shapes": [{"type": "rect", "xref": "x", "yref": "paper", "x0": written - 0.45, "x1": written + 0.45,
+                    "y0": 0, "y1": 1, "fillcolor": palette.HIGHLIGHT, "opacity": 0.35, "line": {"width": 0},
+                    "layer": "below"}],
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        "plot_bgcolor": "#ffffff", "dragmode": False,
+    }  # fmt: skip
+    data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "the later word it writes",
+                 "marker": {"symbol": "square", "size": 12, "color": palette.HIGHLIGHT}, "hoverinfo": "skip"})  # fmt: skip
+    return plotly_figure({"data": data, "layout": layout})
+
+
+def carried_sentence(words: Sequence[str], path: CarriedPath, unit: int) -> str:
+    """The carried path in one sentence, with its numbers."""
+    written = list(path.positions).index(path.written_at)
+    target = path.positions[-1]
+    return (f"Reading backwards, unit {unit}'s input gate writes the most at “{words[path.written_at]}” "
+            f"(i = {path.input[written]:.2f}, candidate {path.candidate[written]:+.2f}); its forget gates on the way "
+            f"back to “{words[target]}” keep {path.kept:.0%} of that, and at “{words[target]}” its cell is "
+            f"{path.cell[-1]:+.2f}.").replace("+-", "−").replace("-", "−")  # fmt: skip
+
+
+STATE_ORDER = ("input", "layer 0 forward", "layer 0 backward", "layer 0 both", "layer 1 forward", "layer 1 backward",
+               "layer 1 both")  # fmt: skip
+
+
+def probe_figure(rows: Sequence[dict], height: int = 360) -> go.Figure:
+    """Grouped bars: held-out probe accuracy per property (groups) and per states (bars), the majority
+    baseline of each property as a grey tick."""
+    properties = list(dict.fromkeys(row["property"] for row in rows))
+    states = [name for name in STATE_ORDER if any(row["states"] == name for row in rows)]
+    states += [name for name in dict.fromkeys(row["states"] for row in rows) if name not in states]
+    by_key = {(row["states"], row["property"]): row for row in rows}
+    data = []
+    for index, name in enumerate(states):
+        values = [by_key.get((name, prop), {}).get("accuracy") for prop in properties]
+        data.append({"type": "bar", "name": name, "x": properties, "y": values,
+                     "marker": {"color": palette.CATEGORY_COLORS[index % len(palette.CATEGORY_COLORS)]},
+                     "text": [None if v is None else f"{v:.0%}" for v in values], "textposition": "outside",
+                     "cliponaxis": False, "hovertemplate": f"{name}: %{{y:.1%}}<extra></extra>"})  # fmt: skip
+    baselines = [next(row["baseline"] for row in rows if row["property"] == prop) for prop in properties]
+    data.append({"type": "scatter", "name": "always the most common answer", "x": properties, "y": baselines,
+                 "mode": "markers", "marker": {"symbol": "line-ew-open", "size": 60, "color": _GREY,
+                                               "line": {"width": 3, "color": _GREY}},
+                 "hovertemplate": "baseline %{y:.1%}<extra></extra>"})  # fmt: skip
+    layout = {
+        "title": {"text": "How well one weighted sum of each layer's units reads a property (held-out words)",
+                  "font": {"size": 14}, "x": 0.0, "xanchor": "left"},
+        "barmode": "group", "height": height, "margin": {"l": 10, "r": 10, "t": 120, "b": 10},
+        "yaxis": {"range": [0, 1.12], "tickformat": ".0%", "title": {"text": "right"}, "fixedrange": True},
+        "xaxis": {"fixedrange": True, "type": "category"},
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "xanchor": "left"},
+        "plot_bgcolor": "#ffffff", "dragmode": False,
+    }  # fmt: skip
+    return plotly_figure({"data": data, "layout": layout})
+
+
+NOTHING_FOUND = 0.01  # a probe this close to the baseline has found nothing worth a sentence
+
+
+def probe_sentences(rows: Sequence[dict]) -> list[str]:
+    """One sentence per property: where it is read best, against the words alone and the baseline."""
+    sentences = []
+    for prop in dict.fromkeys(row["property"] for row in rows):
+        of_prop = [row for row in rows if row["property"] == prop]
+        best = max(of_prop, key=lambda row: row["accuracy"])
+        alone = next((row for row in of_prop if row["states"] == "input"), None)
+        if best["accuracy"] - best["baseline"] < NOTHING_FOUND:
+            sentences.append(f"**{prop.capitalize()}:** no layer reads it better than always giving the most common "
+                             f"answer ({best['accuracy']:.1%} at best, against {best['baseline']:.1%}): tagging never "
+                             "needed it, so nothing kept it.")  # fmt: skip
+            continue
+        text = (f"**{prop.capitalize()}:** best read from {best['states']} ({best['accuracy']:.1%} right, "
+                f"against {best['baseline']:.1%} for always giving the most common answer")  # fmt: skip
+        if alone is not None and alone is not best:
+            text += f"; from the word vectors alone, before any LSTM, {alone['accuracy']:.1%}"
+        by_states = {row["states"]: row["accuracy"] for row in of_prop}
+        top = max((name.split()[1] for name in by_states if name.startswith("layer ")), default=None, key=int)
+        if top is not None and {f"layer {top} forward", f"layer {top} backward"} <= set(by_states):
+            text += (f"; layer {top}'s forward direction alone {by_states[f'layer {top} forward']:.1%}, its backward "
+                     f"direction alone {by_states[f'layer {top} backward']:.1%}")  # fmt: skip
+        sentences.append(text + ").")
+    return sentences
