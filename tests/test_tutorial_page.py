@@ -229,6 +229,9 @@ def test_the_taggers_lesson_asks_first_then_shows_both_taggers_and_the_backward_
     assert list(second_table["both ways"])[second_t].startswith(rows[second_t].tag_both)
     unit, _ = directions.carrier_unit(both, (first_text.split(), first_t), (second_text.split(), second_t))
     assert f"is unit {unit}" in shown(app)
+    paths = [(words, directions.carried_path(both.trace_words(words), unit, t))
+             for words, t in ((first_text.split(), first_t), (second_text.split(), second_t))]  # fmt: skip
+    assert explain.as_markdown(tagger_lessons.gate_contrast_sentence(paths[0], paths[1], unit)) in shown(app)
     assert len([key for key in chart_keys(app) if key.startswith("tutorial_carried_")]) == 2
     step_links = [link.proto.query_string for link in app.get("page_link") if "model=tagger" in link.proto.query_string]
     assert len(step_links) == 2 and all(f"unit={unit}" in query and "direction=" in query for query in step_links)

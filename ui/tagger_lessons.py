@@ -15,19 +15,24 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from lstm_core.analysis.directions import CarriedPath, TagRow
+from lstm_core.analysis.directions import AMBIGUOUS_PAIRS, CarriedPath, TagRow
 from lstm_core.tags import TAG_MEANINGS
 from ui import palette
 from ui.figures import plotly_figure, token_labels
 from ui.lessons import Question
 
-__all__ = ["TAGGER_OPTIONS", "which_tagger_question", "comparison_table", "comparison_sentence", "carried_figure", "carried_sentence", "probe_figure",
+__all__ = ["TAGGER_OPTIONS", "pair_label", "which_tagger_question", "comparison_table", "gate_contrast_sentence", "comparison_sentence", "carried_figure", "carried_sentence", "probe_figure",
            "probe_sentences", "STATE_ORDER"]  # fmt: skip
 
 _GREY = "#a6a6a6"  # the majority baseline: a reference, neither a gate nor a sign
 
 
 TAGGER_OPTIONS = ("the forward-only tagger", "the tagger that reads both ways", "both", "neither")
+
+
+def pair_label(index: int) -> str:
+    """The button label of pair `index` of `directions.AMBIGUOUS_PAIRS`: both sentences, quoted."""
+    return " / ".join(f"“{text}”" for text, _, _ in AMBIGUOUS_PAIRS[index])
 
 
 def which_tagger_question(rows: Sequence[TagRow], index: int, right_tag: str) -> Question:
@@ -66,17 +71,20 @@ def comparison_sentence(rows: Sequence[TagRow], index: int) -> str:
     """What the two taggers make of word `index`, with the numbers."""
     row = rows[index]
     later = " ".join(r.word for r in rows[index + 1 :]) or "nothing"
-    forward = (
-        f"“{row.word}” as {row.tag_forward}, {TAG_MEANINGS[row.tag_forward].split(' (')[0]} (p = {row.p_forward:.2f})"
-    )
-    both = f"{row.tag_both}, {TAG_MEANINGS[row.tag_both].split(' (')[0]} (p = {row.p_both:.2f})"
+    forward = f"{row.tag_forward} ({_meaning(row.tag_forward)}, p = {row.p_forward:.2f})"
+    both = f"{row.tag_both} ({_meaning(row.tag_both)}, p = {row.p_both:.2f})"
     if row.disagree:
-        return (f"The forward-only tagger has read only the words before it and tags {forward}. The bidirectional "
-                f"tagger has also read “{later}” and tags it {both}.")  # fmt: skip
-    return f"Both taggers tag {forward.replace(' as ', ' as ', 1)}; the bidirectional one with p = {row.p_both:.2f}."
+        return (f"The forward-only tagger has read only the words before “{row.word}” and tags it {forward}. The "
+                f"bidirectional tagger has also read “{later}” and tags it {both}.")  # fmt: skip
+    return (f"Both taggers tag “{row.word}” as {row.tag_both} ({_meaning(row.tag_both)}): p = {row.p_forward:.2f} "
+            f"reading forwards only, {row.p_both:.2f} reading both ways.")  # fmt: skip
 
 
-def carried_figure(words: Sequence[str], path: CarriedPath, unit: int, height: int = 330) -> go.Figure:
+def _meaning(tag: str) -> str:
+    return TAG_MEANINGS[tag].split(" (")[0]
+
+
+def carried_figure(words: Sequence[str], path: CarriedPath, unit: int, height: int = 380) -> go.Figure:
     """Backward unit `unit` from the last word back to the ambiguous one, in the order it reads them:
     input and forget gates (0..1) above, its cell state (signed, with a zero line) below."""
     positions = list(path.positions)
@@ -93,7 +101,7 @@ def carried_figure(words: Sequence[str], path: CarriedPath, unit: int, height: i
         for name, values, color, dash in gate_lines
     ]  # fmt: skip
     cell = np.asarray(path.cell, dtype=float)
-    data.append({"type": "bar", "x": x, "y": cell.round(3).tolist(), "name": "cell state c (backward)",
+    data.append({"type": "bar", "x": x, "y": cell.round(3).tolist(), "name": "cell state c", "showlegend": False,
                  "marker": {"color": [palette.POSITIVE if value > 0 else palette.NEGATIVE for value in cell]},
                  "text": [f"{value:+.2f}".replace("-", "−") for value in cell], "textposition": "outside",
                  "cliponaxis": False, "xaxis": "x", "yaxis": "y2",
@@ -101,23 +109,37 @@ def carried_figure(words: Sequence[str], path: CarriedPath, unit: int, height: i
     written = positions.index(path.written_at)
     limit = max(0.5, float(np.abs(cell).max()) * 1.3)
     layout = {
-        "title": {"text": token_labels([f"Backward unit {unit}, read from the last word back to “{words[positions[-1]]}”"])[0],
+        "title": {"text": token_labels([f"Backward unit {unit}, from the last word back to “{words[positions[-1]]}”"])[0],
                   "font": {"size": 14}, "x": 0.0, "xanchor": "left"},
-        "height": height, "margin": {"l": 10, "r": 10, "t": 60, "b": 10},
+        "height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
         "xaxis": {"tickvals": x, "ticktext": labels, "fixedrange": True, "automargin": True, "anchor": "y2"},
         "yaxis": {"domain": [0.55, 1.0], "range": [-0.05, 1.05], "tickvals": [0, 0.5, 1], "title": {"text": "gate"},
                   "fixedrange": True},
         "yaxis2": {"domain": [0.0, 0.42], "range": [-limit, limit], "zeroline": True, "zerolinecolor": "#888888",
-                   "title": {"text": "c"}, "fixedrange": True},
+                   "title": {"text": "cell c"}, "fixedrange": True},
         "shapes": [{"type": "rect", "xref": "x", "yref": "paper", "x0": written - 0.45, "x1": written + 0.45,
                     "y0": 0, "y1": 1, "fillcolor": palette.HIGHLIGHT, "opacity": 0.35, "line": {"width": 0},
                     "layer": "below"}],
-        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+        "legend": {"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0, "xanchor": "left"},
         "plot_bgcolor": "#ffffff", "dragmode": False,
     }  # fmt: skip
     data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "the later word it writes",
                  "marker": {"symbol": "square", "size": 12, "color": palette.HIGHLIGHT}, "hoverinfo": "skip"})  # fmt: skip
     return plotly_figure({"data": data, "layout": layout})
+
+
+def gate_contrast_sentence(
+    first: tuple[Sequence[str], CarriedPath], second: tuple[Sequence[str], CarriedPath], unit: int
+) -> str:
+    """How unit `unit`'s forget and input gates at the ambiguous word differ between two sentences: the
+    backward direction sets them from the words after it, which it has already read."""
+    parts = [
+        f"in “{' '.join(words)}” its forget gate is {path.forget[-1]:.2f} and its input gate {path.input[-1]:.2f}"
+        for words, path in (first, second)
+    ]
+    word = first[0][first[1].positions[-1]]
+    return (f"At “{word}” itself, {parts[0]}; {parts[1]}. The word is the same; unit {unit}'s gates differ because "
+            "the backward direction has already read what comes after it.")  # fmt: skip
 
 
 def carried_sentence(words: Sequence[str], path: CarriedPath, unit: int) -> str:

@@ -237,7 +237,7 @@ if all("accuracy" in score for score in scores.values()):
 st.markdown("**Reading both ways.** Some words can only be tagged from what comes after them.")
 pair_index = st.segmented_control(
     "Two sentences with the same word", range(len(directions.AMBIGUOUS_PAIRS)), default=0,
-    format_func=lambda index: " / ".join(f"“{text}”" for text, _, _ in directions.AMBIGUOUS_PAIRS[index]),
+    format_func=tagger_lessons.pair_label,
     key="tutorial_tagger_pair",
 )  # fmt: skip
 pair = directions.AMBIGUOUS_PAIRS[pair_index if pair_index is not None else 0]
@@ -268,15 +268,18 @@ if inputs.question_answered(question_key):
         "from the last word back:".replace("+-", "−")
     )  # fmt: skip
     path_columns = st.columns(2, gap="large")
+    paths = []
     for column, text, t in ((path_columns[0], first_text, first_t), (path_columns[1], second_text, second_t)):
         words = text.split()
         path = directions.carried_path(both.trace_words(words), unit, t)
+        paths.append((words, path))
         with column:
             st.plotly_chart(tagger_lessons.carried_figure(words, path, unit), key=f"tutorial_carried_{pair_index}_{t}_{text}",
                             alt=accessibility.CARRIED_BACK, config=CHART_CONFIG)  # fmt: skip
             st.markdown(explain.as_markdown(tagger_lessons.carried_sentence(words, path, unit)))
             st.page_link("views/step.py", label="Open this step, with the equations", icon=":material/biotech:",
                          query_params=view_query(text, "tagger", t, unit, 0, 1))  # fmt: skip
+    st.markdown(explain.as_markdown(tagger_lessons.gate_contrast_sentence(paths[0], paths[1], unit)))
 
 typed_sentence = st.text_input("Or type a sentence for both taggers", key="tutorial_tagger_text", max_chars=300,
                                placeholder="I saw her duck.")  # fmt: skip
