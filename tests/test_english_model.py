@@ -35,11 +35,16 @@ def shipped_cast(name: str) -> dict:
 
 
 def _torch_twin(model: LanguageModel) -> TorchLanguageModel:
+    tied = model.decoder_is_input  # the decoder is each word's whole input vector, computed from the weights
     twin = TorchLanguageModel(len(model.vocab), model.lstm.input_size, model.lstm.hidden_size, model.lstm.num_layers,
-                              tie_weights=False, piece_buckets=model.pieces.bucket_count if model.pieces else 0,
+                              tie_weights=tied, piece_buckets=model.pieces.bucket_count if model.pieces else 0,
                               name_records=model.names is not None)  # fmt: skip
     tensors = {name: torch.from_numpy(np.array(array)) for name, array in model.tensors().items()}
+    if tied:
+        tensors["decoder.weight"] = tensors["embedding.weight"]
     twin.load_state_dict(tensors, strict=True)
+    if tied:
+        twin.tie_whole_input(model.tokenizer, model.pieces, model.names)
     return twin.eval()
 
 
@@ -96,18 +101,20 @@ def test_pronoun_after_a_change_of_subject_with_held_out_names(words):
     assert_bob_dan_pairs_right(words)
 
 
-def test_brave_is_followed_by_a_name_of_the_subjects_gender(words):
-    """What this model does at "For his contributions, brave ___": it guesses a name, of the subject's
-    gender, but not the subject's own name (the model card gives how rarely it does)."""
+def test_brave_recalls_the_subjects_own_name_among_thousands(words):
+    """What this model does at "For his contributions, brave ___": among the 3,040 names of its cast, the
+    subject's own name comes first in most prompts and among the ten likeliest in nearly all; its first
+    guess is nearly always a name of the subject's gender."""
     cast = shipped_cast("english")
-    prompts = corpus.recall_prompts(200, seed=TEST_SEED, names=cast["train"], genders=cast["genders"])
+    prompts = corpus.recall_prompts(300, seed=TEST_SEED, names=cast["train"], genders=cast["genders"])
     probabilities = analysis.units._final_probs(words, [text for text, _ in prompts])
-    right_gender = 0
-    for row, (_, name) in zip(probabilities, prompts, strict=True):
-        guess = words.vocab[int(np.argmax(row))]
-        right_gender += cast["genders"].get(guess) == cast["genders"][name]
+    ids = np.array([words.tokenizer.token_to_id[name] for name in cast["train"]])
+    index = {name: position for position, name in enumerate(cast["train"])}
+    ranks = np.array([int((row[ids] > row[ids][index[name]]).sum()) for row, (_, name) in zip(probabilities, prompts, strict=True)])
+    assert np.mean(ranks == 0) >= 0.5 and np.mean(ranks < 10) >= 0.9
+    right_gender = sum(cast["genders"].get(words.vocab[int(np.argmax(row))]) == cast["genders"][name]
+                       for row, (_, name) in zip(probabilities, prompts, strict=True))  # fmt: skip
     assert right_gender / len(prompts) >= 0.9
-    assert words.metrics["recall_accuracy"] < 0.5  # said plainly in the card and the README
 
 
 def test_subject_gender_unit_reads_held_out_names_and_flips(words):
