@@ -33,3 +33,26 @@ def test_quotation_and_position_labels():
     assert probes.quotation_labels(words).tolist() == [0, 0, 0, 1, 1, 0, 0]
     assert probes.quotation_labels(['"', "hi", '"', "he", "said"]).tolist() == [0, 1, 0, 0, 0]
     assert [probes.position_bucket(i) for i in (0, 1, 2, 3, 7, 15, 99)] == [0, 1, 1, 2, 3, 4, 4]
+
+
+def test_a_language_models_layer_reads_the_subjects_gender_that_its_input_does_not():
+    from lstm_core.data import corpus
+    from lstm_core.models.language_model import load_pretrained
+
+    words = load_pretrained("words")
+    rows = probes.language_model_probe_table(words, corpus.NAMES, None, fit_seed=5, score_seed=6)
+    by_key = {(row["states"], row["property"]): row for row in rows}
+    assert {prop for _, prop in by_key} == {"subject's gender", "inside a quotation", "position in the sentence"}
+    gender_layer, gender_input = by_key[("layer 0 forward", "subject's gender")], by_key[("input", "subject's gender")]
+    assert gender_layer["accuracy"] >= 0.95 > gender_input["accuracy"]
+    assert gender_layer["baseline"] < 0.7  # both genders are common: the baseline is no free pass
+    assert all(row["tokens"] > 1000 for row in rows)
+
+
+@pytest.mark.parametrize("name", ["words", "chars", "english", "tagger", "tagger-forward"])
+def test_every_shipped_model_carries_its_probes(name):
+    from lstm_core import load_pretrained
+
+    rows = load_pretrained(name).metrics["probes"]
+    assert {row["states"] for row in rows} >= {"input", "layer 0 forward"}
+    assert all(0 <= row["baseline"] <= 1 and 0 <= row["accuracy"] <= 1 for row in rows)

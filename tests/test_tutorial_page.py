@@ -235,7 +235,9 @@ def test_the_taggers_lesson_asks_first_then_shows_both_taggers_and_the_backward_
     assert len([key for key in chart_keys(app) if key.startswith("tutorial_carried_")]) == 2
     step_links = [link.proto.query_string for link in app.get("page_link") if "model=tagger" in link.proto.query_string]
     assert len(step_links) == 2 and all(f"unit={unit}" in query and "direction=" in query for query in step_links)
-    assert "tutorial_probes" in chart_keys(app)
+    assert "tutorial_probes" in chart_keys(app) and "tutorial_language_probes" in chart_keys(app)
+    words_probes = models["words"].metrics["probes"]
+    assert all(sentence in shown(app) for sentence in tagger_lessons.probe_sentences(words_probes))
     probes = both.metrics["probes"]
     assert all(sentence in shown(app) for sentence in tagger_lessons.probe_sentences(probes))
     app.text_input(key="tutorial_tagger_text").set_value("I saw her duck.").run()

@@ -128,7 +128,7 @@ CARRIED_BACK = (
     "shaded light blue."
 )
 PROBES = (
-    "Grouped bars, one group per property (part of speech, inside a quotation, position in the sentence) and one "
+    "Grouped bars, one group per property (such as part of speech, inside a quotation, the position in the sentence) and one "
     "bar per layer and direction: the share of held-out words a linear probe reads right, written on each bar; "
     "a grey tick marks always giving the most common answer."
 )

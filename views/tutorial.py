@@ -304,6 +304,14 @@ if probe_rows:
 else:
     st.info("This tagger was saved without its probes (`python -m lstm_core.training.tagger tagger --probes-only`).",
             icon=":material/info:")  # fmt: skip
+language_probes = model.metrics.get("probes")
+if language_probes:
+    st.markdown(f"The same probes on the **{model_name}** model chosen above, one layer read forwards, on stories "
+                "it never read; it also has the subject's gender to read:")  # fmt: skip
+    st.plotly_chart(tagger_lessons.probe_figure(language_probes, height=300), key="tutorial_language_probes",
+                    alt=accessibility.PROBES, config=CHART_CONFIG)  # fmt: skip
+    for sentence in tagger_lessons.probe_sentences(language_probes):
+        st.markdown(sentence)
 with st.expander("For the curious: the PyTorch names"):
     st.markdown(
         "In PyTorch, `nn.LSTM(num_layers=2)` is a stacked LSTM and `bidirectional=True` adds the backward reader. "

@@ -169,3 +169,51 @@ def tagger_probe_table(tagger, fit: tuple[Sequence[Sequence[str]], Sequence[np.n
         log(f"[probe] {row.states:>18} {row.property:>26}: {row.accuracy:.3f} (baseline {row.baseline:.3f})")
     return [{"states": r.states, "property": r.property, "accuracy": round(r.accuracy, 4),
              "baseline": round(r.baseline, 4), "tokens": r.tokens} for r in rows]  # fmt: skip
+
+
+# Stories read to fit and to score a language model's probes: enough tokens for a few hundred weights.
+LANGUAGE_PROBE_STORIES = {"words": 160, "chars": 40}
+
+
+def language_model_probe_table(model, names: Sequence[str], genders: dict | None, fit_seed: int, score_seed: int,
+                               log: Callable[[str], None] = lambda message: None) -> list[dict]:  # fmt: skip
+    """Probe a language model's input vectors and every layer and direction for the subject's gender,
+    inside a quotation and the position in the sentence, over story-world stories told with `names`:
+    fitted on the stories of `fit_seed`, scored on those of `score_seed`."""
+    from lstm_core.analysis.units import token_table
+    from lstm_core.data import corpus
+
+    def read(seed: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        stories = corpus.generate_stories(LANGUAGE_PROBE_STORIES[model.kind], seed=seed, names=names, genders=genders)
+        table = token_table(model, stories)
+        states = {"input": np.concatenate([model.input_vectors(story.text) for story in stories])}
+        for layer in range(model.lstm.num_layers):
+            for direction in range(model.lstm.num_directions):
+                name = f"layer {layer} " + ("backward" if direction else "forward")
+                states[name] = table.states["hidden"][layer, direction]
+        gender = table.labels["subject_gender"]
+        labels = {
+            "subject's gender": gender,
+            "inside a quotation": table.labels["in_quotation"].astype(np.int64),
+            "position in the sentence": np.array([position_bucket(int(i)) for i in table.labels["position_in_sentence"]]),
+        }
+        return states, labels
+
+    fit_states, fit_labels = read(fit_seed)
+    score_states, score_labels = read(score_seed)
+    rows = []
+    for prop in fit_labels:
+        # the subject's gender only where a subject has been named
+        fit_keep = np.array([value is not None for value in fit_labels[prop]]) if prop == "subject's gender" else None
+        score_keep = np.array([value is not None for value in score_labels[prop]]) if prop == "subject's gender" else None
+        pick = (lambda array, keep: array if keep is None else array[keep])  # noqa: E731 - two uses, right here
+        rows += probe_rows(
+            {name: pick(states, fit_keep) for name, states in fit_states.items()},
+            {prop: pick(fit_labels[prop], fit_keep).astype(str)},
+            {name: pick(states, score_keep) for name, states in score_states.items()},
+            {prop: pick(score_labels[prop], score_keep).astype(str)},
+        )
+    for row in rows:
+        log(f"[probe] {row.states:>18} {row.property:>26}: {row.accuracy:.3f} (baseline {row.baseline:.3f})")
+    return [{"states": r.states, "property": r.property, "accuracy": round(r.accuracy, 4),
+             "baseline": round(r.baseline, 4), "tokens": r.tokens} for r in rows]  # fmt: skip

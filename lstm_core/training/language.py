@@ -43,6 +43,7 @@ from torch import nn
 from lstm_core import analysis
 from lstm_core.config import ASSETS_DIR
 from lstm_core.data import corpus
+from lstm_core.io.checkpoint import load_checkpoint
 from lstm_core.lstm import LSTM
 from lstm_core.models.language_model import LanguageModel, UnitInfo
 from lstm_core.models.subwords import NameRecords, WordPieces
@@ -724,8 +725,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="a short run to check the pipeline")
     parser.add_argument("--out", type=Path, default=None, help="output directory (default assets/<name>)")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (1 when another job holds a core)")
+    parser.add_argument("--probes-only", action="store_true", help="only (re)compute the probes of a trained model")
     args = parser.parse_args(argv)
     config = CONFIGS[args.name]
+    if args.probes_only:
+        add_probes(args.out or ASSETS_DIR / args.name)
+        return
     if args.quick:
         config = dataclasses.replace(config, steps=30, train_stories=2000, log_every=10, max_minutes=2)
     out = args.out or (ASSETS_DIR / args.name if not args.quick else Path("/tmp") / f"lstm_quick_{args.name}")
@@ -740,6 +745,7 @@ def main(argv: list[str] | None = None) -> None:
         metrics |= compare_with_ngram(model, data, config, quick=args.quick)
         metrics |= everyday_reading(model)
     model.metrics, model.units = metrics, units
+    model.metrics["probes"] = probes(model, data.cast)
     model.metrics["train_seconds"] = round(train_seconds, 1)
     model.metrics["train_steps"] = len(losses)
     model.metrics["train_threads"] = args.threads
@@ -753,6 +759,40 @@ def main(argv: list[str] | None = None) -> None:
 
 
 CAST_FILE = "cast.json"
+PROBE_FIT_SEED = 2_000_011
+PROBE_SCORE_SEED = 2_000_012
+
+
+def probes(model: LanguageModel, cast: Cast) -> list[dict]:
+    """Linear probes of the model's input and every layer (`analysis.probes`): the subject's gender, inside
+    a quotation, the position in the sentence, on held-out stories told with its training cast."""
+    from lstm_core.analysis.probes import language_model_probe_table
+
+    return language_model_probe_table(model, cast.train, cast.genders, PROBE_FIT_SEED, PROBE_SCORE_SEED, log=_log)
+
+
+def add_probes(directory: Path) -> None:
+    """Compute the probes of the model saved in `directory` and store them in its metrics; the weights
+    are written back unchanged (they are already at their stored precision)."""
+    import json
+
+    model = LanguageModel.load(directory)
+    cast_path = directory / CAST_FILE
+    if cast_path.exists():
+        saved = json.loads(cast_path.read_text())
+        cast = Cast(tuple(saved["train"]), tuple(saved["heldout"]), saved["genders"])
+    else:
+        cast = Cast(corpus.NAMES, (), None)
+    model.metrics["probes"] = probes(model, cast)
+    stored, config = load_checkpoint(directory / "model.safetensors")
+    extra = {key: value for key, value in config.items() if key == "train_config"}
+    model.save(directory, extra_config=extra, storage_dtype=next(iter(stored.values())).dtype)
+    from lstm_core.training.model_card import replace_probe_section
+
+    card = directory / "model_card.md"
+    if card.exists():
+        card.write_text(replace_probe_section(card.read_text(), model.metrics["probes"], "held-out stories (seed "
+                                              f"{PROBE_FIT_SEED})", f"other stories (seed {PROBE_SCORE_SEED})"))  # fmt: skip
 
 
 def write_cast(directory: Path, cast: Cast) -> None:

@@ -183,6 +183,30 @@ def write_model_card(directory: Path, model: LanguageModel, config: TrainConfig,
     (directory / "model_card.md").write_text("\n".join(lines) + "\n")
 
 
+PROBES_HEADING = "## What each layer knows (linear probes)"
+
+
+def probe_lines(rows: list[dict], fitted_on: str, scored_on: str) -> list[str]:
+    """The model card's section on linear probes (`lstm_core.analysis.probes`), one table row per probe."""
+    lines = ["", PROBES_HEADING, "",
+             f"A logistic regression from one layer's hidden state (or the input vectors) to a property of the token, "
+             f"fitted on {fitted_on} and scored on {scored_on}; the baseline always answers the most common value.",
+             "", "| states | property | probe | baseline |", "|---|---|---:|---:|"]  # fmt: skip
+    lines += [f"| {row['states']} | {row['property']} | {row['accuracy']:.1%} | {row['baseline']:.1%} |" for row in rows]
+    return lines
+
+
+def replace_probe_section(card: str, rows: list[dict], fitted_on: str, scored_on: str) -> str:
+    """`card` with its probes section (if any) replaced by one for `rows`, placed before its limits."""
+    if PROBES_HEADING in card:
+        start = card.index(PROBES_HEADING)
+        following = card.find("\n## ", start + len(PROBES_HEADING))
+        card = card[:start].rstrip("\n") + ("\n\n" + card[following + 1 :] if following != -1 else "\n")
+    section = "\n".join(probe_lines(rows, fitted_on, scored_on)).lstrip("\n") + "\n\n"
+    marker = card.find("## Limits")
+    return card[:marker] + section + card[marker:] if marker != -1 else card.rstrip("\n") + "\n\n" + section
+
+
 def write_tagger_card(directory: Path, tagger, config) -> None:
     """`model_card.md` of a part-of-speech tagger (`lstm_core.training.tagger`)."""
     from lstm_core.data.sources import SOURCES
@@ -242,12 +266,7 @@ def write_tagger_card(directory: Path, tagger, config) -> None:
     lines += ["", "Main confusions on the test set (true → tagged as):", ""]
     lines += [f"- {c['true']} → {c['predicted']}: {c['count']:,}" for c in test["top_confusions"]]
     if metrics.get("probes"):
-        lines += ["", "## What each layer knows (linear probes)", "",
-                  "A logistic regression from one layer's hidden state to a property of the word, fitted on "
-                  "validation sentences and scored on test sentences; the baseline always answers the most common "
-                  "value.", "", "| states | property | probe | baseline |", "|---|---|---:|---:|"]  # fmt: skip
-        lines += [f"| {row['states']} | {row['property']} | {row['accuracy']:.1%} | {row['baseline']:.1%} |"
-                  for row in metrics["probes"]]  # fmt: skip
+        lines += probe_lines(metrics["probes"], "validation sentences", "test sentences")
     lines += [
         "",
         "## Limits",
