@@ -585,6 +585,31 @@ def _progress_bar(step: int, total: int, loss: float, seconds: float, width: int
     return f"\r[{'#' * done}{'.' * (width - done)}] {step}/{total} loss {loss:.3f} {seconds / 60:.1f} min"
 
 
+def optimise(model: nn.Module, optimizer: torch.optim.Optimizer, schedule, loss: torch.Tensor, clip: float) -> float:
+    """One step: back-propagate `loss`, clip the gradient's norm to `clip`, step the optimizer and the
+    learning-rate schedule. Returns the loss as a number."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), clip)
+    optimizer.step()
+    schedule.step()
+    return loss.item()
+
+
+def report_step(step: int, total: int, losses: Sequence[float], seconds: float, label: str, log_every: int,
+                max_minutes: float, log: Callable[[str], None], show_bar: bool) -> bool:  # fmt: skip
+    """The progress bar (on a terminal), a log line every `log_every` steps, and whether the run has
+    reached its time limit and should stop."""
+    if show_bar:
+        print(_progress_bar(step, total, float(np.mean(losses[-20:])), seconds), end="", file=sys.stderr)
+    if step % log_every == 0 or step == total:
+        log(f"[{label}] step {step:5d}/{total}  loss {np.mean(losses[-log_every:]):.4f}  elapsed {seconds:6.1f}s")
+    if max_minutes and seconds > 60 * max_minutes:
+        log(f"[{label}] time limit of {max_minutes} minutes reached at step {step}")
+        return True
+    return False
+
+
 def train(
     config: TrainConfig, log: Callable[[str], None] = _log, data: TrainingData | None = None, threads: int = 2
 ) -> tuple[TorchLanguageModel, TrainingData, list[float]]:
@@ -628,20 +653,9 @@ def train(
             if weights is not None:
                 real = targets.reshape(-1) >= 0
                 loss = (loss * weights.reshape(-1))[real].sum() / weights.reshape(-1)[real].sum()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-        schedule.step()
-        losses.append(loss.item())
-        seconds = time.perf_counter() - started
-        if show_bar:
-            print(_progress_bar(step, config.steps, float(np.mean(losses[-20:])), seconds), end="", file=sys.stderr)
-        if step % config.log_every == 0 or step == config.steps:
-            log(f"[{config.kind}] step {step:5d}/{config.steps}  loss {np.mean(losses[-config.log_every:]):.4f}  "
-                f"elapsed {seconds:6.1f}s")  # fmt: skip
-        if config.max_minutes and seconds > 60 * config.max_minutes:
-            log(f"[{config.kind}] time limit of {config.max_minutes} minutes reached at step {step}")
+        losses.append(optimise(model, optimizer, schedule, loss, config.grad_clip))
+        if report_step(step, config.steps, losses, time.perf_counter() - started, config.kind, config.log_every,
+                       config.max_minutes, log, show_bar):  # fmt: skip
             break
     if show_bar:
         print(file=sys.stderr)

@@ -37,6 +37,7 @@ from lstm_core.models.subwords import WordPieces
 from lstm_core.models.tagger import SHAPES, Tagger, normalise_word, word_shape
 from lstm_core.models.tokenize import UNKNOWN_TOKEN
 from lstm_core.tags import UNIVERSAL_TAGS, universal_tag
+from lstm_core.training.language import optimise, report_step
 
 __all__ = ["TaggerConfig", "CONFIGS", "TaggedSentences", "tagged_sentences", "train", "to_numpy_tagger",
            "evaluate", "main"]  # fmt: skip
@@ -200,11 +201,6 @@ def _batches(sentences: TaggedSentences, types: WordTypes, config: TaggerConfig,
             yield torch.from_numpy(ids), torch.from_numpy(targets), torch.from_numpy(lengths)
 
 
-def _progress_bar(step: int, total: int, loss: float, seconds: float, width: int = 30) -> str:
-    done = int(width * step / total)
-    return f"\r[{'#' * done}{'.' * (width - done)}] {step}/{total} loss {loss:.3f} {seconds / 60:.1f} min"
-
-
 def train(
     config: TaggerConfig, train_data: TaggedSentences, log: Callable[[str], None] = _log, threads: int = 2
 ) -> tuple[TorchTagger, list[str], WordPieces, list[float]]:
@@ -231,20 +227,9 @@ def train(
         unknown = torch.from_numpy(rng.random(ids.shape) < config.word_dropout)
         logits = model(model.type_vectors(types, ids, unknown), lengths)
         loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        losses.append(loss.item())
-        seconds = time.perf_counter() - started
-        if show_bar:
-            print(_progress_bar(step, config.steps, float(np.mean(losses[-20:])), seconds), end="", file=sys.stderr)
-        if step % config.log_every == 0 or step == config.steps:
-            log(f"[tagger] step {step:5d}/{config.steps}  loss {np.mean(losses[-config.log_every:]):.4f}  "
-                f"elapsed {seconds:6.1f}s")  # fmt: skip
-        if config.max_minutes and seconds > 60 * config.max_minutes:
-            log(f"[tagger] time limit of {config.max_minutes} minutes reached at step {step}")
+        losses.append(optimise(model, optimizer, schedule, loss, clip=1.0))
+        if report_step(step, config.steps, losses, time.perf_counter() - started, "tagger", config.log_every,
+                       config.max_minutes, log, show_bar):  # fmt: skip
             break
     if show_bar:
         print(file=sys.stderr)
