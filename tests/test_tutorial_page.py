@@ -11,7 +11,7 @@ from lstm_core.analysis import directions
 from lstm_core.models.language_model import LANGUAGE_MODELS
 from lstm_core.models.tagger import load_tagger
 from tests.fake_models import fake_language_model
-from tests.pages import new_session, open_page
+from tests.pages import chart_specs, new_session, open_page
 from ui import explain, lessons, model_store, tagger_lessons
 
 TUTORIAL = "views/tutorial.py"
@@ -243,3 +243,14 @@ def test_the_taggers_lesson_asks_first_then_shows_both_taggers_and_the_backward_
     app.text_input(key="tutorial_tagger_text").set_value("I saw her duck.").run()
     typed = next(table.value for table in app.table if list(table.value["word"]) == ["I", "saw", "her", "duck", "."])
     assert list(typed["both ways"])[3].startswith(both.tag(["I", "saw", "her", "duck", "."])[3])
+
+
+def test_the_forget_lessons_line_chart_draws_the_named_units_threshold(models):
+    forget = built(models).lessons[0]
+    gender = models["words"].units["subject gender"]
+    assert forget.unit == gender.unit
+    app = reveal_all(open_tutorial())
+    spec = next(chart for chart, key in zip(chart_specs(app), chart_keys(app), strict=True)
+                if key == "tutorial_forget_history")  # fmt: skip
+    lines = [shape for shape in spec["layout"].get("shapes", []) if shape.get("type") == "line"]
+    assert any(abs(shape["y0"] - gender.threshold) < 1e-4 and abs(shape["y1"] - gender.threshold) < 1e-4 for shape in lines)

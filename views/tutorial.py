@@ -164,7 +164,8 @@ for lesson in taught.lessons:
                      query_params=query)  # fmt: skip
         st.page_link("views/gates.py", label="See every gate over the sentence", icon=":material/grid_on:",
                      query_params=query)  # fmt: skip
-    st.plotly_chart(step_figures.unit_history(lesson.trace, lesson.unit, lesson.t, lesson.layer, lesson.direction),
+    st.plotly_chart(step_figures.unit_history(lesson.trace, lesson.unit, lesson.t, lesson.layer, lesson.direction,
+                                              named=ablation.named_unit(model, (lesson.layer, lesson.direction, lesson.unit))),
                     key=f"tutorial_{lesson.key}_history", alt=accessibility.UNIT_HISTORY, config=CHART_CONFIG)  # fmt: skip
 
 # ----------------------------------------------------------------------------- named units
