@@ -135,8 +135,9 @@ def test_home_page_shows_the_cell_and_the_ways_in(page):
     assert_no_exception(tab)
     assert charts(tab).count() == 1
     diagram = charts(tab).first.inner_text()
-    for part in ("forget gate", "input gate", "candidate", "output gate", "cell state"):
-        assert part in diagram
+    # a gate's name and symbol are two lines of one box ("forget" / "gate f"): the SVG text has no space between
+    for part in ("forgetgate f", "inputgate i", "candidate g", "outputgate o", "cell state"):
+        assert part in diagram, diagram
     for label in ("Open the gates", "Step through the cell", "Start the tutorial"):
         assert tab.get_by_text(label).count() == 1
     tab.set_viewport_size({"width": 1400, "height": 1300})
