@@ -103,6 +103,7 @@ def test_hovering_a_guess_names_the_token_its_index_and_the_guess(page):
 def test_clicking_a_token_of_the_coloured_text_selects_it(page):
     tab = page.open(f"/gates?text={quote(TEXT)}")
     text_chart = tab.locator(".st-key-gates_text_chart .js-plotly-plot")
+    text_chart.scroll_into_view_if_needed()  # the lines above it (the unit's reading) can push it below the fold
     x, y = text_chart.evaluate(
         """(plot) => {
             const layout = plot._fullLayout, bars = plot.data[0], box = plot.getBoundingClientRect();
