@@ -60,7 +60,7 @@ def test_probe_figure_and_sentences_follow_the_rows():
         {"states": "layer 0 forward", "property": "part of speech", "accuracy": 0.95, "baseline": 0.25, "tokens": 100},
     ]
     figure = tagger_lessons.probe_figure(rows)
-    assert [trace.name for trace in figure.data[:3]] == ["input", "layer 0 forward", "layer 1 both"]
+    assert [trace.name for trace in figure.data[:3]] == ["word vectors (no LSTM)", "layer 0 forward", "layer 1 both"]
     (sentence,) = tagger_lessons.probe_sentences(rows)
     assert (
         "layer 1 both (97.0% right" in sentence and "25.0%" in sentence and "alone, before any LSTM, 90.0%" in sentence

@@ -294,3 +294,11 @@ def test_unit_summary_states_what_the_unit_tracks_with_its_numbers():
     assert single == "At its only token, token 0 “bob”, the cell state of unit 3 is 0.40."
     with pytest.raises(ValueError, match="one number per token"):
         explain.unit_summary(cell[:3], tokens, 0, 41)
+
+
+def test_a_backward_units_move_is_counted_in_its_reading_order():
+    values = np.array([0.46, -1.40, -0.47, -0.02])  # read from the last token: 0 → −0.02 → −0.47 → −1.40 → 0.46
+    (sentence,) = explain.unit_summary(values, ["can", "of", "fish", "."], 0, 18, backward=True)
+    assert sentence.endswith("it moves the most at token 0 “can”, from −1.40 to 0.46.")
+    (forward,) = explain.unit_summary(values, ["can", "of", "fish", "."], 0, 18)
+    assert forward.endswith("it moves the most at token 1 “of”, from 0.46 to −1.40.")

@@ -286,7 +286,7 @@ def _named_unit_sentence(
 
 
 def unit_summary(
-    values: np.ndarray, tokens: Sequence[str], t: int, unit: int, info: UnitInfo | None = None
+    values: np.ndarray, tokens: Sequence[str], t: int, unit: int, info: UnitInfo | None = None, backward: bool = False
 ) -> list[str]:
     """What one unit's cell state does along a text, in plain sentences with its numbers: for a named
     unit what it tracks, how its threshold reads and what it reads as at token `t`; for every unit its
@@ -294,6 +294,8 @@ def unit_summary(
 
     Args:
         values: (T,) the unit's cell state at every token; tokens: the T tokens.
+        backward: the unit belongs to a backward direction, which reads from the last token to the first:
+            the cell it moves from at a token is the one of the token after it.
 
     >>> unit_summary(np.array([0.0, 0.5, 0.25]), ["bob", "is", "."], 1, 3)
     ['Along this text the cell state of unit 3 runs from 0.00 (token 0 “bob”) to 0.50 (token 1 “is”); it moves the most at token 1 “is”, from 0.00 to 0.50.']
@@ -322,9 +324,10 @@ def unit_summary(
         sentences.append(f"At its only token, {at(0)}, the cell state of unit {unit} is {number(values[0])}.")
         return sentences
     low, high = int(np.argmin(values)), int(np.argmax(values))
-    steps = np.abs(np.diff(values, prepend=0.0))  # the first token moves the cell from its start at 0
-    moved = int(np.argmax(steps))
-    before = values[moved - 1] if moved else 0.0
+    # in reading order, the first token read moves the cell from its start at 0
+    previous = np.append(values[1:], 0.0) if backward else np.insert(values[:-1], 0, 0.0)
+    moved = int(np.argmax(np.abs(values - previous)))
+    before = previous[moved]
     sentences.append(f"Along this text the cell state of unit {unit} runs from {number(values[low])} ({at(low)}) to "
                      f"{number(values[high])} ({at(high)}); it moves the most at {at(moved)}, from {number(before)} "
                      f"to {number(values[moved])}.")  # fmt: skip

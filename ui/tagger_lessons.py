@@ -88,7 +88,7 @@ def carried_figure(words: Sequence[str], path: CarriedPath, unit: int, height: i
     """Backward unit `unit` from the last word back to the ambiguous one, in the order it reads them:
     input and forget gates (0..1) above, its cell state (signed, with a zero line) below."""
     positions = list(path.positions)
-    labels = token_labels([f"{words[p]} ({p})" for p in positions])
+    labels = token_labels([f"{words[p]} (token {p})" for p in positions])
     x = list(range(len(positions)))
     gate_lines = [
         ("input gate i", path.input, palette.LINE_COLORS["input"], palette.LINE_DASHES["input"]),
@@ -118,13 +118,13 @@ def carried_figure(words: Sequence[str], path: CarriedPath, unit: int, height: i
         "yaxis2": {"domain": [0.0, 0.42], "range": [-limit, limit], "zeroline": True, "zerolinecolor": "#888888",
                    "title": {"text": "cell c"}, "fixedrange": True},
         "shapes": [{"type": "rect", "xref": "x", "yref": "paper", "x0": written - 0.45, "x1": written + 0.45,
-                    "y0": 0, "y1": 1, "fillcolor": palette.HIGHLIGHT, "opacity": 0.35, "line": {"width": 0},
-                    "layer": "below"}],
+                    "y0": 0, "y1": 1, "fillcolor": "rgba(0,0,0,0)", "line": {"width": 2, "dash": "dot",
+                                                                             "color": palette.FRAME_DARK}}],
         "legend": {"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0, "xanchor": "left"},
         "plot_bgcolor": "#ffffff", "dragmode": False,
     }  # fmt: skip
-    data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "the later word it writes",
-                 "marker": {"symbol": "square", "size": 12, "color": palette.HIGHLIGHT}, "hoverinfo": "skip"})  # fmt: skip
+    data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "dotted frame: its biggest write after it",
+                 "marker": {"symbol": "square-open", "size": 12, "color": palette.FRAME_DARK}, "hoverinfo": "skip"})  # fmt: skip
     return plotly_figure({"data": data, "layout": layout})
 
 
@@ -146,14 +146,32 @@ def carried_sentence(words: Sequence[str], path: CarriedPath, unit: int) -> str:
     """The carried path in one sentence, with its numbers."""
     written = list(path.positions).index(path.written_at)
     target = path.positions[-1]
-    return (f"Reading backwards, unit {unit}'s input gate writes the most at “{words[path.written_at]}” "
-            f"(i = {path.input[written]:.2f}, candidate {path.candidate[written]:+.2f}); its forget gates on the way "
-            f"back to “{words[target]}” keep {path.kept:.0%} of that, and at “{words[target]}” its cell is "
+    return (f"Reading backwards, of the words after “{words[target]}” unit {unit}'s biggest write is at "
+            f"“{words[path.written_at]}” (i = {path.input[written]:.2f}, candidate {path.candidate[written]:+.2f}); "
+            f"its forget gates on the way back to “{words[target]}” keep {path.kept:.0%} of that. At "
+            f"“{words[target]}” itself the gates also read the hidden state brought back from the word after it, "
+            f"and write again (i = {path.input[-1]:.2f}, candidate {path.candidate[-1]:+.2f}): its cell ends at "
             f"{path.cell[-1]:+.2f}.").replace("+-", "−").replace("-", "−")  # fmt: skip
 
 
 STATE_ORDER = ("input", "layer 0 forward", "layer 0 backward", "layer 0 both", "layer 1 forward", "layer 1 backward",
                "layer 1 both")  # fmt: skip
+
+
+_STATE_LABELS = {"input": "word vectors (no LSTM)"}
+# Colour by direction, hatching for the second layer: no bar takes the selection's light blue or the
+# baseline's grey.
+_DIRECTION_COLORS = {"forward": "#0072B2", "backward": "#CC3311", "both": "#111111"}
+
+
+def _state_marker(name: str) -> dict:
+    if name == "input":
+        return {"color": "#d9d9d9", "line": {"color": "#666666", "width": 1}}
+    _, layer, direction = name.split()
+    marker: dict = {"color": _DIRECTION_COLORS.get(direction, "#666666")}
+    if layer != "0":
+        marker["pattern"] = {"shape": "/", "fgcolor": "#ffffff", "size": 6}
+    return marker
 
 
 def probe_figure(rows: Sequence[dict], height: int = 360) -> go.Figure:
@@ -164,16 +182,16 @@ def probe_figure(rows: Sequence[dict], height: int = 360) -> go.Figure:
     states += [name for name in dict.fromkeys(row["states"] for row in rows) if name not in states]
     by_key = {(row["states"], row["property"]): row for row in rows}
     data = []
-    for index, name in enumerate(states):
+    for name in states:
         values = [by_key.get((name, prop), {}).get("accuracy") for prop in properties]
-        data.append({"type": "bar", "name": name, "x": properties, "y": values,
-                     "marker": {"color": palette.CATEGORY_COLORS[index % len(palette.CATEGORY_COLORS)]},
-                     "text": [None if v is None else f"{v:.0%}" for v in values], "textposition": "outside",
+        data.append({"type": "bar", "name": _STATE_LABELS.get(name, name), "x": properties, "y": values,
+                     "marker": _state_marker(name), "textfont": {"size": 10},
+                     "text": [None if v is None else f"{v:.1%}" for v in values], "textposition": "outside",
                      "cliponaxis": False, "hovertemplate": f"{name}: %{{y:.1%}}<extra></extra>"})  # fmt: skip
     baselines = [next(row["baseline"] for row in rows if row["property"] == prop) for prop in properties]
     data.append({"type": "scatter", "name": "always the most common answer", "x": properties, "y": baselines,
-                 "mode": "markers", "marker": {"symbol": "line-ew-open", "size": 60, "color": _GREY,
-                                               "line": {"width": 3, "color": _GREY}},
+                 "mode": "markers", "marker": {"symbol": "line-ew-open", "size": 70, "color": _GREY,
+                                               "line": {"width": 4, "color": _GREY}},
                  "hovertemplate": "baseline %{y:.1%}<extra></extra>"})  # fmt: skip
     layout = {
         "title": {"text": "How well one weighted sum of each layer's units reads a property (held-out words)",
@@ -198,9 +216,9 @@ def probe_sentences(rows: Sequence[dict]) -> list[str]:
         best = max(of_prop, key=lambda row: row["accuracy"])
         alone = next((row for row in of_prop if row["states"] == "input"), None)
         if best["accuracy"] - best["baseline"] < NOTHING_FOUND:
-            sentences.append(f"**{prop.capitalize()}:** no layer reads it better than always giving the most common "
-                             f"answer ({best['accuracy']:.1%} at best, against {best['baseline']:.1%}): tagging never "
-                             "needed it, so nothing kept it.")  # fmt: skip
+            sentences.append(f"**{prop.capitalize()}:** no layer reads it even a point better than always giving the "
+                             f"most common answer ({best['accuracy']:.1%} at best, against {best['baseline']:.1%}): "
+                             "the model never needed it, so nothing kept it.")  # fmt: skip
             continue
         text = (f"**{prop.capitalize()}:** best read from {best['states']} ({best['accuracy']:.1%} right, "
                 f"against {best['baseline']:.1%} for always giving the most common answer")  # fmt: skip

@@ -215,7 +215,7 @@ if layer == lstm.num_layers - 1:
 switched_unit = (layer, direction, unit)
 st.subheader(f"What {unit_shown} does to the prediction", anchor=False,
              help=glossary.help_text("switching a unit off", "probability"))  # fmt: skip
-for sentence in explain.unit_summary(cell_of_unit, tokens, t, unit, named_infos.get(unit)):
+for sentence in explain.unit_summary(cell_of_unit, tokens, t, unit, named_infos.get(unit), backward=direction == 1):
     st.markdown(explain.as_markdown(sentence))
 off_traced = (
     model_store.ablated_text_trace(model_name, cleaned.text, (switched_unit,), off_mode) if switched_off else None
