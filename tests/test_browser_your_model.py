@@ -80,9 +80,7 @@ def test_a_bare_lstm_draws_its_gates_from_the_example_input(page, tmp_path):
     wait_until_idle(tab)
     assert_no_exception(tab)
     tab.locator("[data-testid='stPlotlyChart'] .main-svg").first.wait_for(timeout=30_000)
-    # the coloured text, the guesses, the words a switched-off unit would change most (a model without he and
-    # she follows those), and the six heatmaps
-    assert tab.locator("[data-testid='stPlotlyChart']").count() == 9
+    assert tab.locator("[data-testid='stPlotlyChart']").count() == 8
     assert tab.get_by_text("Timestep 0, unit 0").first.is_visible()
     tab.locator("[data-testid='stPlotlyChart']").first.scroll_into_view_if_needed()  # the app scrolls inside itself
     screenshot(tab, "your-model-bare-lstm")
