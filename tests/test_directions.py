@@ -65,3 +65,11 @@ def test_probe_figure_and_sentences_follow_the_rows():
     assert (
         "layer 1 both (97.0% right" in sentence and "25.0%" in sentence and "alone, before any LSTM, 90.0%" in sentence
     )
+
+
+def test_second_layer_bars_keep_their_colour_under_the_hatching():
+    rows = [{"states": name, "property": "part of speech", "accuracy": 0.9, "baseline": 0.2, "tokens": 10}
+            for name in ("layer 0 forward", "layer 1 forward")]  # fmt: skip
+    first, second = tagger_lessons.probe_figure(rows).data[:2]
+    assert first.marker.color == second.marker.color and first.marker.pattern.shape in (None, "")
+    assert second.marker.pattern.shape == "/" and second.marker.pattern.fillmode == "overlay"

@@ -170,7 +170,8 @@ def _state_marker(name: str) -> dict:
     _, layer, direction = name.split()
     marker: dict = {"color": _DIRECTION_COLORS.get(direction, "#666666")}
     if layer != "0":
-        marker["pattern"] = {"shape": "/", "fgcolor": "#ffffff", "size": 6}
+        # overlay: the hatching is drawn over the direction's colour (the default would replace it)
+        marker["pattern"] = {"shape": "/", "fgcolor": "#ffffff", "size": 6, "fillmode": "overlay"}
     return marker
 
 
