@@ -25,7 +25,6 @@ from lstm_core.lstm import Trace
 
 __all__ = [
     "AMBIGUOUS_PAIRS",
-    "AMBIGUOUS_SENTENCES",
     "TagRow",
     "tag_rows",
     "carrier_unit",
@@ -39,12 +38,6 @@ AMBIGUOUS_PAIRS: tuple[tuple[tuple[str, int, str], tuple[str, int, str]], ...] =
     (("I can fish .", 1, "VERB"), ("a can of fish .", 1, "NOUN")),
     (("They refuse to permit us .", 3, "VERB"), ("They obtain the refuse permit .", 4, "NOUN")),
     (("Time flies like an arrow .", 1, "VERB"), ("Fruit flies like a banana .", 1, "NOUN")),
-)
-AMBIGUOUS_SENTENCES: tuple[str, ...] = (
-    "I can fish .",
-    "a can of fish .",
-    "They refuse to permit us to obtain the refuse permit .",
-    "Time flies like an arrow .",
 )
 
 
