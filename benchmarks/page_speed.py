@@ -34,17 +34,18 @@ REFERENCE_SCRIPT = 'import streamlit as st\n\nst.write("one line of text")\n'
 
 def text_of(tokens: int, model_name: str = "words") -> str:
     """Exactly `tokens` tokens of `model_name`: a sentence repeated (word tokens joined by spaces, or
-    characters); for english, one with names it read from their spelling and records."""
+    characters); for words, one with names it reads from their spelling and records."""
     if model_name == "chars":
         return (SENTENCE * (tokens // len(SENTENCE) + 1))[:tokens].rstrip() + "."
-    sentence = ENGLISH_SENTENCE if model_name == "english" else SENTENCE
+    sentence = ENGLISH_SENTENCE if model_name == "words" else SENTENCE
     words = model_store.language_model(model_name).tokens(sentence)
     return " ".join((words * (tokens // len(words) + 1))[:tokens])
 
 
 # (tokens, model): a page takes at most 5,000 characters, so 5,000 tokens are characters of the char model.
-# english reads spelling and has a vocabulary of thousands: its 50-word row is the one to watch.
-LENGTHS = ((50, "words"), (50, "english"), (500, "words"), (5000, "chars"))
+# words reads spelling and has a vocabulary of thousands: its 50-word row is the one to watch; story,
+# the story-world model of 341 words, beside it.
+LENGTHS = ((50, "words"), (50, "story"), (500, "words"), (5000, "chars"))
 
 
 class PageTimer:

@@ -413,10 +413,10 @@ def test_the_frame_legend_names_every_frame_style():
 
 
 # ------------------------------------------------- a named unit's reading turns at its threshold, not 0
-@pytest.mark.parametrize("name", ["words", "chars"])
+@pytest.mark.parametrize("name", ["words", "chars", "story"])
 def test_the_coloured_text_of_a_named_unit_says_where_its_reading_turns(name):
-    """The signed colours turn at 0; the gender unit's reading turns at its threshold (below 0 for the word
-    model, above 0 for the character model, with the sides the other way round). The title states the
+    """The signed colours turn at 0; the gender unit's reading turns at its threshold (near 0 for `words`,
+    below 0 for `story`, above 0 for `chars`, with the sides the other way round). The title states the
     threshold and which colours read as which side, from the model's own UnitInfo."""
     model = load_pretrained(name)
     info = model.units["subject gender"]
@@ -424,19 +424,21 @@ def test_the_coloured_text_of_a_named_unit_says_where_its_reading_turns(name):
     figure = figures.colored_text_figure(TOKENS, values, signed=True, limit=LIMIT, selected=1, title="unit",
                                          named=info)  # fmt: skip
     subtitle = figure.layout.title.subtitle.text
-    cut = f"{abs(info.threshold):.2f}"
-    assert f"reads as {info.above} above {'−' if info.threshold < 0 else ''}{cut}" in subtitle
-    assert f"as {info.below} below it" in subtitle
-    # the colours named on each side are the colours the figure draws there
-    upper, lower = ("orange", "purple") if info.threshold < 0 else ("deeper orange", "paler orange, white and purple")
-    above_part, below_part = subtitle.split(f"as {info.below} below it")
-    assert upper in above_part and lower.split(",")[0] in below_part
-    # between 0 and the threshold the colour and the reading disagree: that is why the title must say so
-    between = info.threshold / 2
-    red, _, blue = rgb(figures.color_for_value(palette.SIGNED_SCALE, between, signed=True, limit=0.5))
-    on_orange_side = red > blue
-    assert on_orange_side == (info.threshold > 0)
-    assert info.read(between) == (info.below if info.threshold > 0 else info.above)
+    cut = figures.threshold_text(info.threshold)
+    if cut == "0":  # the reading turns where the colours do
+        assert f"reads as {info.above} above 0 (orange), as {info.below} below 0 (purple)" in subtitle
+    else:
+        assert f"reads as {info.above} above {cut}" in subtitle and f"as {info.below} below it" in subtitle
+        # the colours named on each side are the colours the figure draws there
+        upper, lower = ("orange", "purple") if info.threshold < 0 else ("deeper orange", "paler orange, white and purple")
+        above_part, below_part = subtitle.split(f"as {info.below} below it")
+        assert upper in above_part and lower.split(",")[0] in below_part
+        # between 0 and the threshold the colour and the reading disagree: that is why the title must say so
+        between = info.threshold / 2
+        red, _, blue = rgb(figures.color_for_value(palette.SIGNED_SCALE, between, signed=True, limit=0.5))
+        on_orange_side = red > blue
+        assert on_orange_side == (info.threshold > 0)
+        assert info.read(between) == (info.below if info.threshold > 0 else info.above)
     assert f"(reads as {info.read(values[1])})" in subtitle  # the selected token's reading
     plain = figures.colored_text_figure(TOKENS, values, signed=True, limit=LIMIT, selected=1, title="unit")
     assert "reads as" not in plain.layout.title.subtitle.text

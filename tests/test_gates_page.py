@@ -100,7 +100,8 @@ def test_character_model(models):
         ({"text": "Bob 😀 is nice 🎉."}, "😀"),
         ({"text": "Bob\x00 is\x07 nice\x1b."}, "control character"),
         ({"text": "<script>alert(1)</script> <b>Bob</b>"}, "script"),
-        ({"text": "zorglub blarf quux"}, "knows none"),
+        ({"text": "zorglub blarf quux"}, "New to the words model, which reads them from their spelling"),
+        ({"text": "zorglub blarf quux", "model": "story"}, "knows none"),
         ({"t": "abc"}, "not a whole number"),
         ({"t": "999"}, "out of range"),
         ({"t": "-3"}, "out of range"),
@@ -143,13 +144,13 @@ def test_reruns_find_the_model_and_the_trace_in_the_caches(work_done):
     assert [t for _, t in work_done["traces"]] == [text, "Mary is nice.", "Mary is nice."]
 
 
-def test_english_says_what_it_made_of_names_it_never_saw():
-    app = open_gates({"model": "english", "text": "Priya is a nice person. Omar, on the other hand, is evil."})
+def test_words_says_what_it_made_of_names_it_never_saw():
+    app = open_gates({"model": "words", "text": "Priya is a nice person. Omar, on the other hand, is evil."})
     assert not app.exception
     notice = "\n".join(info.value for info in app.info).replace("\\", "")  # shown through as_markdown, escaped
-    assert "New to the english model, which reads them from their spelling" in notice
+    assert "New to the words model, which reads them from their spelling" in notice
     assert "“Priya” (a first name in the birth records, 100% girls" in notice and "Names are not genders" in notice
-    gender = model_store.language_model("english").units["subject gender"]
+    gender = model_store.language_model("words").units["subject gender"]
     assert app.number_input(key="unit").value == gender.unit  # the page follows the gender unit by default
 
 
@@ -277,7 +278,8 @@ def test_the_tooltips_are_the_glossarys_entries(models):
     assert glossary.help_text("unit") == app.number_input(key="unit").help
     assert glossary.help_text("switching a unit off") in app.toggle(key="off").help
     assert app.radio(key="off_mode").help == ablation.mode_help(gender)  # what 0 reads as, for this unit
-    cut = f"{gender.threshold:.2f}".replace("-", "−")
-    assert f"its threshold {cut}, so a cell held at 0 reads as {gender.read(0.0)}" in app.radio(key="off_mode").help
+    cut = figures.threshold_text(gender.threshold)
+    if cut != "0":  # a threshold that rounds to 0 makes no claim about 0 (tests/test_step_page.py checks both)
+        assert f"its threshold {cut}, so a cell held at 0 reads as {gender.read(0.0)}" in app.radio(key="off_mode").help
     heading = next(h for h in app.subheader if h.value.startswith("What unit"))
     assert heading.proto.help == glossary.help_text("switching a unit off", "probability")

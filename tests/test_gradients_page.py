@@ -111,7 +111,7 @@ def test_squared_error_loss_gradient_equals_torch_autograd(kind):
     [("lstm", 1, False, 0), ("lstm", 2, True, 1), ("rnn", 1, False, 2), ("rnn", 2, True, 3)],
 )
 def test_cross_entropy_gradient_equals_torch_autograd(kind, layers, bidirectional, seed):
-    """A readout of the whole last output (both directions), as the word model's decoder reads it."""
+    """A readout of the whole last output (both directions), as the story-world word model's decoder reads it."""
     cell = (LSTM if kind == "lstm" else RNN).random(6, 9, num_layers=layers, bidirectional=bidirectional,
                                                      seed=seed, dtype=np.float64)  # fmt: skip
     rng = np.random.default_rng(seed)
@@ -124,8 +124,8 @@ def test_cross_entropy_gradient_equals_torch_autograd(kind, layers, bidirectiona
 
 
 def test_the_text_comparison_equals_torch_autograd():
-    """The trained LSTM of /gradients' text source: the word model's LSTM under its own next-word loss."""
-    model = load_pretrained("words")
+    """The trained LSTM of /gradients' text source: the story-world word model's LSTM under its own next-word loss."""
+    model = load_pretrained("story")
     text = "Bob is a nice person. Dan, on the other hand, is evil."
     comparison = compare_on_text(model, text, seed=0)
     ids = model.encode(text)
@@ -146,7 +146,7 @@ def test_the_text_comparison_equals_torch_autograd():
 
 def test_the_story_world_rnn_on_text_equals_torch_autograd():
     """The trained RNN of /gradients' text source: its own embeddings, cell and decoder, its own loss."""
-    model, rnn = load_pretrained("words"), load_text_rnn()
+    model, rnn = load_pretrained("story"), load_text_rnn()
     comparison = compare_on_text(model, PRONOUN_EXAMPLE, seed=0, rnn=rnn)
     assert list(comparison.profiles) == [("rnn", False), ("rnn", True), ("lstm", False), ("lstm", True)]
     ids = np.asarray(rnn.tokenizer.encode(PRONOUN_EXAMPLE))
@@ -161,7 +161,7 @@ def test_the_story_world_rnn_on_text_equals_torch_autograd():
 def test_on_the_pronoun_example_the_rnns_gradient_reaching_the_name_is_far_smaller_than_the_lstms():
     """The page's text lesson, on the shipped weights: both trained cells expect "she", yet from the loss at
     "she" the RNN's gradient reaches "mary" (40 words back) at under a tenth of the share the LSTM's does."""
-    comparison = compare_on_text(load_pretrained("words"), PRONOUN_EXAMPLE, rnn=load_text_rnn())
+    comparison = compare_on_text(load_pretrained("story"), PRONOUN_EXAMPLE, rnn=load_text_rnn())
     name = comparison.length - 1 - comparison.step_labels[::-1].index("mary")
     back = comparison.length - 1 - name
     rnn, lstm = (comparison.profiles[(kind, True)].relative_by_distance("input")[back] for kind in ("rnn", "lstm"))
@@ -259,14 +259,14 @@ def test_the_default_long_lag_size_is_the_shipped_configuration():
 
 
 def test_comparisons_refuse_bad_arguments():
-    model = load_pretrained("words")
+    model = load_pretrained("story")
     with pytest.raises(ValueError, match="at least two tokens"):
         compare_on_text(model, "bob", seed=0)
     with pytest.raises(ValueError, match="lag must be"):
         compare_on_task({}, lag=100_000, seed=0)
     with pytest.raises(ValueError, match="keyed 'lstm' or 'rnn'"):
         compare_on_task({"gru": random_task_model("rnn", 8, 4, 4, 0)}, lag=5, seed=0)
-    # An RNN that reads characters reads another number of tokens than the word model.
+    # An RNN that reads characters reads another number of tokens than the story-world word model.
     characters = CharTokenizer()
     size = len(characters.vocab)
     odd = TextRNN(characters, np.zeros((size, 3)), RNN.random(3, 3, seed=0), np.zeros(size))
@@ -344,7 +344,7 @@ def test_default_run_compares_the_trained_rnn_and_lstm_on_a_pronoun_after_a_long
     )
     assert "mary" in gradient["layout"]["xaxis2"]["ticktext"]  # the words on the x axis
     assert [trace["type"] for trace in forget["data"]] == ["heatmap"]  # the trained LSTM's gates
-    words = model_store.language_model("words")
+    words = model_store.language_model("story")
     gender = words.units["subject gender"].unit
     gate = next(trace for trace in gradient["data"] if trace.get("yaxis") == "y2")
     assert gate["name"] == f"LSTM, trained: forget gate, unit {gender}"
@@ -365,7 +365,7 @@ def test_default_run_compares_the_trained_rnn_and_lstm_on_a_pronoun_after_a_long
 def test_the_shading_marks_the_words_where_the_gender_units_forget_gate_is_below_one_half(text_rnn_dir):
     app = open_gradients()
     gradient = chart_specs(app)[1]
-    words = model_store.language_model("words")
+    words = model_store.language_model("story")
     unit = words.units["subject gender"].unit
     trace = words.trace(PRONOUN_EXAMPLE)
     forget = trace.gates["forget"][0, 0, :-1, unit]  # the cells read every word but the last
@@ -529,8 +529,8 @@ def test_an_unknown_source_falls_back_to_text_with_a_message(longlag_dir):
         ("", "The text is empty", 0),
         ("   \n\t ", "The text is empty", 0),
         ("bob", "at least two words", 0),
-        ("😀 🎉 ☃", "None of these words is in the word model's vocabulary", 3),
-        ("qwertyuiop asdfghjkl", "None of these words is in the word model's vocabulary", 3),
+        ("😀 🎉 ☃", "None of these words is in the story-world word model's vocabulary", 3),
+        ("qwertyuiop asdfghjkl", "None of these words is in the story-world word model's vocabulary", 3),
         ("<script>alert(1)</script> <b>Bob</b> is nice", "Not in the word model's vocabulary", 3),
         ("Bob is nice. " * 400, "this page reads the first 200", 3),
     ],

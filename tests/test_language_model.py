@@ -1,5 +1,5 @@
-"""The shipped models: their common interface; the story-world models' NumPy equals torch, and the word
-model shows the three classic behaviours.
+"""The shipped models: their common interface; the story-world models' NumPy equals torch, and the
+story-world model `story` shows the three classic behaviours.
 
 Every behavioural check uses prompts and stories drawn fresh here with seeds that training and the
 model card never used (training draws with seeds 7 and 1234, the model card with 2_000_001..2_000_005).
@@ -17,9 +17,9 @@ from lstm_core.models.language_model import LANGUAGE_MODELS, LanguageModel, load
 from lstm_core.training.language import TorchLanguageModel
 
 TEST_SEED = 31_337
-STORY_MODELS = ("words",)  # the story-world model; tests/test_english_model.py and test_chars_model.py have their own
-CHARACTER_AND_STORY_MODELS = ("words", "chars")  # the models that read their vocabulary alone
-WORD_MODELS = ("words", "english")
+STORY_MODELS = ("story",)  # the story-world model; tests/test_words_model.py and test_chars_model.py have their own
+CHARACTER_AND_STORY_MODELS = ("story", "chars")  # the models that read their vocabulary alone
+WORD_MODELS = ("words", "story")
 
 
 def assert_bob_dan_pairs_right(model: LanguageModel) -> None:
@@ -37,8 +37,8 @@ def assert_bob_dan_pairs_right(model: LanguageModel) -> None:
 
 
 @pytest.fixture(scope="module")
-def words() -> LanguageModel:
-    return load_pretrained("words")
+def story() -> LanguageModel:
+    return load_pretrained("story")
 
 
 def _torch_twin(model: LanguageModel) -> TorchLanguageModel:
@@ -105,9 +105,9 @@ def test_bad_text_is_rejected_clearly(name):
         load_pretrained("pixels")
 
 
-def test_unknown_words_and_characters_are_reported(words):
-    assert words.unknown_words("Bob adores Zorro's xylophone.") == ["adores", "Zorro's", "xylophone"]
-    assert words.tokens("Bob adores it.") == ["bob", "<unk>", "it", "."]
+def test_unknown_words_and_characters_are_reported(story):
+    assert story.unknown_words("Bob adores Zorro's xylophone.") == ["adores", "Zorro's", "xylophone"]
+    assert story.tokens("Bob adores it.") == ["bob", "<unk>", "it", "."]
     chars = load_pretrained("chars")
     assert chars.unknown_words("Café ☕") == ["é", "☕"]
     assert chars.tokens("é")[0] == "<unk>"
@@ -122,54 +122,54 @@ def test_a_long_text_is_traced_whole(name):
     assert np.isfinite(trace.cell).all()
 
 
-def test_pronoun_agreement_after_a_change_of_subject(words):
+def test_pronoun_agreement_after_a_change_of_subject(story):
     prompts = corpus.pronoun_prompts(600, seed=TEST_SEED)
-    assert analysis.pronoun_agreement(words, prompts) >= 0.95
-    assert_bob_dan_pairs_right(words)
+    assert analysis.pronoun_agreement(story, prompts) >= 0.95
+    assert_bob_dan_pairs_right(story)
 
 
-def test_brave_puts_the_subject_above_every_other_name(words):
+def test_brave_puts_the_subject_above_every_other_name(story):
     for name in corpus.NAMES:
         possessive = "his" if corpus.gender_of(name) == "male" else "her"
         text = (
             f"{name.title()} single-handedly fought the enemy and died for {possessive} country. "
             f"For {possessive} contributions, brave"
         )
-        probabilities = dict(words.predict_next(text))
+        probabilities = dict(story.predict_next(text))
         best_other = max(probabilities[other] for other in corpus.NAMES if other != name)
-        assert probabilities[name] > best_other, (text, words.predict_next(text, k=3))
+        assert probabilities[name] > best_other, (text, story.predict_next(text, k=3))
     prompts = corpus.recall_prompts(300, seed=TEST_SEED)
-    assert analysis.recall_accuracy(words, prompts) >= 0.95
+    assert analysis.recall_accuracy(story, prompts) >= 0.95
 
 
-def test_subject_gender_unit_reads_held_out_names_and_flips(words):
-    unit = words.units["subject gender"]
+def test_subject_gender_unit_reads_held_out_names_and_flips(story):
+    unit = story.units["subject gender"]
     assert unit.accuracy >= 0.9 and {unit.above, unit.below} == {"male", "female"}
     # Re-measure on fresh stories whose people all come from the names the unit was not chosen on.
     stories = corpus.generate_stories(200, seed=TEST_SEED, names=corpus.split_names(1), heldout=True)
-    table = analysis.token_table(words, stories)
+    table = analysis.token_table(story, stories)
     gender = table.labels["subject_gender"]
     known = gender != None  # noqa: E711 - elementwise on an object array
     values = table.states["cell"][unit.layer, unit.direction, known, unit.unit]
     assert np.mean(unit.read(values) == gender[known].astype(str)) >= 0.9
     # Short stories with a change of subject: the unit must read each new subject at once.
-    table = analysis.token_table(words, corpus.switch_stories(300, seed=TEST_SEED, names=corpus.split_names(1)))
+    table = analysis.token_table(story, corpus.switch_stories(300, seed=TEST_SEED, names=corpus.split_names(1)))
     values = table.states["cell"][unit.layer, unit.direction, :, unit.unit]
     assert np.mean(unit.read(values) == table.labels["subject_gender"].astype(str)) >= 0.9
     # It changes sides when the subject changes gender.
     prompts = corpus.pronoun_prompts(200, seed=TEST_SEED + 1)
-    assert analysis.switch_flip_rate(words, unit, prompts) >= 0.9
-    trace = words.trace("Mary is a nice person. Dan, on the other hand, is evil.")
+    assert analysis.switch_flip_rate(story, unit, prompts) >= 0.9
+    trace = story.trace("Mary is a nice person. Dan, on the other hand, is evil.")
     values = unit.values(trace)
     assert unit.read(values[trace.tokens.index(".")]) == "female" and unit.read(values[-1]) == "male"
 
 
-def test_the_gender_unit_is_found_from_data(words):
-    found = analysis.find_subject_gender_unit(words, story_count=120, choose_seed=TEST_SEED, score_seed=TEST_SEED + 1)
+def test_the_gender_unit_is_found_from_data(story):
+    found = analysis.find_subject_gender_unit(story, story_count=120, choose_seed=TEST_SEED, score_seed=TEST_SEED + 1)
     assert found.accuracy >= 0.9
     # The other way round: chosen on the other half of the names.
     reverse = analysis.find_subject_gender_unit(
-        words, choose_names=corpus.split_names(1), score_names=corpus.split_names(0), story_count=120,
+        story, choose_names=corpus.split_names(1), score_names=corpus.split_names(0), story_count=120,
         choose_seed=TEST_SEED + 2, score_seed=TEST_SEED + 3,
     )  # fmt: skip
     assert reverse.accuracy >= 0.9
@@ -179,12 +179,12 @@ def test_the_gender_unit_is_found_from_data(words):
 def test_quotation_unit_is_stored(name):
     unit = load_pretrained(name).units["inside quotation"]
     assert {unit.above, unit.below} == {"inside", "outside"}
-    assert unit.accuracy >= (0.9 if name == "words" else 0.8)  # scored on balanced tokens: chance is 50%
+    assert unit.accuracy >= (0.9 if name == "story" else 0.8)  # scored on balanced tokens: chance is 50%
 
 
-def test_word_quotation_unit_reads_a_quotation(words):
-    unit = words.units["inside quotation"]
-    trace = words.trace('Bob said: "We will win, the war is over." He went home.')
+def test_word_quotation_unit_reads_a_quotation(story):
+    unit = story.units["inside quotation"]
+    trace = story.trace('Bob said: "We will win, the war is over." He went home.')
     read = unit.read(unit.values(trace))
     opening = trace.tokens.index('"')
     closing = trace.tokens.index('"', opening + 1)

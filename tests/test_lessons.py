@@ -12,7 +12,7 @@ from lstm_core.analysis import lessons as analysis
 from lstm_core.models.language_model import LANGUAGE_MODELS, LanguageModel, UnitInfo, load_pretrained
 from lstm_core.models.tokenize import UNKNOWN_TOKEN, WordTokenizer
 from tests.fake_models import fake_language_model
-from ui import ablation, corpus_figures, lessons, palette
+from ui import ablation, corpus_figures, figures, lessons, palette
 
 GATE_ROWS = {"input": 0, "forget": 1, "candidate": 2, "output": 3}
 OPEN, SHUT = 8.0, -8.0  # biases: σ(8) = 0.9997, σ(−8) = 0.0003
@@ -346,7 +346,7 @@ def test_each_named_unit_links_to_a_corpus_range_that_selects_it(shipped, name):
         assert info.unit in [unit.unit for unit in selected]
         text = " ".join(story.sentences)
         assert f"{info.accuracy:.1%}" in text and f"{info.chosen_accuracy:.1%}" in text  # held out, and chosen on
-        assert f"Why {info.threshold:.2f}".replace("-0.00", "0.00") in text and "midway" in text
+        assert f"Why {figures.threshold_text(info.threshold, precise=True)}" in text and "midway" in text
         assert story.sample is not None and story.sample.accuracy > 0.5
         assert set(np.unique(story.sample.labels)) == {info.above, info.below}
 

@@ -170,7 +170,7 @@ def test_it_is_read_only_and_counted_by_its_own_arrays():
 
 
 def test_building_for_a_long_text_never_holds_the_whole_table():
-    model = lstm_core.load_pretrained("english")
+    model = lstm_core.load_pretrained("words")
     words = "the girl said that she would read the old book to her brother before dinner".split()
     text = " ".join(words[index % len(words)] for index in range(3000))
     trace = model.trace(text)

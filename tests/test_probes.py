@@ -49,7 +49,7 @@ def test_a_language_models_layer_reads_the_subjects_gender_that_its_input_does_n
     assert all(row["tokens"] > 1000 for row in rows)
 
 
-@pytest.mark.parametrize("name", ["words", "chars", "english", "tagger", "tagger-forward"])
+@pytest.mark.parametrize("name", ["words", "chars", "story", "tagger", "tagger-forward"])
 def test_every_shipped_model_carries_its_probes(name):
     from lstm_core import load_pretrained
 

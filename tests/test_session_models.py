@@ -265,7 +265,8 @@ def test_hostile_label_on_the_page(models):  # noqa: F811
     captions = list(app.radio(key="model").proto.captions)
     shipped = [model_store.SHIPPED_CAPTIONS[name] for name in model_store.MODEL_NAMES]
     assert captions == [*shipped, "yours, this session only, one token per word"]
-    assert shipped[:2] == ["story world, one token per word", "real English and any name, one token per character"]
+    assert shipped[:2] == ["real English and any name, one token per word",
+                           "real English and any name, one token per character"]
 
 
 def test_wrong_arguments_are_named():
@@ -282,7 +283,7 @@ def test_check_model_and_check_view_know_the_session_names():
     model, notice = check_model({"model": "my text (chars)"})
     assert model == "words"
     assert notice.startswith("There is no model called “my text (chars)” in this session; showing the words model")
-    assert "words, chars, english, tagger, tagger-forward or my text (chars)" in check_model({"model": "x"}, names)[1]
+    assert "words, chars, story, tagger, tagger-forward or my text (chars)" in check_model({"model": "x"}, names)[1]
 
 
 def test_the_vocabulary_notice_names_a_session_model_as_the_pages_list_it():

@@ -230,20 +230,24 @@ def test_the_tooltips_are_the_glossarys_entries(models):
     assert headings["The six equations"] == glossary.help_text("sigmoid", "tanh")
 
 
-def test_the_gender_units_threshold_is_stated_where_its_value_is_drawn(models):
-    """Holding the word model's gender unit at 0 is not neutral (its threshold is below 0): the choice's
-    help and the result say what 0 reads as, and the unit's line chart draws the threshold."""
-    gender = models["words"].units["subject gender"]
+@pytest.mark.parametrize("name", ["words", "story"])
+def test_the_gender_units_threshold_is_stated_where_its_value_is_drawn(name):
+    """Holding a gender unit at 0 is not neutral when its threshold is not 0 (`story`'s is below 0): the
+    choice's help and the result say what 0 reads as. A threshold that rounds to 0 (`words`') claims no
+    side. Either way the unit's line chart draws the threshold."""
+    gender = model_store.language_model(name).units["subject gender"]
     text = "Mary is a nice person. Dan, on the other hand, is evil."
-    app = open_step({"text": text, "unit": str(gender.unit), "off": "true"})
+    app = open_step({"text": text, "unit": str(gender.unit), "off": "true", "model": name})
     assert not app.exception
-    cut = f"{gender.threshold:.2f}".replace("-", "−")
+    cut = figures.threshold_text(gender.threshold)
     zero_side = "above" if gender.threshold < 0 else "below"
-    assert f"0 is {zero_side} its threshold {cut}, so a cell held at 0 reads as {gender.read(0.0)}" in (
-        app.radio(key="off_mode").help
-    )
+    zero_claim = f"0 is {zero_side} its threshold {cut}, so a cell held at 0 reads as {gender.read(0.0)}"
+    held_claim = f"Held at 0, unit {gender.unit} reads as {gender.read(0.0)}: 0 is {zero_side} its threshold {cut}"
     shown = shown_markdown(app).replace("\\", "")
-    assert f"Held at 0, unit {gender.unit} reads as {gender.read(0.0)}: 0 is {zero_side} its threshold {cut}" in shown
+    if cut == "0":  # a threshold that rounds to 0: holding the cell at 0 takes neither side, and nothing says it does
+        assert app.radio(key="off_mode").help == ablation.MODE_HELP and "Held at 0," not in shown
+    else:
+        assert zero_claim in app.radio(key="off_mode").help and held_claim in shown
     history = chart_specs(app)[[chart.key for chart in app.get("plotly_chart")].index("step_history")]
     lines = [shape for shape in history["layout"]["shapes"] if shape["type"] == "line"]
     assert [line["y0"] for line in lines] == [gender.threshold]

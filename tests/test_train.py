@@ -3,6 +3,7 @@
 import dataclasses
 
 import numpy as np
+import pytest
 import torch
 
 from lstm_core.training import language as train
@@ -85,3 +86,12 @@ def test_recall_stories_end_by_naming_their_subject():
         assert "brave" in story.tokens or "remember" in story.tokens or "thanked" in story.tokens
     # The subject is not always the first person named: some stories put another person first.
     assert any(story.tokens[0] != story.subject_name[-1] for story in stories)
+
+
+def test_the_learning_rate_warms_down_over_the_steps_or_the_time_limit_whichever_runs_out_first():
+    assert train.warm_down(0, 100, 0.0, 0.0) == 1.0
+    assert train.warm_down(50, 100, 10_000.0, 0.0) == 0.55  # no time limit: the steps alone
+    assert train.warm_down(100, 100, 0.0, 0.0) == pytest.approx(0.1)
+    assert train.warm_down(10, 100, 30.0, 1.0) == 0.55  # half the minute gone, a tenth of the steps
+    assert train.warm_down(80, 100, 6.0, 1.0) == 1.0 - 0.9 * 0.8  # the steps run out first
+    assert train.warm_down(10, 100, 120.0, 1.0) == pytest.approx(0.1)  # past the limit: the lowest rate, not below

@@ -12,7 +12,7 @@ from lstm_core.models.language_model import LANGUAGE_MODELS
 from lstm_core.models.tagger import load_tagger
 from tests.fake_models import fake_language_model
 from tests.pages import chart_specs, new_session, open_page
-from ui import explain, lessons, model_store, tagger_lessons
+from ui import explain, figures, lessons, model_store, tagger_lessons
 
 TUTORIAL = "views/tutorial.py"
 
@@ -132,7 +132,7 @@ def test_named_units_say_how_they_were_found_and_link_to_the_corpus_explorer(mod
     corpus_links = [link for link in app.get("page_link") if link.proto.page.startswith("corpus")]
     assert len(corpus_links) == len(models["words"].units)
     for info in models["words"].units.values():
-        assert f"{info.accuracy:.1%}" in text and f"Why {info.threshold:.2f}" in text
+        assert f"{info.accuracy:.1%}" in text and f"Why {figures.threshold_text(info.threshold, precise=True)}" in text
     queries = [parse_qs(link.proto.query_string) for link in corpus_links]
     assert all(query["model"] == ["words"] and query["signal"] == ["cell"] for query in queries)
 

@@ -38,7 +38,7 @@ from lstm_core.models.language_model import UnitInfo
 from lstm_core.models.tokenize import UNKNOWN_TOKEN
 from ui import palette
 from ui.explain import token_name
-from ui.figures import SELECTED_NAME, plotly_figure, selected_band, selected_legend_entry, token_labels
+from ui.figures import SELECTED_NAME, plotly_figure, selected_band, selected_legend_entry, threshold_text, token_labels
 from ui.next_tokens import NextTokens
 
 __all__ = [
@@ -350,10 +350,6 @@ def held_text(effect: AblationEffect) -> str:
     return f"its cell state held at its mean, {effect.held_value:.2f}"
 
 
-def _cut(value: float) -> str:
-    return f"{value:.2f}".replace("-", "−")
-
-
 def held_reading(effect: AblationEffect) -> str:
     """For a named unit, what the value its cell was held at reads as by its threshold; "" otherwise (and
     for a cell held at 0 when 0 is the threshold).
@@ -373,10 +369,10 @@ def held_reading(effect: AblationEffect) -> str:
     if effect.mode == "zero":
         if round(threshold, 2) == 0:
             return ""  # 0 is the cut itself: holding the cell there takes neither side
-        return (f"Held at 0, unit {unit} reads as {reading}: 0 is {side} its threshold {_cut(threshold)}, so this "
+        return (f"Held at 0, unit {unit} reads as {reading}: 0 is {side} its threshold {threshold_text(threshold)}, so this "
                 f"pushes toward {reading} rather than taking no side; holding it at its mean is the fairer test.")  # fmt: skip
-    return (f"Held at its mean, {_cut(effect.held_value)}, unit {unit} reads as {reading} ({side} its threshold "
-            f"{_cut(threshold)}, {abs(effect.held_value - threshold):.2f} away): the level the rest of the network "
+    return (f"Held at its mean, {threshold_text(effect.held_value)}, unit {unit} reads as {reading} ({side} its threshold "
+            f"{threshold_text(threshold)}, {abs(effect.held_value - threshold):.2f} away): the level the rest of the network "
             "usually sees, so the change shows what following this text adds.")  # fmt: skip
 
 
@@ -389,7 +385,7 @@ def mode_help(info: UnitInfo | None = None) -> str:
         return MODE_HELP  # 0 is the cut itself: zero takes neither side
     side = "above" if 0 > threshold else "below"
     return (f"{MODE_HELP}\n\nFor unit {info.unit} ({info.name}), zero is not neutral: 0 is {side} its threshold "
-            f"{_cut(threshold)}, so a cell held at 0 reads as {info.read(0.0)}. Hold it at its mean for the fairer "
+            f"{threshold_text(threshold)}, so a cell held at 0 reads as {info.read(0.0)}. Hold it at its mean for the fairer "
             "test.")  # fmt: skip
 
 

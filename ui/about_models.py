@@ -60,6 +60,10 @@ def model_summary(name: str, model: LanguageModel) -> str:
             f"right pronoun in {_percent(metrics['pronoun_agreement'])} of held-out prompts"
             + (" told with names it never saw in training." if metrics.get("pronoun_names") == "held-out" else ".")
         )
+    if "recall_accuracy" in metrics:
+        lines.append(f"After “… died for his country. For his contributions, brave” its likeliest next word among "
+                     f"the names of its stories is the subject's own in {_percent(metrics['recall_accuracy'])} of "
+                     "held-out prompts.")  # fmt: skip
     gender = model.units.get("subject gender")
     if gender is not None:
         lines.append(f"Its unit {gender.unit} tracks the current subject's gender, right on "

@@ -24,7 +24,7 @@ from ui import palette
 __all__ = [
     "SIGNAL_NAMES", "SIGNAL_TITLES", "UNIT_ORDERS", "UNIT_ORDER_TITLES", "MAX_CELLS_PER_FIGURE", "MAX_WRITTEN_CELLS",
     "MAX_WRITTEN_COLUMNS", "color_for_value", "text_color_on", "gate_scale", "signed_scale", "nice_ticks",
-    "legend_markdown", "probability_scale", "named_unit_colours", "signals_of", "is_signed", "unit_order",
+    "legend_markdown", "probability_scale", "threshold_text", "named_unit_colours", "signals_of", "is_signed", "unit_order",
     "shown_units", "token_window", "token_labels",
     "top_predictions", "signed_limit", "customdata_item", "clicked_cell", "gate_heatmap", "predictions_figure",
     "colored_text_figure", "layer_pairs", "pair_label", "MAX_COMPARED_PAIRS", "layers_heatmap", "unit_axis_marks",
@@ -92,6 +92,21 @@ def signed_scale(limit: float = 1.0) -> dict:
 
 def _signed_number(value: float) -> str:
     return "0" if value == 0 else f"+{value:g}" if value > 0 else f"−{-value:g}"
+
+
+def threshold_text(value: float, precise: bool = False) -> str:
+    """A threshold as the pages write it: two decimals with a true minus sign, and "0" for one that
+    rounds to zero (never "−0.00"); with `precise`, a threshold that rounds to zero but is not 0 keeps
+    its first significant digit, for the sentences that say how the threshold was found.
+
+    >>> threshold_text(-0.1278), threshold_text(0.3235), threshold_text(-0.004), threshold_text(-0.004, precise=True)
+    ('−0.13', '0.32', '0', '−0.004')
+    """
+    value = float(value)
+    text = f"{value:.2f}"
+    if text in ("0.00", "-0.00"):
+        text = f"{value:.1g}" if precise and value != 0 else "0"
+    return text.replace("-", "−")
 
 
 def named_unit_colours(info: UnitInfo) -> str:

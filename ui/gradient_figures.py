@@ -467,8 +467,8 @@ def task_scores(trained: Mapping[str, TaskModel]) -> dict[str, float]:
 def text_models_note(lstm_size: int, rnn: TextRNN | None, seed: int) -> str:
     """Which cells are trained on what, for text."""
     untrained = (f"The untrained LSTM and RNN (drawn when asked) have the LSTM's sizes and fresh random weights "
-                 f"(PyTorch's default initialisation, seed {seed}), and read the word model's embeddings.")  # fmt: skip
-    lstm = f"The trained LSTM is the word model's own ({lstm_size} units), trained on the story world."
+                 f"(PyTorch's default initialisation, seed {seed}), and read the story-world word model's embeddings.")  # fmt: skip
+    lstm = f"The trained LSTM is the story-world word model's own ({lstm_size} units), trained on the story world."
     if rnn is None:
         return f"{lstm} No RNN trained on the stories is installed. {untrained}"
     config = rnn.metrics.get("config", {})

@@ -20,7 +20,7 @@ from lstm_core.models.text_rnn import TEXT_RNN_FILE, TextRNN
 from ui import model_store
 
 __all__ = [
-    "MAX_TEXT_TOKENS", "NOT_INSTALLED", "weights_stamp", "text_rnn_stamp", "shipped_task_models", "shipped_text_rnn",
+    "MAX_TEXT_TOKENS", "NOT_INSTALLED", "TEXT_LSTM", "weights_stamp", "text_rnn_stamp", "shipped_task_models", "shipped_text_rnn",
     "text_comparison", "longlag_comparison", "gap_accuracies", "memory_units", "training_cue_distances",
 ]  # fmt: skip
 
@@ -71,12 +71,17 @@ def shipped_text_rnn(stamp: tuple[str, int | None]) -> tuple[TextRNN | None, str
         return None, f"could not be read ({error})"
 
 
+# The LSTM the text comparison reads: the story-world word model, trained on the same stories with
+# the same budget as the shipped RNN, so the two differ only in their cell.
+TEXT_LSTM = "story"
+
+
 # The comparisons are called through their module, so a test can count the calls.
 @st.cache_data(max_entries=64, show_spinner="Backpropagating through time…")
 def text_comparison(text: str, seed: int, rnn_stamp: tuple[str, int | None] | None = None) -> GradientComparison:
-    """The word model's text: its trained LSTM, the story-world RNN of `rnn_stamp` (when it is there
-    and reads the text as the LSTM does) and an untrained LSTM and RNN of seed `seed`."""
-    words = model_store.language_model("words")
+    """The story-world word model's text: its trained LSTM (`TEXT_LSTM`), the story-world RNN of
+    `rnn_stamp` (when it is there and reads the text as the LSTM does) and an untrained LSTM and RNN of seed `seed`."""
+    words = model_store.language_model(TEXT_LSTM)
     rnn = shipped_text_rnn(rnn_stamp)[0] if rnn_stamp is not None else None
     try:
         return gradient_comparison.compare_on_text(words, text, seed, max_tokens=MAX_TEXT_TOKENS, rnn=rnn)
@@ -96,12 +101,12 @@ def longlag_comparison(lag: int, seed: int, stamp: tuple, with_trained: bool = T
 
 @st.cache_data(max_entries=4, show_spinner="Asking each model for the pronoun after long quotations…")
 def gap_accuracies(rnn_stamp: tuple[str, int | None]) -> dict[tuple[str, bool], list[dict]]:
-    """Cell key -> `gap_accuracy` rows, for the word model's LSTM and the story-world RNN (when installed)."""
+    """Cell key -> `gap_accuracy` rows, for the story-world LSTM and RNN (when installed)."""
     rows = {}
     rnn = shipped_text_rnn(rnn_stamp)[0]
     if rnn is not None:
         rows[("rnn", True)] = gradient_comparison.gap_accuracy(rnn)
-    rows[("lstm", True)] = gradient_comparison.gap_accuracy(model_store.language_model("words"))
+    rows[("lstm", True)] = gradient_comparison.gap_accuracy(model_store.language_model(TEXT_LSTM))
     return rows
 
 

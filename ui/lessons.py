@@ -42,7 +42,7 @@ from lstm_core.models.tokenize import UNKNOWN_TOKEN
 from ui import ablation, corpus_figures, corpus_runs, explain, model_store, palette
 from ui import playground as pg
 from ui.cache import BoundedCache
-from ui.figures import plotly_figure, token_labels
+from ui.figures import plotly_figure, threshold_text, token_labels
 from ui.typed_text import EXAMPLES
 
 __all__ = [
@@ -310,7 +310,7 @@ def forget_lesson(model: LanguageModel) -> LessonView:
     gender = model.units.get("subject gender")
     if gender is not None:
         layer, direction, unit = gender.layer, gender.direction, gender.unit
-        reason = (f"Unit {unit} is this model's subject-gender unit: a cell value above {_two(gender.threshold)} reads as "
+        reason = (f"Unit {unit} is this model's subject-gender unit: a cell value above {threshold_text(gender.threshold, precise=True)} reads as "
                   f"{gender.above}, below it as {gender.below} (how it was found is further down).")  # fmt: skip
     else:
         layer, direction = 0, 0
@@ -698,7 +698,7 @@ def named_unit_story(
     where += ["backward"] if info.direction else []
     place = f" ({', '.join(where)})" if where else ""
     units = lstm.num_layers * lstm.num_directions * lstm.hidden_size
-    threshold = _two(info.threshold)
+    threshold = threshold_text(info.threshold, precise=True)
     sentences = [
         f"The statistic: one cut on one unit's {info.signal} value, “above {threshold} reads as {info.above}, below it "
         f"as {info.below}”. Every {info.signal} unit of the model ({units} in all) and every cut were tried, and unit "
@@ -860,7 +860,7 @@ def unit_sample_figure(sample: analysis.UnitSample, info: UnitInfo, height: int 
         "shapes": [{"type": "line", "x0": info.threshold, "x1": info.threshold, "y0": 0, "y1": 1, "yref": "paper",
                     "line": {"color": "#111111", "width": 2, "dash": "dash"}}],
         "annotations": [{"x": info.threshold, "y": 0.98, "yref": "paper", "yanchor": "top", "xanchor": "left",
-                         "xshift": 4, "showarrow": False, "text": f"threshold {_two(info.threshold)}",
+                         "xshift": 4, "showarrow": False, "text": f"threshold {threshold_text(info.threshold, precise=True)}",
                          "font": {"size": 12}, "bgcolor": "#ffffff"}],
     }  # fmt: skip
     return plotly_figure({"data": data, "layout": layout})

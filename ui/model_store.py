@@ -50,7 +50,8 @@ __all__ = [
 ]
 
 MODEL_NAMES: tuple[str, ...] = tuple(lstm_core.PRETRAINED)
-MODEL_LABELS = {"words": "Word model", "chars": "Character model", "tagger": "Tagger (both ways)",
+MODEL_LABELS = {"words": "Word model", "chars": "Character model", "story": "Story-world word model",
+                "tagger": "Tagger (both ways)",
                 "tagger-forward": "Tagger (forwards only)"}
 
 
@@ -283,9 +284,9 @@ def is_session_model(name: str) -> bool:
 
 # The line under each shipped model's radio option (read without loading the model).
 SHIPPED_CAPTIONS = {
-    "words": "story world, one token per word",
+    "words": "real English and any name, one token per word",
     "chars": "real English and any name, one token per character",
-    "english": "real English and any name, one token per word",
+    "story": "the story world's 341 words only, one token per word",
     "tagger": "part of speech of every word, 2 layers reading both ways",
     "tagger-forward": "part of speech of every word, 2 layers reading forwards only",
 }

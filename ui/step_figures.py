@@ -22,7 +22,15 @@ from lstm_core import GATE_NAMES, StepDetail, Trace
 from lstm_core.models.language_model import UnitInfo
 from ui import palette
 from ui.explain import GATE_SYMBOLS
-from ui.figures import color_for_value, nice_ticks, selected_band, selected_legend_entry, token_labels, token_window
+from ui.figures import (
+    color_for_value,
+    nice_ticks,
+    selected_band,
+    selected_legend_entry,
+    threshold_text,
+    token_labels,
+    token_window,
+)
 
 __all__ = ["STRIP_ROWS", "STRIP_LEGEND", "gate_strips", "unit_history", "unit_across_layers"]
 
@@ -273,7 +281,7 @@ def unit_history(
                 "yref": axis, "line": {"color": THRESHOLD_COLOR, "width": 2, "dash": "dot"}, "layer": "below",
             })  # fmt: skip
             # in the panel's title, where it covers no point
-            title += (f" · grey dots: threshold {_minus(named.threshold)}: above reads as {named.above}, below as "
+            title += (f" · grey dots: threshold {threshold_text(named.threshold)}: above reads as {named.above}, below as "
                       f"{named.below}")  # fmt: skip
         layout["yaxis" if axis == "y" else f"yaxis{axis[1:]}"] = axis_layout
         layout["annotations"].append({
@@ -291,10 +299,6 @@ def unit_history(
 
 
 THRESHOLD_COLOR = "#8c8c8c"  # a named unit's threshold: mid grey dots, apart from the dark solid zero line
-
-
-def _minus(value: float) -> str:
-    return f"{value:.2f}".replace("-", "−")
 
 
 def _with_threshold(axis_layout: dict, threshold: float) -> dict:

@@ -18,7 +18,7 @@ from ui import gradient_figures as figures
 from ui.query import check_query
 
 SOURCES = ("text", "longlag")
-SOURCE_CAPTIONS = ["a sentence you type, read by the word model", "remember the first symbol across a long gap"]
+SOURCE_CAPTIONS = ["a sentence you type, read by the story-world word model", "remember the first symbol across a long gap"]
 MEASURE_CAPTIONS = ["∂L/∂xₜ", "∂L/∂hₜ", "∂L/∂cₜ (LSTM), ∂L/∂hₜ (RNN)"]
 MARKS = ("unit", "mean")
 LAG_LIMITS = (1, tasks.MAX_LAG, 60)  # lowest, highest, default
@@ -104,7 +104,8 @@ if source == "text":
                       width="stretch", help=example)  # fmt: skip
     typed = inputs.text_box(
         value=PRONOUN_EXAMPLE,
-        help="The loss is the word model's surprise at your last word, given the words before it: end the text "
+        help="The loss is the story-world word model's surprise at your last word, given the words before it: end "
+        "the text "
         "on the word to predict, for example a pronoun long after the person was named.",
     )
     cleaned = typed_text.clean_text(typed)
@@ -114,11 +115,12 @@ if source == "text":
         st.info("The text is empty. Type a sentence for the model to read, for example: " + PRONOUN_EXAMPLE)
         st.stop()
     try:
-        model = model_store.language_model("words")
+        model = model_store.language_model(gradient_runs.TEXT_LSTM)
     except FileNotFoundError:
         inputs.show_notices(notice_box, notices)
         st.error(
-            "The word model is not installed (assets/words/model.safetensors is missing). Choose the long-lag sequence."
+            f"The story-world word model is not installed (assets/{gradient_runs.TEXT_LSTM}/model.safetensors is "
+            "missing). Choose the long-lag sequence."
         )
         st.stop()
     tokens = model.tokens(cleaned.text)
@@ -137,7 +139,8 @@ if source == "text":
     if all(token == UNKNOWN_TOKEN for token in tokens):
         st.warning(
             explain.as_markdown(
-                "None of these words is in the word model's vocabulary, so it reads every one as <unk>: the "
+                "None of these words is in the story-world word model's vocabulary, so it reads every one as <unk>: "
+                "the "
                 "gradients below are real, but the text means nothing to the model. Try one of the examples."
             ),
             icon="⚠️",

@@ -1,7 +1,7 @@
 """The cells the /gradients page compares on one sequence, with the gradient of one late loss, and
 how often each gets its task right.
 
-`compare_on_text`: the shipped word model's trained LSTM beside the story-world RNN trained with the
+`compare_on_text`: the shipped story-world word model's trained LSTM beside the story-world RNN trained with the
 same budget (`lstm_core.models.text_rnn`), and an untrained LSTM and tanh RNN of the LSTM's sizes
 reading its embeddings. `compare_on_task`: the shipped long-lag RNN and LSTM beside untrained ones on
 one long-lag sequence. All in float64: a plain RNN's gradient falls below float32's smallest number

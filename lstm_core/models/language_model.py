@@ -45,7 +45,7 @@ __all__ = ["PRETRAINED", "LANGUAGE_MODELS", "UnitInfo", "LanguageModel", "load_p
 # words and chars read the story world only; english reads real English books too, any name (from
 # its spelling and birth records) and any word (from its spelling). The taggers (`models.tagger`)
 # tag each word of a sentence with its part of speech, one reading both ways, one forwards only.
-LANGUAGE_MODELS: tuple[str, ...] = ("words", "chars", "english")
+LANGUAGE_MODELS: tuple[str, ...] = ("words", "chars", "story")
 PRETRAINED: tuple[str, ...] = (*LANGUAGE_MODELS, *TAGGERS)
 
 _CHECKPOINT_FILE = "model.safetensors"

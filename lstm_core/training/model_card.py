@@ -113,7 +113,9 @@ def write_model_card(directory: Path, model: LanguageModel, config: TrainConfig,
     lines += ["", "## Training", ""]
     steps_done = metrics.get("train_steps", config.steps)
     lines.append(
-        f"- Adam, learning rate {config.learning_rate} decayed linearly to a tenth, {steps_done:,} steps of "
+        f"- Adam, learning rate {config.learning_rate} decayed linearly to a tenth "
+        f"{'over the planned steps or the time limit, whichever ran out first' if config.max_minutes else 'over the steps'}, "
+        f"{steps_done:,} steps of "
         f"{config.batch_size} sequences (planned {config.steps:,}; time limit {config.max_minutes} min), gradient clip "
         f"{config.grad_clip}, seed {config.seed}, {metrics.get('train_threads', 2)} CPU thread(s); {_forget_init_words(config)}"
     )

@@ -2,9 +2,9 @@
 
     python -m lstm_core.training.text_rnn       # writes assets/longlag/text_rnn.safetensors and its card (about 6 minutes on 1 core)
 
-The /gradients page compares it with the shipped `words` LSTM on a pronoun whose subject was named
+The /gradients page compares it with the shipped `story` LSTM (the story-world word model) on a pronoun whose subject was named
 many words earlier. For the comparison to be fair, everything but the cell is the word model's
-(`lstm_core.training.language.CONFIGS["words"]`): the same stories (count and seed), vocabulary,
+(`lstm_core.training.language.CONFIGS["story"]`): the same stories (count and seed), vocabulary,
 sizes, tied decoder, optimizer, learning-rate schedule, batch size, number of steps and gradient
 clipping. torch's default initialisation; one CPU thread.
 """
@@ -51,7 +51,7 @@ class TorchTextRNN(nn.Module):
 
 
 def train_text_rnn(
-    config: TrainConfig = CONFIGS["words"], threads: int = 1, log: Callable[[str], None] = print
+    config: TrainConfig = CONFIGS["story"], threads: int = 1, log: Callable[[str], None] = print
 ) -> tuple[TextRNN, float]:
     """Train on `config`'s stories and budget; returns the NumPy model (float32) and the seconds spent."""
     if config.kind != "words" or config.num_layers != 1 or config.embedding_size != config.hidden_size:
@@ -122,12 +122,12 @@ def _card(model: TextRNN, lstm_metrics: dict, heldout: dict[str, float], reach: 
         for row, lstm in zip(gaps, lstm_metrics["gap_accuracy"], strict=True)
     ]
     return "\n".join([
-        "# Story-world RNN: a plain tanh RNN language model beside the `words` LSTM",
+        "# Story-world RNN: a plain tanh RNN language model beside the `story` LSTM",
         "",
         "embedding -> one-layer tanh RNN -> decoder tied to the embedding; the /gradients page sets it beside the "
-        "`words` LSTM on a pronoun whose subject was named many words earlier.",
+        "`story` LSTM on a pronoun whose subject was named many words earlier.",
         "",
-        f"Trained like `words` in everything but the cell: {config['train_stories']} stories of the story world "
+        f"Trained like `story` in everything but the cell: {config['train_stories']} stories of the story world "
         f"(seed {config['seed']}), cut at {config['max_length']} words; vocabulary of {len(model.vocab)} words; "
         f"embedding and {model.cell.hidden_size} units; Adam, learning rate {config['learning_rate']} decayed "
         f"linearly to a tenth, {config['steps']} steps of {config['batch_size']} stories, gradient norm clipped at "
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=LONGLAG_DIR)
     parser.add_argument("--steps", type=int, default=None, help="fewer steps, to check the pipeline (not shipped)")
     args = parser.parse_args(argv)
-    config = CONFIGS["words"]
+    config = CONFIGS["story"]
     if args.steps is not None:
         config = TrainConfig(**(asdict(config) | {"steps": args.steps}))
     trained, _ = train_text_rnn(config)
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> None:
     model = TextRNN.load(path)  # the numbers of the stored (half-precision) weights
     model.metrics.update(evaluate(model))
     model.save(path)
-    words = load_pretrained("words")
+    words = load_pretrained("story")
     lstm_metrics = evaluate(words)
     stories = corpus.generate_stories(600, seed=HELDOUT_STORY_SEED)
     heldout = {"stories": len(stories), "rnn": _perplexity(model, stories), "lstm": _perplexity(words, stories)}

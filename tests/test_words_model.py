@@ -1,10 +1,10 @@
-"""The shipped `english` model: real English and any name. NumPy equals torch, no word is unknown to
+"""The shipped `words` model: real English and any name. NumPy equals torch, no word is unknown to
 its input, it beats a 5-gram model on held-out books, and it keeps the Bob/Dan story for names from
 many cultures, including names no training story used.
 
 Every behavioural check uses prompts and stories drawn fresh here with seeds that training and the
 model cards never used (training draws with seeds 7 and 1234, the cards with 2_000_001..2_000_005).
-Its cast (`assets/english/cast.json`) says which names the stories of training used and which were
+Its cast (`assets/words/cast.json`) says which names the stories of training used and which were
 held out.
 """
 
@@ -27,7 +27,7 @@ TEST_SEED = 31_337
 
 @pytest.fixture(scope="module")
 def words() -> LanguageModel:
-    return load_pretrained("english")
+    return load_pretrained("words")
 
 
 def shipped_cast(name: str) -> dict:
@@ -49,7 +49,7 @@ def _torch_twin(model: LanguageModel) -> TorchLanguageModel:
 
 
 def test_numpy_inference_equals_torch_on_shipped_weights():
-    model = load_pretrained("english")
+    model = load_pretrained("words")
     twin = _torch_twin(model)
     text = 'Priya is a nice person. Omar, on the other hand, is evil. He said: "I will be back." Brave Omar.'
     trace = model.trace(text)
@@ -95,7 +95,7 @@ def test_no_word_is_unknown_to_the_word_model(words):
 
 
 def test_pronoun_after_a_change_of_subject_with_held_out_names(words):
-    cast = shipped_cast("english")
+    cast = shipped_cast("words")
     prompts = corpus.pronoun_prompts(600, seed=TEST_SEED, names=cast["heldout"], genders=cast["genders"])
     assert analysis.pronoun_agreement(words, prompts) >= 0.95
     assert_bob_dan_pairs_right(words)
@@ -105,7 +105,7 @@ def test_brave_recalls_the_subjects_own_name_among_thousands(words):
     """What this model does at "For his contributions, brave ___": among the 3,040 names of its cast, the
     subject's own name comes first in most prompts and among the ten likeliest in nearly all; its first
     guess is nearly always a name of the subject's gender."""
-    cast = shipped_cast("english")
+    cast = shipped_cast("words")
     prompts = corpus.recall_prompts(300, seed=TEST_SEED, names=cast["train"], genders=cast["genders"])
     probabilities = analysis.units._final_probs(words, [text for text, _ in prompts])
     ids = np.array([words.tokenizer.token_to_id[name] for name in cast["train"]])
@@ -118,7 +118,7 @@ def test_brave_recalls_the_subjects_own_name_among_thousands(words):
 
 
 def test_subject_gender_unit_reads_held_out_names_and_flips(words):
-    cast = shipped_cast("english")
+    cast = shipped_cast("words")
     unit = words.units["subject gender"]
     assert unit.accuracy >= 0.9 and {unit.above, unit.below} == {"male", "female"}
     held_out = {"names": cast["heldout"], "genders": cast["genders"]}
