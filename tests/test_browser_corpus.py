@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
+from lstm_core.models.language_model import load_pretrained
 from tests.pages import alerts_of, assert_no_exception, query_of, screenshot, wait_until_idle
 
 pytestmark = pytest.mark.browser
@@ -21,7 +22,8 @@ def test_deep_link_finds_the_quotation_unit_and_other_quotations(page):
     assert tab.locator(".st-key-end input").input_value() == "29"
     assert tab.get_by_text("“inside quotation” unit", exact=False).first.is_visible()
     table = tab.locator(".st-key-corpus_units").inner_text()
-    assert "unit 104 ↓" in table
+    quotation = load_pretrained("words").units["inside quotation"]
+    assert f"unit {quotation.unit} {'↑' if quotation.above == 'inside' else '↓'}" in table
     # Every match is drawn with its own heatmap and a link to /gates.
     matches = tab.locator("[class*='st-key-corpus_match_']")
     assert matches.count() == 6

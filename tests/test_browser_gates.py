@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import pytest
 
+from lstm_core.models.language_model import load_pretrained
 from tests.pages import assert_no_exception, query_of, resize, screenshot, wait_until_idle
 
 pytestmark = pytest.mark.browser
@@ -65,8 +66,9 @@ def test_clicking_a_heatmap_cell_selects_it_and_leads_to_step(page):
     tab.mouse.click(x, y)
     wait_until_idle(tab)
     expected = f"new URLSearchParams(location.search).get('t') === '{token}'"
-    # a value equal to the widget's default (unit 0) is left out of the URL
-    expected += f" && (new URLSearchParams(location.search).get('unit') ?? '0') === '{unit}'"
+    # a value equal to the widget's default (the subject-gender unit, which /gates follows) is left out of the URL
+    default_unit = load_pretrained("words").units["subject gender"].unit
+    expected += f" && (new URLSearchParams(location.search).get('unit') ?? '{default_unit}') === '{unit}'"
     try:
         tab.wait_for_function(f"() => {expected}", timeout=20_000)
     except Exception:
@@ -74,7 +76,7 @@ def test_clicking_a_heatmap_cell_selects_it_and_leads_to_step(page):
     assert_no_exception(tab)
     assert number_input(tab, "t").input_value() == str(token)
     assert number_input(tab, "unit").input_value() == str(unit)
-    assert query_of(tab).get("unit", "0") == str(unit)
+    assert query_of(tab).get("unit", str(default_unit)) == str(unit)
     resize(tab, TALL)
     screenshot(tab, "gates_after_click")
 
@@ -83,7 +85,8 @@ def test_clicking_a_heatmap_cell_selects_it_and_leads_to_step(page):
     wait_until_idle(tab)
     assert_no_exception(tab)
     query = query_of(tab)
-    assert query["t"] == str(token) and query.get("unit", "0") == str(unit) and query["text"] == TEXT
+    assert query["t"] == str(token) and query.get("unit", str(default_unit)) == str(unit) and query["text"] == TEXT
+    assert number_input(tab, "unit").input_value() == str(unit)  # /step follows the same unit
 
 
 def test_hovering_a_guess_names_the_token_its_index_and_the_guess(page):
@@ -125,7 +128,7 @@ def test_hostile_links_give_messages_and_run_no_script(page):
     assert tab.evaluate("() => window.hacked") is None
     alerts = tab.locator("[data-testid='stAlert']").all_inner_texts()
     joined = " ".join(alerts)
-    for words in ("no model called", "not a whole number", "out of range", "vocabulary"):
+    for words in ("no model called", "not a whole number", "out of range", "New to the words model"):
         assert words in joined, joined
     tab.set_viewport_size(TALL)
     screenshot(tab, "gates_hostile_link")

@@ -126,7 +126,7 @@ def test_named_unit_says_which_side_of_the_threshold_and_when_it_switched():
     step = make_step(SWITCH, c_prev=0.83)  # cell goes from 0.83 (female side) to -0.77 (male side)
     sentences = explain.explain_step(step, 1, FORGET_SENTENCE, named_units={"subject gender": GENDER})
     assert sentences[-2] == (
-        "Unit 1 is the “subject gender” unit: its cell value -0.77 is below 0.00, which reads as male "
+        "Unit 1 is the “subject gender” unit: its cell value -0.77 is below 0, which reads as male "
         "(it read female before this token)."
     )
     assert sentences[-1] == NAMES_NOTE  # said wherever a gender is read from a name

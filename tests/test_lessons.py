@@ -371,3 +371,12 @@ def test_lesson_figures_write_their_numbers_and_colour_signs_by_the_palette():
     histogram = lessons.unit_sample_figure(sample, GENDER).to_dict()
     assert [trace["name"] for trace in histogram["data"]] == ["female (2 tokens)", "male (2 tokens)"]
     assert histogram["layout"]["shapes"][0]["x0"] == GENDER.threshold
+
+
+def test_the_units_that_add_more_are_named_once_with_where_their_cells_were_set():
+    assert lessons._stronger_sentence([151], ["“his” (token 12)"]) == (
+        "Unit 151, which adds more, had its cell set at “his” (token 12).")
+    assert lessons._stronger_sentence([151, 8], ["“his” (token 12)"] * 2) == (
+        "Units 151 and 8, which add more, both had their cells set at “his” (token 12).")
+    assert lessons._stronger_sentence([151, 8, 3], ["“a” (token 1)", "“b” (token 2)", "“a” (token 1)"]) == (
+        "Units 151, 8 and 3, which add more, had their cells set at “a” (token 1), “b” (token 2) and “a” (token 1).")

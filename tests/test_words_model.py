@@ -102,16 +102,16 @@ def test_pronoun_after_a_change_of_subject_with_held_out_names(words):
 
 
 def test_brave_recalls_the_subjects_own_name_among_thousands(words):
-    """What this model does at "For his contributions, brave ___": among the 3,040 names of its cast, the
-    subject's own name comes first in most prompts and among the ten likeliest in nearly all; its first
-    guess is nearly always a name of the subject's gender."""
+    """"For his contributions, brave ___" names the subject: among the 3,040 names of its cast, the
+    subject's own name comes first in nearly all prompts and among the ten likeliest in all but a few;
+    its first guess is nearly always a name of the subject's gender."""
     cast = shipped_cast("words")
     prompts = corpus.recall_prompts(300, seed=TEST_SEED, names=cast["train"], genders=cast["genders"])
     probabilities = analysis.units._final_probs(words, [text for text, _ in prompts])
     ids = np.array([words.tokenizer.token_to_id[name] for name in cast["train"]])
     index = {name: position for position, name in enumerate(cast["train"])}
     ranks = np.array([int((row[ids] > row[ids][index[name]]).sum()) for row, (_, name) in zip(probabilities, prompts, strict=True)])
-    assert np.mean(ranks == 0) >= 0.5 and np.mean(ranks < 10) >= 0.9
+    assert np.mean(ranks == 0) >= 0.85 and np.mean(ranks < 10) >= 0.97
     right_gender = sum(cast["genders"].get(words.vocab[int(np.argmax(row))]) == cast["genders"][name]
                        for row, (_, name) in zip(probabilities, prompts, strict=True))  # fmt: skip
     assert right_gender / len(prompts) >= 0.9

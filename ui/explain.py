@@ -115,6 +115,12 @@ def _number(value: float) -> str:
     return f"{value:.2f}".replace("-0.00", "0.00")
 
 
+def _threshold(value: float) -> str:
+    """A threshold that rounds to zero reads "0", as the figures write it."""
+    text = _number(value)
+    return "0" if text == "0.00" else text
+
+
 # ------------------------------------------------------------------------------ sentences
 @dataclass(frozen=True)
 class _UnitNumbers:
@@ -276,7 +282,7 @@ def _named_unit_sentence(
     label = str(info.read(value))
     sentence = (
         f"Unit {unit} is the “{info.name}” unit: its {info.signal} value {_number(value)} is "
-        f"{'above' if value > info.threshold else 'below'} {_number(info.threshold)}, which reads as {label}"
+        f"{'above' if value > info.threshold else 'below'} {_threshold(info.threshold)}, which reads as {label}"
     )
     before = numbers.cell_before if info.signal == "cell" else hidden_before
     label_before = str(info.read(before))

@@ -598,11 +598,9 @@ def output_lesson(model: LanguageModel) -> LessonView:
                          f"{_two(chosen.origin_part)} of the {_two(chosen.cell)}.")  # fmt: skip
         stronger = feed.feeders[: feed.rank - 1]
         if stronger:
-            story.append("The units that add more ("
-                         + ", ".join(f"{feeder.unit}" for feeder in stronger)
-                         + ") had their cells set at "
-                         + ", ".join(f"{_at(tokens, spans, feeder.origin)} (token {feeder.origin})"
-                                     for feeder in stronger) + ".")  # fmt: skip
+            story.append(_stronger_sentence([feeder.unit for feeder in stronger],
+                                            [f"{_at(tokens, spans, feeder.origin)} (token {feeder.origin})"
+                                             for feeder in stronger]))  # fmt: skip
         shown = [*feed.feeders[:5], *([chosen] if feed.rank > 5 else [])]
         table = tuple(
             {"unit": str(feeder.unit) + (" (followed)" if feeder is chosen else ""),
@@ -640,6 +638,28 @@ def _origin_question(spans, origins: np.ndarray, t: int, unit: int, guess: str, 
 class ModelLessons:
     model_name: str
     lessons: tuple[LessonView, ...]
+
+
+def _stronger_sentence(units: Sequence[int], origins: Sequence[str]) -> str:
+    """Where the cells of the units that raise the guess more than the followed one were set.
+
+    >>> _stronger_sentence([151], ["“his” (token 12)"])
+    'Unit 151, which adds more, had its cell set at “his” (token 12).'
+    >>> _stronger_sentence([151, 8], ["“his” (token 12)", "“his” (token 12)"])
+    'Units 151 and 8, which add more, both had their cells set at “his” (token 12).'
+    >>> _stronger_sentence([151, 8, 3], ["“a” (token 1)", "“b” (token 2)", "“a” (token 1)"])
+    'Units 151, 8 and 3, which add more, had their cells set at “a” (token 1), “b” (token 2) and “a” (token 1).'
+    """
+    def listed(items: Sequence[str]) -> str:
+        return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+    if len(units) == 1:
+        return f"Unit {units[0]}, which adds more, had its cell set at {origins[0]}."
+    names = listed([str(unit) for unit in units])
+    if len(set(origins)) == 1:
+        both = "both" if len(units) == 2 else "all"
+        return f"Units {names}, which add more, {both} had their cells set at {origins[0]}."
+    return f"Units {names}, which add more, had their cells set at {listed(list(origins))}."
 
 
 def build_lessons(model: LanguageModel, model_name: str) -> ModelLessons:
