@@ -182,6 +182,13 @@ def write_model_card(directory: Path, model: LanguageModel, config: TrainConfig,
         "repeat the habits of its books.",
         "- Its story world has two pronouns, he and she; it has never seen they used for one person.",
     ]
+    if cast.genders is not None:
+        lines.append(
+            "- The pronoun and subject-gender figures above are measured on the story world's sentences. In freer "
+            "text, where a new subject comes after a strong cue for the old one (\"She loves her new job. Omar, on "
+            "the other hand, ...\") or is introduced by a word such as \"brother\", the subject-gender unit can "
+            "stay on the old side, and after a sentence of real English the pronoun is one guess among many."
+        )
     (directory / "model_card.md").write_text("\n".join(lines) + "\n")
 
 
