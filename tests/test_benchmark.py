@@ -37,5 +37,5 @@ def test_cold_start_runs_and_reports_both_measures_against_the_reference():
     result = subprocess.run([sys.executable, "-m", "benchmarks.cold_start", "--runs", "1"], cwd=ROOT,
                             capture_output=True, text=True, timeout=600)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
-    for expected in ("health check", "first page drawn", "reference", "ratio"):
+    for expected in ("health check", "first page drawn", "reference", "ratio", "start to first /gates, words"):
         assert expected in result.stdout, result.stdout
