@@ -32,7 +32,7 @@ def test_the_carrier_unit_differs_most_at_the_ambiguous_word_and_its_path_reads_
     unit, difference = directions.carrier_unit(both, first, second)
     cells = [both.trace_words(words).cell[0, 1, index] for words, index in (first, second)]
     assert np.argmax(np.abs(cells[0] - cells[1])) == unit
-    assert difference == pytest.approx(float(cells[0][unit] - cells[1][unit]))
+    assert difference == pytest.approx(float(cells[1][unit] - cells[0][unit]))  # from the first sentence to the second
     words, t = second
     trace = both.trace_words(words)
     path = directions.carried_path(trace, unit, t)

@@ -191,7 +191,7 @@ def test_a_model_that_forgets_at_the_name_is_told_so():
     lesson = lessons.forget_lesson(gender_model(forget_at="dan"))
     assert lesson.tokens[lesson.t] == "dan"
     story = " ".join(lesson.story)
-    assert "forgets at the new name itself" in story and "Why a model might do that" not in story
+    assert "forgets at the new name's token" in story and "Why a model might do that" not in story
     assert "(reads as female)" in story and "(reads as male)" in story  # before and after the name
     he, she = lesson.effect.before[-1]
     assert f"“he” {he:.2f}" in story and he > 10 * she
@@ -274,6 +274,14 @@ def test_the_forget_lesson_matches_the_trace(shipped, name):
     assert f"{forget[lesson.t]:.2f}" in lesson.question.reveal(lesson.question.answer).text
     if lesson.effect.words:
         assert f"“he” {lesson.effect.before[-1, 0]:.2f}" in story  # the number of the switch-off chart's grey bar
+    # What shuts the gate: its sum before the sigmoid, split into the word's part and the part carried from
+    # before, as the sentence and the table give them; the two add up to the gate the trace shows.
+    word_text, before_text = row["f's sum: from the word"], row["from before"]
+    word_part, before_part = float(word_text.replace("−", "-")), float(before_text.replace("−", "-"))
+    assert 1 / (1 + np.exp(-(word_part + before_part))) == pytest.approx(forget[lesson.t], abs=0.01)
+    assert f"{word_text} from the word itself and {before_text} from" in story
+    mostly_before = before_part < 0 and abs(before_part) > 2 * abs(word_part)
+    assert ("it is mostly what the model read before" in story) == mostly_before
 
 
 @pytest.mark.parametrize("name", LANGUAGE_MODELS)
@@ -346,7 +354,7 @@ def test_each_named_unit_links_to_a_corpus_range_that_selects_it(shipped, name):
         assert info.unit in [unit.unit for unit in selected]
         text = " ".join(story.sentences)
         assert f"{info.accuracy:.1%}" in text and f"{info.chosen_accuracy:.1%}" in text  # held out, and chosen on
-        assert f"Why {figures.threshold_text(info.threshold, precise=True)}" in text and "midway" in text
+        assert f"Why {figures.threshold_text(info.threshold)}" in text and "midway" in text
         assert story.sample is not None and story.sample.accuracy > 0.5
         assert set(np.unique(story.sample.labels)) == {info.above, info.below}
 

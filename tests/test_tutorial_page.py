@@ -132,7 +132,7 @@ def test_named_units_say_how_they_were_found_and_link_to_the_corpus_explorer(mod
     corpus_links = [link for link in app.get("page_link") if link.proto.page.startswith("corpus")]
     assert len(corpus_links) == len(models["words"].units)
     for info in models["words"].units.values():
-        assert f"{info.accuracy:.1%}" in text and f"Why {figures.threshold_text(info.threshold, precise=True)}" in text
+        assert f"{info.accuracy:.1%}" in text and f"Why {figures.threshold_text(info.threshold)}" in text
     queries = [parse_qs(link.proto.query_string) for link in corpus_links]
     assert all(query["model"] == ["words"] and query["signal"] == ["cell"] for query in queries)
 

@@ -68,9 +68,9 @@ def test_long_lists_are_cut_and_marked(count):
 def test_about_the_models_gives_every_number_from_the_model_and_every_licence():
     text = about_models.about_models_markdown({"words": spelling_model()})
     assert "perplexity is 120.5 per word (a 5-gram model of the same text: 150.2" in text
-    assert "right pronoun in 97% of held-out prompts told with names it never saw" in text
-    assert "unit 3 tracks the current subject's gender, right on 93%" in text
-    assert "brave” its likeliest next word among the names of its stories is the subject's own in 88%" in text
+    assert "right pronoun in 97.0% of held-out prompts told with names it never saw" in text
+    assert "unit 3 tracks the current subject's gender, right on 93.0%" in text
+    assert "brave” its likeliest next word among the names of its stories is the subject's own in 87.5%" in text
     for key in about_models.SOURCE_KEYS:
         source = about_models.SOURCES[key]
         assert source.label in text and source.licence in text

@@ -19,7 +19,8 @@ SOURCE_KEYS = ("gutenberg", "janeaustenr", "brown", "babynames")
 
 
 def _percent(value: object) -> str:
-    return f"{100 * float(value):.0f}%" if isinstance(value, int | float) else "?"
+    # one decimal, as the tutorial and the model cards give them: 99.6% must not read as 100%
+    return f"{100 * float(value):.1f}%" if isinstance(value, int | float) else "?"
 
 
 def tagger_summary(name: str, tagger) -> str:

@@ -300,6 +300,35 @@ def _token_label(tokens: Sequence[str], t: int) -> str:
     return f"{t} {explain.token_name(tokens[t])}"
 
 
+def _forget_parts(trace: Trace, t: int, layer: int, direction: int, unit: int) -> tuple[float, float]:
+    """The forget gate's sum before the sigmoid at token `t`, in two parts: from the token itself
+    (W·x + b) and from the hidden state carried from the tokens before it (U·h + b)."""
+    step = trace.step(t, layer, direction)
+    return float(step.input_part["forget"][unit]), float(step.recurrent_part["forget"][unit])
+
+
+def _forget_cause_sentence(parts: tuple[float, float], token: str, previous: str | None, added: float) -> str:
+    """Which part of the forget gate's sum shuts it at `token`: the token itself, or what the model
+    carried from the tokens before it.
+
+    >>> _forget_cause_sentence((-0.05, -5.03), "“dan”", "“.”", -0.95)[:86]
+    'What shuts the gate at “dan”: f is σ of a sum, here −5.08, of −0.05 from the word itself'
+    """
+    word, before = parts
+    total = word + before
+    carried = f"the hidden state carried from the tokens before it (the last of them {previous})" if previous else (
+        "the starting state")
+    sentence = (f"What shuts the gate at {token}: f is σ of a sum, here {_signed(total)}, of {_signed(word)} from the "
+                f"word itself and {_signed(before)} from {carried}.")  # fmt: skip
+    if before < 0 and abs(before) > 2 * abs(word):
+        return sentence + (f" So it is mostly what the model read before {token}, not {token} itself, that shuts the "
+                           f"gate; {token} decides what is added next (i·g = {_two(added)}). A model can learn this "
+                           "because in its stories a finished sentence is often followed by a new subject.")  # fmt: skip
+    if word < 0 and abs(word) > 2 * abs(before):
+        return sentence + f" So it is mostly {token} itself that shuts the gate."
+    return sentence + f" Both parts push it down: the word and what came before {token}."
+
+
 def forget_lesson(model: LanguageModel) -> LessonView:
     """Lesson 1: where the subject-gender unit's forget gate really drops in `FORGET_TEXT`."""
     trace = model.trace(FORGET_TEXT)
@@ -310,7 +339,7 @@ def forget_lesson(model: LanguageModel) -> LessonView:
     gender = model.units.get("subject gender")
     if gender is not None:
         layer, direction, unit = gender.layer, gender.direction, gender.unit
-        reason = (f"Unit {unit} is this model's subject-gender unit: a cell value above {threshold_text(gender.threshold, precise=True)} reads as "
+        reason = (f"Unit {unit} is this model's subject-gender unit: a cell value above {threshold_text(gender.threshold)} reads as "
                   f"{gender.above}, below it as {gender.below} (how it was found is further down).")  # fmt: skip
     else:
         layer, direction = 0, 0
@@ -353,8 +382,8 @@ def forget_lesson(model: LanguageModel) -> LessonView:
                     "cell at the full stop costs little and makes room for whoever comes next; the input gate adds "
                     "the new value when the name is read.")  # fmt: skip
         if place == "name":
-            story.append(f"So this unit forgets at the new name itself: reading {name_quote} erases the old value and "
-                         "adds the new one.")  # fmt: skip
+            story.append(f"So this unit forgets at the new name's token: at {name_quote} the old value is erased and "
+                         "the new one added.")  # fmt: skip
             if stop is not None and steps.forget_gate[stop] < 0.5:
                 story.append(f"At the full stop just before, its forget gate is already down to "
                              f"{_two(steps.forget_gate[stop])}, and the cell goes from {_two(steps.cell_before[stop])} to "
@@ -368,6 +397,10 @@ def forget_lesson(model: LanguageModel) -> LessonView:
         else:
             story.append(f"So this unit forgets at {_at(tokens, spans, t)}, not at the new name: at {name_quote} its "
                          f"forget gate is {_two(steps.forget_gate[name_t])}.")  # fmt: skip
+    parts = {index: _forget_parts(trace, index, layer, direction, unit) for index in rows}
+    if found:
+        story.append(_forget_cause_sentence(parts[t], _at(tokens, spans, t), _at(tokens, spans, t - 1) if t else None,
+                                            added))  # fmt: skip
     effect = ablation.ablation_effect(model, FORGET_TEXT, (layer, direction, unit))
     if effect.words:
         last = len(tokens) - 1
@@ -381,7 +414,8 @@ def forget_lesson(model: LanguageModel) -> LessonView:
         {"token": _token_label(tokens, index), "forget gate f": _two(steps.forget_gate[index]),
          "cell before": _two(steps.cell_before[index]), "kept f·c": _two(steps.kept[index]),
          "added i·g": _two(steps.written[index]), "cell after": _two(steps.cell[index]),
-         **({"reads as": str(gender.read(steps.cell[index]))} if gender is not None else {})}
+         **({"reads as": str(gender.read(steps.cell[index]))} if gender is not None else {}),
+         "f's sum: from the word": _signed(parts[index][0]), "from before": _signed(parts[index][1])}
         for index in sorted(rows)
     )  # fmt: skip
     held = np.abs(steps.cell_before) >= analysis.EMPTY_CELL
@@ -718,7 +752,8 @@ def named_unit_story(
     where += ["backward"] if info.direction else []
     place = f" ({', '.join(where)})" if where else ""
     units = lstm.num_layers * lstm.num_directions * lstm.hidden_size
-    threshold = threshold_text(info.threshold, precise=True)
+    threshold, exact = threshold_text(info.threshold), threshold_text(info.threshold, precise=True)
+    why = threshold if exact == threshold else f"{threshold} ({exact} before rounding)"
     sentences = [
         f"The statistic: one cut on one unit's {info.signal} value, “above {threshold} reads as {info.above}, below it "
         f"as {info.below}”. Every {info.signal} unit of the model ({units} in all) and every cut were tried, and unit "
@@ -726,7 +761,7 @@ def named_unit_story(
         f"The data: {info.description[0].lower()}{info.description[1:]}"
         if info.description
         else "The data: stories of the story world.",
-        f"Why {threshold}: the cut is not set by hand. The unit's values on the stories it was chosen on were sorted, "
+        f"Why {why}: the cut is not set by hand. The unit's values on the stories it was chosen on were sorted, "
         "and the cut that reads the most of them right lies between two neighbouring values; it is put midway "
         f"between them, so it is rarely a round number. Which side means {info.above} is whatever training "
         "happened to give: the sign has no meaning of its own.",
@@ -880,7 +915,7 @@ def unit_sample_figure(sample: analysis.UnitSample, info: UnitInfo, height: int 
         "shapes": [{"type": "line", "x0": info.threshold, "x1": info.threshold, "y0": 0, "y1": 1, "yref": "paper",
                     "line": {"color": "#111111", "width": 2, "dash": "dash"}}],
         "annotations": [{"x": info.threshold, "y": 0.98, "yref": "paper", "yanchor": "top", "xanchor": "left",
-                         "xshift": 4, "showarrow": False, "text": f"threshold {threshold_text(info.threshold, precise=True)}",
+                         "xshift": 4, "showarrow": False, "text": f"threshold {threshold_text(info.threshold)}",
                          "font": {"size": 12}, "bgcolor": "#ffffff"}],
     }  # fmt: skip
     return plotly_figure({"data": data, "layout": layout})

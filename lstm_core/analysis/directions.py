@@ -72,7 +72,8 @@ def carrier_unit(
     tagger, first: tuple[Sequence[str], int], second: tuple[Sequence[str], int], layer: int = 0
 ) -> tuple[int, float]:
     """The backward unit of `layer` whose cell state at the ambiguous word differs most between two
-    sentences (`first` and `second`: (words, index of the word)), and that difference."""
+    sentences (`first` and `second`: (words, index of the word)), and that difference: the second
+    sentence's cell minus the first's, as "from the first sentence to the second" reads."""
     if tagger.lstm.num_directions != 2:
         raise ValueError("carrier_unit needs a bidirectional tagger")
     cells = []
@@ -82,7 +83,7 @@ def carrier_unit(
         cells.append(tagger.trace_words(words).cell[layer, 1, index])
     difference = np.abs(cells[0] - cells[1])
     unit = int(difference.argmax())
-    return unit, float(cells[0][unit] - cells[1][unit])
+    return unit, float(cells[1][unit] - cells[0][unit])
 
 
 @dataclass(frozen=True)
