@@ -40,7 +40,7 @@ def test_default_run_draws_every_chart(models):
     assert app.number_input(key="t").max == len(tokens) - 1
     assert app.selectbox(key="order").value == "variance"
     assert len(app.get("plotly_chart")) == CHARTS
-    assert f"Token 0 “bob”, unit {unit}" in sidebar_text(app)
+    assert f"Token 0 “{tokens[0]}”, unit {unit}" in sidebar_text(app)
     assert not messages(app)
 
 

@@ -14,8 +14,11 @@ from dataclasses import dataclass
 __all__ = ["DEFAULT_TEXT", "EXAMPLES", "MAX_TEXT_CHARS", "CleanText", "clean_text"]
 
 MAX_TEXT_CHARS = 5_000  # what a text box holds; a longer text is cut here, with a notice, before it is cleaned
+# The forget example changes the subject's gender too (Mary, then Dan): with two men ("Bob ... Dan") the
+# subject-gender unit would keep its value across the change, and the default view would show nothing
+# being forgotten.
 EXAMPLES = {
-    "Forget: a new subject": "Bob is a nice person. Dan, on the other hand, is evil.",
+    "Forget: a new subject": "Mary is a nice person. Dan, on the other hand, is evil.",
     "Input: keep the important fact": (
         "Bob knows swimming. He told me over the phone that he had served the navy for four long years."
     ),
