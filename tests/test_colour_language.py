@@ -460,3 +460,16 @@ def test_the_reading_sentence_follows_the_threshold_not_a_model():
         figures.named_unit_colours(at_zero)
         == "unit 3 (subject gender) reads as female above 0 (orange), as male below 0 (purple)"
     )
+
+
+def test_probability_lines_never_take_a_gate_lines_colour():
+    """A probability chart sits beside gate charts (the tutorial, /gates): P(he) must not be drawn in the
+    forget gate's blue."""
+    from ui.ablation import WORD_COLORS
+
+    taken = {colour.lower() for colour in palette.LINE_COLORS.values()}
+    assert not taken & {colour.lower() for colour in WORD_COLORS}
+    figure = ablation.word_probability_figure(["a", "b", "c"], {"he": np.array([0.1, 0.2, 0.3]),
+                                                                 "she": np.array([0.3, 0.2, 0.1])})  # fmt: skip
+    drawn = {trace.line.color.lower() for trace in figure.data if trace.line.color}
+    assert drawn and not drawn & taken

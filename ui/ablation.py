@@ -82,8 +82,10 @@ WORDS_HELP = (
 )
 
 # Lines and bars here compare words and before/after, not gate values or signs, so they use none of the
-# palette's gate greens or sign purple and orange, and no black: a dark line is no word's.
-WORD_COLORS = ("#0072B2", "#CC79A7", "#8C6D31", "#56B4E9", "#777777")
+# palette's gate greens or sign purple and orange, and no black: a dark line is no word's. Nor the gate
+# lines' blue, red, magenta or sky blue (`palette.LINE_COLORS`): a probability chart often sits beside a
+# chart of gates, and a colour must not mean "forget gate" in one and "P(he)" in the other.
+WORD_COLORS = ("#8C6D31", "#44AA99", "#999933", "#CC6677", "#777777")
 BEFORE_COLOR = "#a6a6a6"  # grey: how the model reads the text normally
 AFTER_COLOR = "#595959"  # darker grey, striped: with the unit switched off
 # white stripes over AFTER_COLOR ("overlay" keeps the bar's colour under them): the stripes say "switched off"
