@@ -323,7 +323,7 @@ def unit_summary(
         reading = str(info.read(values[t]))
         sentences.append(
             f"Unit {unit} is this model's “{info.name}” unit: its cell state reads as {info.above} above "
-            f"{number(info.threshold)} and as {info.below} below it (right on {info.accuracy:.1%} of held-out tokens). "
+            f"{_threshold(info.threshold).replace('-', '−')} and as {info.below} below it (right on {info.accuracy:.1%} of held-out tokens). "
             f"At {at(t)} it is {number(values[t])}, so it reads as {reading}."
         )  # fmt: skip
     if len(values) == 1:
