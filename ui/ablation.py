@@ -527,11 +527,14 @@ def word_probability_figure(
     if selected_t is not None and start <= selected_t < stop:
         shapes.append(selected_band(selected_t))
         data.append(selected_legend_entry(SELECTED_NAME))
+    # The title sits at the top of the figure and the legend under it, in rows of about three entries: the
+    # top margin grows with the rows, so a legend of several words never runs over the title.
+    legend_rows = -(-len(data) // 3)
     layout = {
         "title": {"text": "How likely each tag is for each word" if noun == "tag" else
                   f"How likely each {noun} is as the next token, after every token", "font": {"size": 14},
-                  "x": 0.0, "xanchor": "left"},
-        "height": height, "margin": {"l": 10, "r": 10, "t": 60, "b": 10}, "shapes": shapes,
+                  "x": 0.0, "xanchor": "left", "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 8}},
+        "height": height, "margin": {"l": 10, "r": 10, "t": 36 + 22 * legend_rows, "b": 10}, "shapes": shapes,
         "xaxis": {"tickvals": positions, "ticktext": labels, "tickangle": 0 if len(labels) <= 12 else -60,
                   "fixedrange": True, "automargin": True, "zeroline": False},
         # a little room beyond 0 and 1, so a line lying on either is not cut in half
