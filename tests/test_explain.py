@@ -84,7 +84,7 @@ def test_forget_and_input_at_a_new_subject_name_the_old_and_the_new():
     assert sentences[1].startswith(
         "The forget gate of unit 1 is 0.04: it erases the value the cell kept while Bob was the subject"
     )
-    assert "it was 0.83; only 0.04 is kept" in sentences[1]
+    assert "(0.83 becomes 0.04)" in sentences[1]
     assert sentences[2] == (
         "The input gate is 0.93 and the candidate g is -0.87: reading Dan pushes the cell strongly down "
         "(i·g = -0.81 is added to it)."

@@ -218,7 +218,7 @@ def _forget_sentence(unit: int, numbers: _UnitNumbers, held: str, first_step: bo
     elif abs(cell_before) < _EMPTY_CELL:
         forget += f"the cell held almost nothing ({_number(cell_before)}), so there was little to keep or erase."
     elif forget_gate < _SHUT:
-        forget += f"it erases {held} (it was {_number(cell_before)}; only {_number(kept)} is kept)."
+        forget += f"it erases {held} ({_number(cell_before)} becomes {_number(kept)})."
     elif forget_gate < 0.5:
         forget += f"it erases most of {held} ({_number(cell_before)} becomes {_number(kept)})."
     elif forget_gate <= _OPEN:
