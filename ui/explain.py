@@ -29,6 +29,7 @@ from lstm_core.data.corpus import NAMES
 from lstm_core.models.language_model import UnitInfo
 from lstm_core.models.subwords import NAMES_NOTE
 from lstm_core.models.tokenize import UNKNOWN_TOKEN
+from ui.figures import threshold_text
 
 __all__ = [
     "GATE_SYMBOLS",
@@ -113,12 +114,6 @@ def _display(word: str) -> str:
 
 def _number(value: float) -> str:
     return f"{value:.2f}".replace("-0.00", "0.00")
-
-
-def _threshold(value: float) -> str:
-    """A threshold that rounds to zero reads "0", as the figures write it."""
-    text = _number(value)
-    return "0" if text == "0.00" else text
 
 
 # ------------------------------------------------------------------------------ sentences
@@ -282,7 +277,8 @@ def _named_unit_sentence(
     label = str(info.read(value))
     sentence = (
         f"Unit {unit} is the “{info.name}” unit: its {info.signal} value {_number(value)} is "
-        f"{'above' if value > info.threshold else 'below'} {_threshold(info.threshold)}, which reads as {label}"
+        f"{'above' if value > info.threshold else 'below'} {threshold_text(info.threshold).replace('−', '-')}, "
+        f"which reads as {label}"
     )
     before = numbers.cell_before if info.signal == "cell" else hidden_before
     label_before = str(info.read(before))
@@ -323,7 +319,7 @@ def unit_summary(
         reading = str(info.read(values[t]))
         sentences.append(
             f"Unit {unit} is this model's “{info.name}” unit: its cell state reads as {info.above} above "
-            f"{_threshold(info.threshold).replace('-', '−')} and as {info.below} below it (right on {info.accuracy:.1%} of held-out tokens). "
+            f"{threshold_text(info.threshold)} and as {info.below} below it (right on {info.accuracy:.1%} of held-out tokens). "
             f"At {at(t)} it is {number(values[t])}, so it reads as {reading}."
         )  # fmt: skip
     if len(values) == 1:

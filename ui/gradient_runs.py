@@ -81,14 +81,14 @@ TEXT_LSTM = "story"
 def text_comparison(text: str, seed: int, rnn_stamp: tuple[str, int | None] | None = None) -> GradientComparison:
     """The story-world word model's text: its trained LSTM (`TEXT_LSTM`), the story-world RNN of
     `rnn_stamp` (when it is there and reads the text as the LSTM does) and an untrained LSTM and RNN of seed `seed`."""
-    words = model_store.language_model(TEXT_LSTM)
+    lstm = model_store.language_model(TEXT_LSTM)
     rnn = shipped_text_rnn(rnn_stamp)[0] if rnn_stamp is not None else None
     try:
-        return gradient_comparison.compare_on_text(words, text, seed, max_tokens=MAX_TEXT_TOKENS, rnn=rnn)
+        return gradient_comparison.compare_on_text(lstm, text, seed, max_tokens=MAX_TEXT_TOKENS, rnn=rnn)
     except ValueError:
         if rnn is None:
             raise
-        return gradient_comparison.compare_on_text(words, text, seed, max_tokens=MAX_TEXT_TOKENS)
+        return gradient_comparison.compare_on_text(lstm, text, seed, max_tokens=MAX_TEXT_TOKENS)
 
 
 @st.cache_data(max_entries=64, show_spinner="Backpropagating through time…")

@@ -42,9 +42,10 @@ from lstm_core.numerics import softmax
 
 __all__ = ["PRETRAINED", "LANGUAGE_MODELS", "UnitInfo", "LanguageModel", "load_pretrained"]
 
-# words and chars read the story world only; english reads real English books too, any name (from
-# its spelling and birth records) and any word (from its spelling). The taggers (`models.tagger`)
-# tag each word of a sentence with its part of speech, one reading both ways, one forwards only.
+# words and chars read real English books and the story world: words any name (from its birth record)
+# and any word (from its spelling), chars any text. story reads the story world's 341 words only.
+# The taggers (`models.tagger`) tag each word of a sentence with its part of speech, one reading both
+# ways, one forwards only.
 LANGUAGE_MODELS: tuple[str, ...] = ("words", "chars", "story")
 PRETRAINED: tuple[str, ...] = (*LANGUAGE_MODELS, *TAGGERS)
 

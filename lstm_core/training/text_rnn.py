@@ -191,11 +191,11 @@ def main(argv: list[str] | None = None) -> None:
     model = TextRNN.load(path)  # the numbers of the stored (half-precision) weights
     model.metrics.update(evaluate(model))
     model.save(path)
-    words = load_pretrained("story")
-    lstm_metrics = evaluate(words)
+    lstm = load_pretrained("story")
+    lstm_metrics = evaluate(lstm)
     stories = corpus.generate_stories(600, seed=HELDOUT_STORY_SEED)
-    heldout = {"stories": len(stories), "rnn": _perplexity(model, stories), "lstm": _perplexity(words, stories)}
-    (args.out / CARD_FILE).write_text(_card(model, lstm_metrics, heldout, gradient_at_name(model, words)))
+    heldout = {"stories": len(stories), "rnn": _perplexity(model, stories), "lstm": _perplexity(lstm, stories)}
+    (args.out / CARD_FILE).write_text(_card(model, lstm_metrics, heldout, gradient_at_name(model, lstm)))
     print(f"wrote {path} and {args.out / CARD_FILE}")
 
 
